@@ -1,0 +1,209 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/processor"
+	"github.com/spf13/cobra"
+)
+
+// processOptions are the flags of lc process that are not processor.Config.
+type processOptions struct {
+	inputs    []string
+	events    string
+	logLevel  string
+	logFormat string
+	progress  string
+}
+
+func newProcessCmd(s streams) *cobra.Command {
+	cfg := processor.DefaultConfig()
+	var opt processOptions
+	cmd := &cobra.Command{
+		Use:   "process -r FILE [-r FILE ...] [-o DIR] [flags]",
+		Short: "Split captures into per-call pcaps and report closed files and calls",
+		Long: `process reads packets from capture files (pcap or pcapng; "-" is standard
+input), follows SIP calls and the RTP/RTCP their SDP negotiates, and writes
+one SIP and one RTP pcap per call plus rotating pcaps for all other traffic.
+Several files are merged in timestamp order. Every timeout is packet time.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runProcess(cmd, s, cfg, opt)
+		},
+	}
+	f := cmd.Flags()
+	f.SortFlags = false
+	f.StringArrayVarP(&opt.inputs, "read-file", "r", nil, "capture file to read (pcap or pcapng; - for stdin); repeat to merge several")
+	f.StringVarP(&cfg.OutputDir, "output-dir", "o", cfg.OutputDir, "output directory")
+	f.BoolVar(&cfg.PerCallPcap, "per-call-pcap", cfg.PerCallPcap, "write a SIP and an RTP pcap per call")
+	f.BoolVar(&cfg.OtherPcap, "auto-rotate-pcap", cfg.OtherPcap, "write traffic of no call to rotating pcaps")
+	f.DurationVar(&cfg.Grace, "call-grace-period", cfg.Grace, "how long an ended call waits for retransmissions and late RTP")
+	f.DurationVar(&cfg.IdleTimeout, "call-idle-timeout", cfg.IdleTimeout, "end a call after this long without a packet")
+	f.DurationVar(&cfg.MaxCallDuration, "max-call-duration", cfg.MaxCallDuration, "end a call that lasts longer than this")
+	f.DurationVar(&cfg.AuthWait, "auth-wait", cfg.AuthWait, "after a 401/407, how long to wait for the new INVITE")
+	f.Var(sizeValue{&cfg.RotateMaxSize}, "auto-rotate-max-size", "start a new other pcap past this size (K/M/G suffixes)")
+	f.DurationVar(&cfg.RotateMaxAge, "auto-rotate-max-age", cfg.RotateMaxAge, "start a new other pcap when the current one is this old")
+	f.DurationVar(&cfg.RotateIdle, "auto-rotate-idle-timeout", cfg.RotateIdle, "close the other pcap after this long without a packet")
+	f.Var(sizeValue{&cfg.PerCallMaxSize}, "per-call-max-size", "start a new part of a call pcap past this size (K/M/G suffixes)")
+	f.IntVar(&cfg.MaxOpenFiles, "max-open-files", cfg.MaxOpenFiles, "output files open at once at most")
+	f.StringVar(&opt.events, "events", "", "write every event as a JSON line to this file (- for stdout)")
+	f.StringVar(&opt.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&opt.logFormat, "log-format", "text", "text or json")
+	f.StringVar(&opt.progress, "progress", "auto", "show progress on stderr: auto (when a terminal), always or never")
+	return cmd
+}
+
+func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt processOptions) error {
+	log, err := newLogger(s.err, opt.logLevel, opt.logFormat)
+	var problems []error
+	if err != nil {
+		problems = append(problems, err)
+	}
+	if len(opt.inputs) == 0 {
+		problems = append(problems, errors.New("no input: give at least one -r FILE"))
+	}
+	if opt.progress != "auto" && opt.progress != "always" && opt.progress != "never" {
+		problems = append(problems, fmt.Errorf("progress = %q: must be auto, always or never", opt.progress))
+	}
+	if err := cfg.Validate(); err != nil {
+		problems = append(problems, err)
+	}
+	if err := errors.Join(problems...); err != nil {
+		return usageError{err}
+	}
+	cfg.Logger = log
+
+	src, err := openInputs(opt.inputs, s.in)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+
+	events, closeEvents, err := openEvents(opt.events, s.out)
+	if err != nil {
+		return err
+	}
+	var emitErr error
+	cfg.Emit = func(e processor.Event) {
+		if err := events(e); err != nil && emitErr == nil {
+			emitErr = err
+		}
+	}
+	proc, err := processor.New(cfg)
+	if err != nil {
+		closeEvents()
+		return err
+	}
+
+	start := time.Now()
+	stopProgress := startProgress(s.err, opt.progress, src, proc.Counters())
+	runErr := proc.Run(cmd.Context(), src)
+	stopProgress()
+	closeErr := proc.Close()
+	eventsErr := closeEvents()
+
+	printSummary(s.err, summary{
+		stats:    proc.Stats(),
+		problems: src.Problems(),
+		elapsed:  time.Since(start),
+		inputs:   len(opt.inputs),
+		out:      cfg.OutputDir,
+	})
+	for _, p := range src.Problems() {
+		if p.Truncated {
+			log.Warn("capture cut off in its last record", "file", p.Path, "error", p.Err)
+		}
+	}
+	if err := errors.Join(runErr, closeErr, emitErr, eventsErr); err != nil {
+		return err
+	}
+	var corrupt []error
+	for _, p := range src.Problems() {
+		if !p.Truncated {
+			corrupt = append(corrupt, p.Err)
+		}
+	}
+	return errors.Join(corrupt...)
+}
+
+// openInputs opens every capture and merges them in time order.
+func openInputs(paths []string, stdin io.Reader) (*capture.Merger, error) {
+	files := make([]*capture.File, 0, len(paths))
+	for i, path := range paths {
+		var (
+			f   *capture.File
+			err error
+		)
+		if path == "-" {
+			f, err = capture.OpenReader("-", stdin, i)
+		} else {
+			f, err = capture.OpenFile(path, i)
+		}
+		if err != nil {
+			for _, f := range files {
+				f.Close()
+			}
+			return nil, err
+		}
+		files = append(files, f)
+	}
+	return capture.NewMerger(files), nil
+}
+
+// openEvents returns the event sink for --events and a function that
+// flushes and closes it.
+func openEvents(path string, stdout io.Writer) (func(processor.Event) error, func() error, error) {
+	if path == "" {
+		return func(processor.Event) error { return nil }, func() error { return nil }, nil
+	}
+	var (
+		w     io.Writer = stdout
+		close           = func() error { return nil }
+	)
+	if path != "-" {
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, nil, fmt.Errorf("events file: %w", err)
+		}
+		w, close = f, f.Close
+	}
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	write := func(e processor.Event) error { return enc.Encode(e) }
+	done := func() error {
+		err := bw.Flush()
+		if cerr := close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("events file: %w", err)
+		}
+		return nil
+	}
+	return write, done, nil
+}
+
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log-level = %q: must be debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch strings.ToLower(format) {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log-format = %q: must be text or json", format)
+}

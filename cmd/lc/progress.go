@@ -1,0 +1,69 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/lc-voip/lc/internal/processor"
+)
+
+// progressEvery is how often the progress line is redrawn.
+const progressEvery = 500 * time.Millisecond
+
+// progressSource tells how much of the input has been read.
+type progressSource interface {
+	Progress() (done, total int64)
+}
+
+// startProgress draws a one-line progress display on w while processing
+// runs, when mode says so ("auto": only when w is a terminal). The returned
+// function stops it and clears the line.
+func startProgress(w io.Writer, mode string, src progressSource, c *processor.Counters) func() {
+	if mode == "never" || mode == "auto" && !isTerminal(w) {
+		return func() {}
+	}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(progressEvery)
+		defer tick.Stop()
+		start, last := time.Now(), int64(0)
+		prev := start
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(w, "\r\033[K")
+				return
+			case now := <-tick.C:
+				n := c.Packets.Load()
+				rate := float64(n-last) / now.Sub(prev).Seconds()
+				last, prev = n, now
+				read, total := src.Progress()
+				share := "  ?%"
+				if total > 0 {
+					share = fmt.Sprintf("%3.0f%%", 100*float64(read)/float64(total))
+				}
+				fmt.Fprintf(w, "\r\033[K%s read · %d packets · %.0f packets/s · %d calls open",
+					share, n, rate, c.OpenCalls.Load())
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+	}
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

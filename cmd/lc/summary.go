@@ -1,0 +1,88 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/processor"
+)
+
+// summary is what the end-of-run report is made from.
+type summary struct {
+	stats    processor.Stats
+	problems []capture.Problem
+	elapsed  time.Duration
+	inputs   int
+	out      string
+}
+
+// printSummary writes a few lines a person can read at the end of a run.
+// The packet line adds up: input = written - copies + filtered.
+func printSummary(w io.Writer, s summary) {
+	st := s.stats
+	rate := 0.0
+	if secs := s.elapsed.Seconds(); secs > 0 {
+		rate = float64(st.Packets) / secs
+	}
+	fmt.Fprintf(w, "lc: %d packets (%s) from %d input(s) in %s, %.0f packets/s\n",
+		st.Packets, humanBytes(st.Bytes), s.inputs, s.elapsed.Round(time.Millisecond), rate)
+	written := st.Written[processor.KindSIP] + st.Written[processor.KindRTP] + st.Written[processor.KindOther]
+	fmt.Fprintf(w, "  written: %d sip + %d rtp + %d other = %d records", st.Written[processor.KindSIP],
+		st.Written[processor.KindRTP], st.Written[processor.KindOther], written)
+	if st.Copies > 0 {
+		fmt.Fprintf(w, " (%d packets in two files: TCP segments carrying messages of several calls)", st.Copies)
+	}
+	fmt.Fprintln(w)
+	if st.Filtered > 0 {
+		fmt.Fprintf(w, "  not written (output switched off): %d\n", st.Filtered)
+	}
+	if lost := st.Packets - (written - st.Copies + st.Filtered); lost != 0 {
+		fmt.Fprintf(w, "  UNACCOUNTED: %d packets\n", lost)
+	}
+	var calls []string
+	var total int64
+	for _, state := range processor.SortedKeys(st.Calls) {
+		calls = append(calls, fmt.Sprintf("%s %d", state, st.Calls[state]))
+		total += st.Calls[state]
+	}
+	fmt.Fprintf(w, "  calls: %d", total)
+	if len(calls) > 0 {
+		fmt.Fprintf(w, " (%s), at most %d open at once", strings.Join(calls, ", "), st.Peak)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintf(w, "  files: %d closed under %s", st.Files, s.out)
+	if st.Evicted > 0 {
+		fmt.Fprintf(w, " (%d reopened to stay under the open-file limit)", st.Evicted)
+	}
+	fmt.Fprintln(w)
+	if len(st.Notes) > 0 {
+		var notes []string
+		for _, k := range processor.SortedKeys(st.Notes) {
+			notes = append(notes, fmt.Sprintf("%s %d", k, st.Notes[k]))
+		}
+		fmt.Fprintf(w, "  noted (written to other files or kept as they came): %s\n", strings.Join(notes, ", "))
+	}
+	for _, p := range s.problems {
+		kind := "error"
+		if p.Truncated {
+			kind = "warning"
+		}
+		fmt.Fprintf(w, "  %s: %v\n", kind, p.Err)
+	}
+}
+
+func humanBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}

@@ -1,0 +1,144 @@
+package processor
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/lc-voip/lc/internal/sip"
+)
+
+// phase is where a call is in its life.
+type phase uint8
+
+const (
+	phaseEarly    phase = iota // INVITE sent, no 2xx yet
+	phaseAuth                  // challenged with 401/407, waiting for the new INVITE
+	phaseAnswered              // 2xx to the INVITE seen
+	phaseEnded                 // terminal state reached, waiting for the grace period
+)
+
+// call is one INVITE dialog (all legs under one Call-ID).
+type call struct {
+	id      string
+	seq     uint64 // creation order; breaks ties deterministically
+	dirname string
+	caller  string
+	called  string
+	partial bool
+
+	first, last time.Time
+	phase       phase
+	endState    CallState // meaningful in phaseEnded
+	status      int
+	inviteCSeq  uint32
+	deadline    time.Time // end of the grace period or of the auth wait; zero when none
+
+	sip, rtp   stream
+	sipPackets int64
+	rtpPackets int64
+	streams    []Stream
+	endpoints  []netip.AddrPort
+	timerAt    time.Time // the deadline the timer heap holds for this call; zero when none
+}
+
+// startsCall reports whether a message for an unknown Call-ID opens a call:
+// an INVITE, or an in-dialog request or response of an INVITE dialog (the
+// capture then started mid-call).
+func startsCall(m *sip.Message) bool {
+	method := m.Method
+	if !m.Request {
+		method = m.CSeqMethod
+	}
+	switch method {
+	case "INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE", "INFO":
+		return true
+	}
+	return false
+}
+
+// opensFresh reports whether m is the initial INVITE of a dialog, so a call
+// started by it is not partial.
+func opensFresh(m *sip.Message) bool {
+	return m.Request && m.Method == "INVITE" && m.To.Tag == ""
+}
+
+// update moves the call's state for message m seen at ts. It does not touch
+// media: see processor.learnMedia.
+func (c *call) update(m *sip.Message, ts time.Time, cfg *Config) {
+	if m.Request {
+		switch m.Method {
+		case "INVITE":
+			if m.CSeq > c.inviteCSeq && m.To.Tag == "" || c.inviteCSeq == 0 {
+				// A new initial INVITE: the retry after a challenge, or a new
+				// attempt after a failure. It revives an ended call.
+				if c.phase == phaseAuth || c.phase == phaseEnded && c.endState != StateCompleted {
+					c.phase, c.deadline = phaseEarly, time.Time{}
+				}
+			}
+			c.inviteCSeq = max(c.inviteCSeq, m.CSeq)
+		case "CANCEL":
+			if c.phase == phaseEarly || c.phase == phaseAuth {
+				c.end(StateCancelled, ts, cfg.Grace)
+			}
+		case "BYE":
+			if c.phase != phaseEnded {
+				c.end(StateCompleted, ts, cfg.Grace)
+			}
+		}
+		return
+	}
+	if m.CSeqMethod != "INVITE" || m.StatusCode < 200 {
+		return
+	}
+	code := m.StatusCode
+	switch {
+	case code < 300:
+		if c.phase == phaseAnswered {
+			return // a re-INVITE's answer or a retransmission
+		}
+		if c.phase == phaseEnded && c.endState == StateCompleted {
+			return
+		}
+		c.phase, c.deadline, c.status = phaseAnswered, time.Time{}, code
+	case code == 401 || code == 407:
+		if c.phase == phaseEarly {
+			c.phase, c.status = phaseAuth, code
+			c.deadline = ts.Add(cfg.AuthWait)
+		}
+	default:
+		if c.phase == phaseEarly || c.phase == phaseAuth {
+			c.status = code
+			state := StateFailed
+			if code == 487 {
+				state = StateCancelled
+			}
+			c.end(state, ts, cfg.Grace)
+		} else if c.phase == phaseEnded && c.endState == StateCancelled && c.status == 0 {
+			c.status = code // the final answer to a cancelled INVITE
+		}
+	}
+}
+
+// end puts the call in its terminal state and starts the grace period.
+func (c *call) end(state CallState, ts time.Time, grace time.Duration) {
+	c.phase, c.endState = phaseEnded, state
+	c.deadline = ts.Add(grace)
+}
+
+// due returns when the call must end, and how, if nothing else happens.
+func (c *call) due(cfg *Config) (time.Time, CallState) {
+	at, state := c.last.Add(cfg.IdleTimeout), StateTimeout
+	if t := c.first.Add(cfg.MaxCallDuration); t.Before(at) {
+		at, state = t, StateMaxDuration
+	}
+	if !c.deadline.IsZero() && c.deadline.Before(at) {
+		at = c.deadline
+		switch c.phase {
+		case phaseAuth:
+			state = StateFailed
+		case phaseEnded:
+			state = c.endState
+		}
+	}
+	return at, state
+}

@@ -1,0 +1,105 @@
+package processor
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+)
+
+// Defaults for Config.
+const (
+	DefaultOutputDir       = "./lc-out"
+	DefaultGrace           = 5 * time.Second
+	DefaultIdleTimeout     = 5 * time.Minute
+	DefaultMaxCallDuration = 4 * time.Hour
+	DefaultAuthWait        = 32 * time.Second
+	DefaultRotateMaxSize   = 100 << 20
+	DefaultRotateMaxAge    = time.Hour
+	DefaultRotateIdle      = 30 * time.Second
+	DefaultPerCallMaxSize  = 100 << 20
+	DefaultMaxOpenFiles    = 256
+	minRotateSize          = 64 << 10
+)
+
+// Config is the processor's configuration. Durations are packet time.
+// The zero value of a field is not a default: use DefaultConfig and change
+// what you need, then Validate.
+type Config struct {
+	OutputDir       string        // root of the output tree; made absolute by New
+	PerCallPcap     bool          // write per-call SIP and RTP files; when false, call packets are counted as filtered
+	OtherPcap       bool          // write the rotating "other" files; when false, other packets are counted as filtered
+	Grace           time.Duration // how long an ended call waits for retransmissions and late media
+	IdleTimeout     time.Duration // a call with no packet for this long ends as "timeout"
+	MaxCallDuration time.Duration // a call older than this ends as "max-duration"
+	AuthWait        time.Duration // after a 401/407, how long to wait for the new INVITE
+	RotateMaxSize   int64         // bytes per "other" file
+	RotateMaxAge    time.Duration // age of an "other" file, from its first packet
+	RotateIdle      time.Duration // an "other" file with no packet for this long is closed
+	PerCallMaxSize  int64         // bytes per call file part
+	MaxOpenFiles    int           // open output files at most
+
+	// Emit receives every event on the processing goroutine; nil drops them.
+	Emit func(Event)
+	// Logger is used for warnings and debug output; nil discards.
+	Logger *slog.Logger
+}
+
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
+	return Config{
+		OutputDir:       DefaultOutputDir,
+		PerCallPcap:     true,
+		OtherPcap:       true,
+		Grace:           DefaultGrace,
+		IdleTimeout:     DefaultIdleTimeout,
+		MaxCallDuration: DefaultMaxCallDuration,
+		AuthWait:        DefaultAuthWait,
+		RotateMaxSize:   DefaultRotateMaxSize,
+		RotateMaxAge:    DefaultRotateMaxAge,
+		RotateIdle:      DefaultRotateIdle,
+		PerCallMaxSize:  DefaultPerCallMaxSize,
+		MaxOpenFiles:    DefaultMaxOpenFiles,
+	}
+}
+
+// Validate reports every problem in c at once.
+func (c Config) Validate() error {
+	var errs []error
+	bad := func(key string, v any, why string) {
+		errs = append(errs, fmt.Errorf("%s = %v: %s", key, v, why))
+	}
+	if c.OutputDir == "" {
+		bad("output-dir", `""`, "must not be empty")
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{
+		{"call-grace-period", c.Grace},
+		{"call-idle-timeout", c.IdleTimeout},
+		{"max-call-duration", c.MaxCallDuration},
+		{"auth-wait", c.AuthWait},
+		{"auto-rotate-max-age", c.RotateMaxAge},
+		{"auto-rotate-idle-timeout", c.RotateIdle},
+	} {
+		if d.v <= 0 {
+			bad(d.key, d.v, "must be positive")
+		}
+	}
+	for _, s := range []struct {
+		key string
+		v   int64
+	}{
+		{"auto-rotate-max-size", c.RotateMaxSize},
+		{"per-call-max-size", c.PerCallMaxSize},
+	} {
+		if s.v < minRotateSize {
+			bad(s.key, s.v, fmt.Sprintf("must be at least %d bytes", minRotateSize))
+		}
+	}
+	if c.MaxOpenFiles < 2 {
+		bad("max-open-files", c.MaxOpenFiles, "must be at least 2")
+	}
+	return errors.Join(errs...)
+}

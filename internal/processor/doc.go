@@ -1,0 +1,39 @@
+// Package processor turns a stream of captured packets into per-call and
+// rotating pcap files and the events that report them.
+//
+// It owns the call table (Call-ID → call), the media index (SDP endpoint →
+// call), call lifecycle on packet time, the per-call and "other" writers,
+// the open-file cache, and the event types FileClosed and CallCompleted.
+//
+// # Flow
+//
+// Processor.Packet hands each packet to a decode.Decoder, which emits units
+// (a UDP datagram, a TCP-framed message, or packets that carry neither).
+// A unit whose payload is SIP is parsed; a message of an INVITE dialog goes
+// to its call's SIP file, other SIP to the "other" files. A UDP unit to or
+// from an endpoint that a call's SDP announced goes to that call's RTP
+// file. Everything else goes to the "other" files. After each packet, calls
+// and files whose time has come are ended.
+//
+// # Time
+//
+// Packet time is the clock: every timeout (grace, idle, maximum duration,
+// auth wait, rotation age and idle) is measured against capture
+// timestamps, which never move the clock backwards. Advance feeds wall time
+// in when no packets arrive.
+//
+// # Concurrency
+//
+// A Processor is used by one goroutine, which also runs Config.Emit for
+// every event, in order. Counters may be read from any goroutine.
+//
+// # Files
+//
+//	<out>/calls/YYYY-MM-DD/<HHMMSS>_<callid>/<callid>_sip.pcap, _sip_1.pcap, ...
+//	                                         <callid>_rtp.pcap, _rtp_1.pcap, ...
+//	<out>/other/YYYY-MM-DD/<YYYYMMDD_HHMMSS>.pcap
+//
+// Dates and times are the first packet's, in UTC. <callid> is SafeName of
+// the Call-ID. At most Config.MaxOpenFiles files are open at once; others
+// are closed and reopened for append as needed, which fires no event.
+package processor

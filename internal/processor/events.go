@@ -1,0 +1,159 @@
+package processor
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Event is a FileClosed or a CallCompleted. Events are produced on the
+// processing goroutine, in order, and handed to the Config.Emit callback;
+// the callback owns the event value it is given.
+//
+// Order contract: all FileClosed events of a call come before its
+// CallCompleted, and each event is emitted exactly once per run.
+type Event interface {
+	// Name is the event's type in its JSON form: "file_closed" or
+	// "call_completed".
+	Name() string
+}
+
+// FileKind says which stream a pcap file holds.
+type FileKind string
+
+// File kinds.
+const (
+	KindSIP   FileKind = "sip"
+	KindRTP   FileKind = "rtp"
+	KindOther FileKind = "other"
+)
+
+// CloseReason says why a pcap file was closed.
+type CloseReason string
+
+// Close reasons.
+const (
+	ReasonCallEnd    CloseReason = "call-end"    // the call it belongs to ended
+	ReasonRotateSize CloseReason = "rotate-size" // the next packet would pass the size limit
+	ReasonRotateAge  CloseReason = "rotate-age"  // an "other" file reached its maximum age
+	ReasonRotateLink CloseReason = "rotate-link" // the next packet has another link type or time precision
+	ReasonIdle       CloseReason = "idle"        // an "other" file saw no packet for the idle timeout
+	ReasonShutdown   CloseReason = "shutdown"    // input ended or the process was stopped
+)
+
+// FileClosed reports a pcap file that lc has finished writing. The file is
+// complete on disk when the event is emitted.
+type FileClosed struct {
+	Path    string      // absolute path
+	Kind    FileKind    //
+	CallID  string      // raw Call-ID; empty for "other" files
+	Part    int         // 0 for the first file of a stream, then 1, 2, ... for rotated parts
+	Reason  CloseReason //
+	Packets int64       // packets in the file
+	Bytes   int64       // size of the file in bytes, headers included
+	First   time.Time   // capture time of the first packet
+	Last    time.Time   // capture time of the last packet
+}
+
+// Name implements Event.
+func (FileClosed) Name() string { return "file_closed" }
+
+// CallState is how a call ended.
+type CallState string
+
+// Call end states.
+const (
+	StateCompleted   CallState = "completed"    // BYE
+	StateCancelled   CallState = "cancelled"    // CANCEL or 487
+	StateFailed      CallState = "failed"       // final response >= 300 to the INVITE
+	StateTimeout     CallState = "timeout"      // no packet for the idle timeout
+	StateMaxDuration CallState = "max-duration" // the call lasted longer than the maximum
+	StateShutdown    CallState = "shutdown"     // still open when input ended
+)
+
+// Stream is one media endpoint that SDP negotiated for a call.
+type Stream struct {
+	Media   string // m= type: audio, video, image, ...
+	Addr    string // RTP address:port
+	RTCP    string // RTCP address:port; empty with rtcp-mux
+	Packets int64  // packets matched to this endpoint (RTP and RTCP)
+}
+
+// CallCompleted reports a call whose files are all closed.
+type CallCompleted struct {
+	CallID     string    // raw Call-ID, as seen on the network
+	Dirname    string    // absolute path of the call's directory
+	Caller     string    // From URI as user@host
+	Called     string    // To URI as user@host
+	CallDate   time.Time // capture time of the call's first packet
+	EndDate    time.Time // capture time of the call's last packet
+	State      CallState //
+	Status     int       // final response code to the INVITE; 0 when none was seen
+	Partial    bool      // the capture started after the call's INVITE
+	Files      []string  // every pcap file of the call, in the order they were closed
+	SIPPackets int64     //
+	RTPPackets int64     //
+	Streams    []Stream  // media endpoints, in the order SDP announced them
+}
+
+// Name implements Event.
+func (CallCompleted) Name() string { return "call_completed" }
+
+// Duration is EndDate minus CallDate.
+func (c CallCompleted) Duration() time.Duration { return c.EndDate.Sub(c.CallDate) }
+
+// timeJSON is the one time format of the JSON events: RFC 3339 in UTC with
+// as many fractional digits as needed.
+func timeJSON(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// MarshalJSON writes the event as one flat object with "event":"file_closed".
+func (e FileClosed) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Event   string      `json:"event"`
+		Path    string      `json:"path"`
+		Kind    FileKind    `json:"kind"`
+		CallID  string      `json:"callid"`
+		Part    int         `json:"part"`
+		Reason  CloseReason `json:"reason"`
+		Packets int64       `json:"packets"`
+		Bytes   int64       `json:"bytes"`
+		First   string      `json:"first"`
+		Last    string      `json:"last"`
+	}{e.Name(), e.Path, e.Kind, e.CallID, e.Part, e.Reason, e.Packets, e.Bytes, timeJSON(e.First), timeJSON(e.Last)})
+}
+
+// MarshalJSON writes the event as one flat object with
+// "event":"call_completed"; duration is in seconds.
+func (e CallCompleted) MarshalJSON() ([]byte, error) {
+	type stream struct {
+		Media   string `json:"media"`
+		Addr    string `json:"addr"`
+		RTCP    string `json:"rtcp,omitempty"`
+		Packets int64  `json:"packets"`
+	}
+	streams := make([]stream, len(e.Streams))
+	for i, s := range e.Streams {
+		streams[i] = stream(s)
+	}
+	files := e.Files
+	if files == nil {
+		files = []string{}
+	}
+	return json.Marshal(struct {
+		Event      string    `json:"event"`
+		CallID     string    `json:"callid"`
+		Dirname    string    `json:"dirname"`
+		Caller     string    `json:"caller"`
+		Called     string    `json:"called"`
+		CallDate   string    `json:"calldate"`
+		EndDate    string    `json:"enddate"`
+		Duration   float64   `json:"duration"`
+		State      CallState `json:"state"`
+		Status     int       `json:"status"`
+		Partial    bool      `json:"partial"`
+		Files      []string  `json:"files"`
+		SIPPackets int64     `json:"sip_packets"`
+		RTPPackets int64     `json:"rtp_packets"`
+		Streams    []stream  `json:"streams"`
+	}{e.Name(), e.CallID, e.Dirname, e.Caller, e.Called, timeJSON(e.CallDate), timeJSON(e.EndDate),
+		e.Duration().Seconds(), e.State, e.Status, e.Partial, files, e.SIPPackets, e.RTPPackets, streams})
+}

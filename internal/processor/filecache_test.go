@@ -1,0 +1,57 @@
+package processor
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/testpcap"
+)
+
+// TestFileCacheBound writes to more files than may be open and checks the
+// limit holds and every file reads back whole.
+func TestFileCacheBound(t *testing.T) {
+	dir := t.TempDir()
+	const files, limit, rounds = 40, 4, 5
+	fc := newFileCache(limit)
+	pfs := make([]*pcapFile, files)
+	for i := range pfs {
+		pfs[i] = &pcapFile{path: filepath.Join(dir, fmt.Sprintf("%d.pcap", i)), format: format{linkType: uint32(layers.LinkTypeEthernet)}}
+	}
+	for r := range rounds {
+		for i, pf := range pfs {
+			data := []byte(fmt.Sprintf("round %d file %d", r, i))
+			p := &capture.Packet{Data: data, Info: gopacket.CaptureInfo{Timestamp: t0.Add(time.Duration(r) * time.Second), Length: len(data)}}
+			if err := fc.write(pf, p); err != nil {
+				t.Fatal(err)
+			}
+			if fc.open > limit {
+				t.Fatalf("%d files open, limit %d", fc.open, limit)
+			}
+		}
+	}
+	if err := fc.closeAll(); err != nil {
+		t.Fatal(err)
+	}
+	if fc.open != 0 {
+		t.Fatalf("%d files still open", fc.open)
+	}
+	for i, pf := range pfs {
+		got := testpcap.Read(t, pf.path)
+		if len(got) != rounds {
+			t.Fatalf("file %d has %d packets, want %d", i, len(got), rounds)
+		}
+		for r, p := range got {
+			if want := fmt.Sprintf("round %d file %d", r, i); string(p.Data) != want {
+				t.Fatalf("file %d packet %d = %q, want %q", i, r, p.Data, want)
+			}
+		}
+	}
+	if fc.evictions == 0 {
+		t.Fatal("no evictions counted")
+	}
+}

@@ -1,0 +1,398 @@
+package processor
+
+import (
+	"cmp"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/decode"
+	"github.com/lc-voip/lc/internal/sip"
+)
+
+// decodeExpireEvery is how often, in packet time, the decoder is asked to
+// give up on incomplete fragments and stale TCP streams.
+const decodeExpireEvery = time.Second
+
+// Processor follows calls through a stream of packets and writes them to
+// pcap files. It is used by one goroutine; only Counters may be read from
+// others.
+type Processor struct {
+	cfg   Config
+	log   *slog.Logger
+	emit  func(Event)
+	dec   *decode.Decoder
+	files *fileCache
+	calls map[string]*call
+	media mediaIndex
+	timer timers
+	other stream
+
+	clock      time.Time // packet time: the latest sane timestamp seen
+	nextExpire time.Time // when to call dec.Expire next
+	seq        uint64
+	err        error // first write error; processing stops on it
+	stats      Stats
+	counters   Counters
+}
+
+// New validates cfg and returns a Processor writing under cfg.OutputDir.
+func New(cfg Config) (*Processor, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	out, err := filepath.Abs(cfg.OutputDir)
+	if err != nil {
+		return nil, fmt.Errorf("output directory %q: %w", cfg.OutputDir, err)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, fmt.Errorf("output directory: %w", err)
+	}
+	cfg.OutputDir = out
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	emit := cfg.Emit
+	if emit == nil {
+		emit = func(Event) {}
+	}
+	p := &Processor{
+		cfg:   cfg,
+		log:   log.With("component", "processor"),
+		files: newFileCache(cfg.MaxOpenFiles),
+		calls: make(map[string]*call),
+		media: make(mediaIndex),
+		stats: Stats{
+			Written: make(map[FileKind]int64),
+			Notes:   make(map[string]int64),
+			Calls:   make(map[CallState]int64),
+		},
+	}
+	p.emit = func(e Event) {
+		if _, ok := e.(FileClosed); ok {
+			p.stats.Files++
+		}
+		emit(e)
+	}
+	p.dec = decode.New(decode.Config{Framer: frameSIP})
+	p.other = stream{
+		kind:    KindOther,
+		maxSize: cfg.RotateMaxSize,
+		maxAge:  cfg.RotateMaxAge,
+		name:    p.otherName,
+	}
+	return p, nil
+}
+
+// frameSIP adapts sip.Frame to the decoder's Framer contract.
+func frameSIP(b []byte) (int, int, error) {
+	skip, n, err := sip.Frame(b)
+	if err == sip.ErrIncomplete {
+		err = decode.ErrNeedMore
+	}
+	return skip, n, err
+}
+
+// Counters returns the live counters for progress displays.
+func (p *Processor) Counters() *Counters { return &p.counters }
+
+// Stats returns a copy of the run's figures so far.
+func (p *Processor) Stats() Stats {
+	s := p.stats
+	s.Evicted = p.files.evictions
+	return s
+}
+
+// Packet processes one input packet. The Processor keeps pkt until it has
+// been written; the caller must not modify it. A non-nil error is an output
+// failure (disk full, permissions): the run should stop and Close.
+func (p *Processor) Packet(pkt *capture.Packet) error {
+	if p.err != nil {
+		return p.err
+	}
+	p.stats.Packets++
+	p.stats.Bytes += int64(len(pkt.Data))
+	p.counters.Packets.Add(1)
+	p.advance(pkt.Info.Timestamp)
+	p.dec.Decode(pkt, p.unit)
+	p.expire()
+	return p.err
+}
+
+// Advance moves packet time to now when no packet does (a live capture
+// with no traffic) and ends what is due.
+func (p *Processor) Advance(now time.Time) error {
+	p.advance(now)
+	p.expire()
+	return p.err
+}
+
+// advance moves the clock. Packet time never goes back: a packet older than
+// the clock is counted and processed at the current time. Timestamps before
+// 1990 or after 2100 are counted and do not move the clock.
+func (p *Processor) advance(ts time.Time) {
+	switch {
+	case ts.Year() < 1990 || ts.Year() > 2100:
+		p.note("absurd-timestamp")
+	case ts.Before(p.clock):
+		p.note("out-of-order")
+	default:
+		p.clock = ts
+	}
+	if p.nextExpire.IsZero() {
+		p.nextExpire = p.clock.Add(decodeExpireEvery)
+	}
+}
+
+// expire ends the calls and files whose time has come.
+func (p *Processor) expire() {
+	for {
+		c, ok := p.timer.next(p.clock)
+		if !ok {
+			break
+		}
+		at, state := c.due(&p.cfg)
+		if at.After(p.clock) {
+			p.timer.schedule(c, at)
+			continue
+		}
+		p.endCall(c, state)
+	}
+	if cur := p.other.cur; cur != nil && p.clock.Sub(cur.last) >= p.cfg.RotateIdle {
+		p.fail(p.other.close(p.files, ReasonIdle, p.emit))
+	}
+	if !p.clock.Before(p.nextExpire) {
+		p.dec.Expire(p.clock, p.unit)
+		p.nextExpire = p.clock.Add(decodeExpireEvery)
+	}
+}
+
+// Close ends the run: it flushes the decoder, ends every open call with
+// state shutdown (or the terminal state it already reached), closes every
+// file and emits their events.
+func (p *Processor) Close() error {
+	p.dec.Flush(p.unit)
+	open := make([]*call, 0, len(p.calls))
+	for _, c := range p.calls {
+		open = append(open, c)
+	}
+	sortCalls(open)
+	for _, c := range open {
+		state := StateShutdown
+		if c.phase == phaseEnded {
+			state = c.endState
+		}
+		p.endCall(c, state)
+	}
+	p.fail(p.other.close(p.files, ReasonShutdown, p.emit))
+	p.fail(p.files.closeAll())
+	return p.err
+}
+
+func (p *Processor) fail(err error) {
+	if err != nil && p.err == nil {
+		p.err = err
+	}
+}
+
+func (p *Processor) note(reason string) { p.stats.Notes[reason]++ }
+
+// unit classifies one decoded unit and writes its packets.
+func (p *Processor) unit(u decode.Unit) {
+	switch u.Kind {
+	case decode.KindUDP, decode.KindTCP:
+		if sip.LooksLikeSIP(u.Payload) {
+			p.sipUnit(u)
+			return
+		}
+		if u.Kind == decode.KindUDP {
+			if o, ok := p.media.lookup(u.Src, u.Dst); ok {
+				p.mediaUnit(o, u)
+				return
+			}
+		}
+	case decode.KindOther:
+		if name := noteNames[u.Note]; name != "" {
+			p.note(name)
+		}
+	}
+	p.write(&p.other, u, p.cfg.OtherPcap)
+}
+
+var noteNames = map[decode.Note]string{
+	decode.NoteUndecodable:      "undecodable",
+	decode.NoteFragmentTimeout:  "fragment-timeout",
+	decode.NoteFragmentOverflow: "fragment-overflow",
+	decode.NoteTCPNotFramed:     "tcp-not-sip",
+	decode.NoteTCPIncomplete:    "tcp-incomplete",
+}
+
+func (p *Processor) sipUnit(u decode.Unit) {
+	m, err := sip.Parse(u.Payload)
+	if err != nil {
+		p.note("malformed-sip")
+		p.log.Debug("malformed SIP", "frame", u.Packets[0].Frame, "error", err)
+		p.write(&p.other, u, p.cfg.OtherPcap)
+		return
+	}
+	c := p.calls[m.CallID]
+	if c == nil {
+		if !startsCall(m) {
+			p.write(&p.other, u, p.cfg.OtherPcap)
+			return
+		}
+		c = p.newCall(m, u.Packets[0].Info.Timestamp)
+	}
+	ts := u.Packets[len(u.Packets)-1].Info.Timestamp
+	c.update(m, ts, &p.cfg)
+	if body := m.SDPBody(); body != nil {
+		if sess, err := sip.ParseSDP(body); err != nil {
+			p.note("malformed-sdp")
+			p.log.Debug("malformed SDP", "call_id", c.id, "frame", u.Packets[0].Frame, "error", err)
+		} else {
+			p.media.learn(c, sess)
+		}
+	}
+	p.touch(c, ts)
+	c.sipPackets += p.write(&c.sip, u, p.cfg.PerCallPcap)
+}
+
+func (p *Processor) mediaUnit(o mediaOwner, u decode.Unit) {
+	c := o.c
+	n := p.write(&c.rtp, u, p.cfg.PerCallPcap)
+	c.rtpPackets += n
+	c.streams[o.stream].Packets += n
+	p.touch(c, u.Packets[len(u.Packets)-1].Info.Timestamp)
+}
+
+// touch records activity on c and makes sure its timer is armed.
+func (p *Processor) touch(c *call, ts time.Time) {
+	if ts.After(c.last) {
+		c.last = ts
+	}
+	at, _ := c.due(&p.cfg)
+	p.timer.schedule(c, at)
+}
+
+// write appends u's packets to s, or counts them as filtered when s's kind
+// of output is switched off, and returns how many packets it wrote.
+func (p *Processor) write(s *stream, u decode.Unit, enabled bool) int64 {
+	var n int64
+	for i, pkt := range u.Packets {
+		repeat := i == 0 && u.Repeat
+		if !enabled {
+			if !repeat {
+				p.stats.Filtered++
+			}
+			continue
+		}
+		wrote, err := s.write(p.files, pkt, p.emit)
+		if err != nil {
+			p.fail(err)
+			return n
+		}
+		if wrote {
+			n++
+			p.stats.Written[s.kind]++
+			if repeat {
+				p.stats.Copies++
+			}
+		}
+	}
+	return n
+}
+
+// newCall opens a call for m, first seen at ts.
+func (p *Processor) newCall(m *sip.Message, ts time.Time) *call {
+	p.seq++
+	c := &call{
+		id:      m.CallID,
+		seq:     p.seq,
+		caller:  m.From.UserHost(),
+		called:  m.To.UserHost(),
+		partial: !opensFresh(m),
+		first:   ts,
+		last:    ts,
+	}
+	if c.partial && m.Request && m.To.Tag != "" {
+		c.phase = phaseAnswered
+	}
+	safe := SafeName(m.CallID)
+	t := ts.UTC()
+	base := filepath.Join(p.cfg.OutputDir, "calls", t.Format("2006-01-02"), t.Format("150405")+"_"+safe)
+	dir, err := uniquePath(base, "")
+	if err != nil {
+		p.fail(fmt.Errorf("call directory %q: %w", base, err))
+		dir = base
+	}
+	c.dirname = dir
+	name := func(kind FileKind) func(*capture.Packet, int) (string, error) {
+		return func(_ *capture.Packet, part int) (string, error) {
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				return "", fmt.Errorf("call directory: %w", err)
+			}
+			file := safe + "_" + string(kind)
+			if part > 0 {
+				file += "_" + strconv.Itoa(part)
+			}
+			return filepath.Join(dir, file+".pcap"), nil
+		}
+	}
+	c.sip = stream{kind: KindSIP, callID: c.id, maxSize: p.cfg.PerCallMaxSize, name: name(KindSIP)}
+	c.rtp = stream{kind: KindRTP, callID: c.id, maxSize: p.cfg.PerCallMaxSize, name: name(KindRTP)}
+	p.calls[c.id] = c
+	open := int64(len(p.calls))
+	p.counters.OpenCalls.Store(open)
+	p.stats.Peak = max(p.stats.Peak, open)
+	return c
+}
+
+// endCall closes c's files, forgets it and emits its events.
+func (p *Processor) endCall(c *call, state CallState) {
+	reason := ReasonCallEnd
+	if state == StateShutdown {
+		reason = ReasonShutdown
+	}
+	p.fail(c.sip.close(p.files, reason, p.emit))
+	p.fail(c.rtp.close(p.files, reason, p.emit))
+	p.media.forget(c)
+	delete(p.calls, c.id)
+	c.timerAt = time.Time{}
+	p.counters.OpenCalls.Store(int64(len(p.calls)))
+	p.stats.Calls[state]++
+	p.emit(CallCompleted{
+		CallID:     c.id,
+		Dirname:    c.dirname,
+		Caller:     c.caller,
+		Called:     c.called,
+		CallDate:   c.first,
+		EndDate:    c.last,
+		State:      state,
+		Status:     c.status,
+		Partial:    c.partial,
+		Files:      append(append([]string(nil), c.sip.paths...), c.rtp.paths...),
+		SIPPackets: c.sipPackets,
+		RTPPackets: c.rtpPackets,
+		Streams:    c.streams,
+	})
+}
+
+// otherName names an "other" file after its first packet's time.
+func (p *Processor) otherName(pkt *capture.Packet, _ int) (string, error) {
+	t := pkt.Info.Timestamp.UTC()
+	dir := filepath.Join(p.cfg.OutputDir, "other", t.Format("2006-01-02"))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("other directory: %w", err)
+	}
+	return uniquePath(filepath.Join(dir, t.Format("20060102_150405")), ".pcap")
+}
+
+func sortCalls(cs []*call) {
+	slices.SortFunc(cs, func(a, b *call) int { return cmp.Compare(a.seq, b.seq) })
+}

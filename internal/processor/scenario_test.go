@@ -1,0 +1,143 @@
+package processor
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/lc-voip/lc/internal/testpcap"
+)
+
+// scenario is a synthetic capture and the configuration to run it with.
+type scenario struct {
+	name  string
+	build func(t *testpcap.Timeline)
+	cfg   func(*Config)
+}
+
+var t0 = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
+
+const ms = time.Millisecond
+
+// scenarios cover the call lifecycle and the file rules of DESIGN.md.
+var scenarios = []scenario{
+	{name: "basic", build: func(t *testpcap.Timeline) { t.BasicCall(testpcap.NewDialog(1), 10) }},
+	{name: "failed", build: func(t *testpcap.Timeline) {
+		d := testpcap.NewDialog(2)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", testpcap.SDP(d.CallerRTP))), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(100, "Trying", "INVITE", 1, "", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(486, "Busy Here", "INVITE", 1, "t2", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("ACK", 1, "t2", "")), 10*ms)
+	}},
+	{name: "cancelled", build: func(t *testpcap.Timeline) {
+		d := testpcap.NewDialog(3)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", testpcap.SDP(d.CallerRTP))), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(180, "Ringing", "INVITE", 1, "t3", "")), time.Second)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("CANCEL", 1, "", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(200, "OK", "CANCEL", 1, "t3", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(487, "Request Terminated", "INVITE", 1, "t3", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("ACK", 1, "t3", "")), 10*ms)
+	}},
+	{name: "auth-retry", build: func(t *testpcap.Timeline) {
+		d := testpcap.NewDialog(4)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", testpcap.SDP(d.CallerRTP))), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(407, "Proxy Authentication Required", "INVITE", 1, "t4", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("ACK", 1, "t4", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 2, "", testpcap.SDP(d.CallerRTP))), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(200, "OK", "INVITE", 2, "t5", testpcap.SDP(d.CalleeRTP))), 10*ms)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("ACK", 2, "t5", "")), 10*ms)
+		t.Add(testpcap.UDP(d.CallerRTP, d.CalleeRTP, testpcap.RTP(1, 160, 7)), 20*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Request("BYE", 3, "t5", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Response(200, "OK", "BYE", 3, "t5", "")), 10*ms)
+	}},
+	{name: "auth-abandoned", build: func(t *testpcap.Timeline) {
+		d := testpcap.NewDialog(5)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(401, "Unauthorized", "INVITE", 1, "t6", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("ACK", 1, "t6", "")), 40*time.Second)
+		o := testpcap.NewDialog(6)
+		t.Add(testpcap.UDP(o.Caller, o.Callee, o.Request("OPTIONS", 1, "", "")), 0)
+	}},
+	{name: "idle-and-shutdown", build: func(t *testpcap.Timeline) {
+		idle, open := testpcap.NewDialog(7), testpcap.NewDialog(8)
+		for _, d := range []testpcap.Dialog{idle, open} {
+			t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", testpcap.SDP(d.CallerRTP))), 10*ms)
+			t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(200, "OK", "INVITE", 1, "tt", testpcap.SDP(d.CalleeRTP))), 10*ms)
+			t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("ACK", 1, "tt", "")), 10*ms)
+		}
+		for i := range 100 { // only the second call keeps talking, for 6 minutes
+			t.Add(testpcap.UDP(open.CallerRTP, open.CalleeRTP, testpcap.RTP(uint16(i), 0, 9)), 4*time.Second)
+		}
+	}},
+	{name: "mid-call-start", build: func(t *testpcap.Timeline) {
+		d := testpcap.NewDialog(9)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("BYE", 5, "tag9", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(200, "OK", "BYE", 5, "tag9", "")), 10*ms)
+	}},
+	{name: "early-media-and-reinvite", build: func(t *testpcap.Timeline) {
+		d := testpcap.NewDialog(10)
+		moved := netip.AddrPortFrom(d.CalleeRTP.Addr(), 40000)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", testpcap.SDP(d.CallerRTP))), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(183, "Session Progress", "INVITE", 1, "t10", testpcap.SDP(d.CalleeRTP))), 10*ms)
+		t.Add(testpcap.UDP(d.CalleeRTP, d.CallerRTP, testpcap.RTP(1, 160, 1)), 20*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(200, "OK", "INVITE", 1, "t10", testpcap.SDP(d.CalleeRTP))), 10*ms)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("ACK", 1, "t10", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 2, "t10", testpcap.SDP(d.CallerRTP))), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(200, "OK", "INVITE", 2, "t10", testpcap.SDP(moved))), 10*ms)
+		t.Add(testpcap.UDP(moved, d.CallerRTP, testpcap.RTP(2, 320, 1)), 20*ms)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("BYE", 3, "t10", "")), 10*ms)
+	}},
+	{name: "non-call-sip", build: func(t *testpcap.Timeline) {
+		d := testpcap.NewDialog(11)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("REGISTER", 1, "", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(200, "OK", "REGISTER", 1, "r", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("OPTIONS", 2, "", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, []byte("INVITE sip:x SIP/2.0\r\nVia: nothing\r\n\r\n")), 10*ms) // no Call-ID
+		t.Add(testpcap.UDP(d.Caller, d.Callee, []byte("\x00\x01junk on a SIP port")), 10*ms)
+	}},
+	{name: "tcp", build: func(t *testpcap.Timeline) {
+		a, b := testpcap.NewDialog(12), testpcap.NewDialog(13)
+		b.Caller, b.Callee = a.Caller, a.Callee // one connection, two calls
+		inv := a.Request("INVITE", 1, "", testpcap.SDP(a.CallerRTP))
+		two := append(a.Request("ACK", 1, "ta", ""), b.Request("INVITE", 1, "", testpcap.SDP(b.CallerRTP))...)
+		seq := uint32(1000)
+		seg := func(p []byte) {
+			t.Add(testpcap.TCP(a.Caller, a.Callee, seq, 1, "PA", p), 5*ms)
+			seq += uint32(len(p))
+		}
+		t.Add(testpcap.TCP(a.Caller, a.Callee, seq-1, 0, "S", nil), 5*ms)
+		seg(inv[:100]) // the INVITE split over two segments
+		seg(inv[100:])
+		t.Add(testpcap.TCP(a.Callee, a.Caller, 1, seq, "PA", a.Response(200, "OK", "INVITE", 1, "ta", testpcap.SDP(a.CalleeRTP))), 5*ms)
+		seg(two) // the ACK of one call and the INVITE of another
+		seg(a.Request("BYE", 2, "ta", ""))
+		t.Add(testpcap.UDP(b.Callee, b.Caller, b.Response(486, "Busy Here", "INVITE", 1, "tb", "")), 5*ms)
+	}},
+	{name: "fragmented-invite", build: func(t *testpcap.Timeline) {
+		d := testpcap.NewDialog(14)
+		sdp := testpcap.SDP(d.CallerRTP) + "a=x-padding:" + strings.Repeat("p", 2000) + "\r\n"
+		for _, f := range testpcap.IPv4Fragments(d.Caller, d.Callee, 77, d.Request("INVITE", 1, "", sdp), 1480) {
+			t.Add(f, ms)
+		}
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(603, "Decline", "INVITE", 1, "t14", "")), ms)
+	}},
+	{name: "hostile-call-id", build: func(t *testpcap.Timeline) {
+		for i, id := range []string{"../../etc/passwd", ".hidden", "a;rm -rf /;$(x)`y`", strings.Repeat("L", 300)} {
+			d := testpcap.NewDialog(20 + i)
+			d.CallID = id
+			t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", "")), ms)
+			t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(404, "Not Found", "INVITE", 1, "x", "")), ms)
+		}
+	}},
+	{name: "rotation", build: func(t *testpcap.Timeline) {
+		d := testpcap.NewDialog(30)
+		t.BasicCall(d, 400) // ~140 KB of RTP: three parts of 64 KiB
+		o := testpcap.NewDialog(31)
+		for range 3 { // other traffic, then silence longer than the idle timeout
+			t.Add(testpcap.UDP(o.Caller, o.Callee, o.Request("OPTIONS", 1, "", "")), time.Minute)
+		}
+	}, cfg: func(c *Config) {
+		c.PerCallMaxSize = 64 << 10
+		c.RotateIdle = 30 * time.Second
+	}},
+}
