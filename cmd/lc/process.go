@@ -82,11 +82,12 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	}
 	cfg.Logger = log
 
-	src, err := openInputs(opt.inputs, s.in)
+	merger, err := openInputs(opt.inputs, s.in)
 	if err != nil {
 		return err
 	}
-	defer src.Close()
+	defer merger.Close()
+	src := &trackedInput{Merger: merger}
 
 	events, closeEvents, err := openEvents(opt.events, s.out)
 	if err != nil {

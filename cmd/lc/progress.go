@@ -5,23 +5,45 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/lc-voip/lc/internal/capture"
 	"github.com/lc-voip/lc/internal/processor"
 )
 
 // progressEvery is how often the progress line is redrawn.
 const progressEvery = 500 * time.Millisecond
 
-// progressSource tells how much of the input has been read.
-type progressSource interface {
-	Progress() (done, total int64)
+// progressEveryPackets is how often the processing goroutine publishes how
+// far it has read.
+const progressEveryPackets = 1024
+
+// trackedInput is the packet source with its read position published for
+// the progress display, which runs on another goroutine.
+type trackedInput struct {
+	*capture.Merger
+	n           int
+	done, total atomic.Int64
 }
+
+// Next returns the next packet and, now and then, publishes the position.
+func (t *trackedInput) Next() (capture.Packet, error) {
+	if t.n++; t.n%progressEveryPackets == 1 {
+		done, total := t.Merger.Progress()
+		t.done.Store(done)
+		t.total.Store(total)
+	}
+	return t.Merger.Next()
+}
+
+// Progress returns the last published position; safe from any goroutine.
+func (t *trackedInput) Progress() (done, total int64) { return t.done.Load(), t.total.Load() }
 
 // startProgress draws a one-line progress display on w while processing
 // runs, when mode says so ("auto": only when w is a terminal). The returned
 // function stops it and clears the line.
-func startProgress(w io.Writer, mode string, src progressSource, c *processor.Counters) func() {
+func startProgress(w io.Writer, mode string, src *trackedInput, c *processor.Counters) func() {
 	if mode == "never" || mode == "auto" && !isTerminal(w) {
 		return func() {}
 	}
