@@ -16,7 +16,8 @@ const (
 	KindOther Kind = iota
 	// KindUDP is one UDP datagram, reassembled from its IP fragments.
 	KindUDP
-	// KindTCP is one application message framed out of a TCP byte stream.
+	// KindTCP is one application message framed out of a TCP byte stream
+	// (without a Framer: the payload of one TCP segment).
 	KindTCP
 )
 
@@ -30,8 +31,8 @@ const (
 	NoteFragmentTimeout              // IP fragments whose datagram never completed
 	NoteFragmentOverflow             // fragments dropped from reassembly because a limit was hit
 	NoteTCPControl                   // TCP segment without payload (SYN, ACK, FIN, RST)
-	NoteTCPNotFramed                 // TCP payload the Framer rejected (not SIP), or a retransmission that frames as nothing
-	NoteTCPIncomplete                // TCP bytes still buffered when the stream expired or input ended
+	NoteTCPNotFramed                 // TCP payload the Framer rejected (not SIP) or that outgrew MaxStreamBuffer unframed, or a retransmission that frames as nothing
+	NoteTCPIncomplete                // TCP bytes still buffered when the stream closed, expired, was evicted or hit a gap, or input ended
 	NoteTCPKeepalive                 // TCP payload that was only keep-alive bytes between messages
 )
 
@@ -44,12 +45,23 @@ const (
 // Decoder never emits a packet in a KindOther Unit once it has been emitted
 // in any other Unit.
 //
-// Payload, Src and Dst are meaningful for KindUDP and KindTCP. Payload may
-// alias Decoder buffers: it is valid only until the emit callback returns.
+// Payload, Src and Dst are meaningful for KindUDP and KindTCP; KindOther
+// units that come from TCP processing (every note from NoteTCPControl on)
+// carry the direction's Src and Dst too. Payload may alias Decoder buffers:
+// it is valid only until the emit callback returns. The Packets slice is
+// likewise reused by the Decoder and valid only until emit returns; a
+// consumer that keeps the list copies it. The *capture.Packet values
+// themselves are never modified by the Decoder and may be kept.
+//
+// Repeated lists the packets of Packets that were already emitted in an
+// earlier unit: a TCP segment carrying the end of one message and the start
+// of the next is in both, and is in Repeated the second time. It is empty
+// otherwise, and valid only until emit returns.
 type Unit struct {
 	Kind     Kind
 	Note     Note
 	Src, Dst netip.AddrPort
 	Payload  []byte
 	Packets  []*capture.Packet
+	Repeated []*capture.Packet
 }

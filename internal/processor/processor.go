@@ -120,8 +120,8 @@ func (p *Processor) Packet(pkt *capture.Packet) error {
 	p.stats.Bytes += int64(len(pkt.Data))
 	p.counters.Packets.Add(1)
 	p.advance(pkt.Info.Timestamp)
+	p.expire() // what ended before this packet ends first
 	p.dec.Decode(pkt, p.unit)
-	p.expire()
 	return p.err
 }
 
@@ -284,8 +284,8 @@ func (p *Processor) touch(c *call, ts time.Time) {
 // of output is switched off, and returns how many packets it wrote.
 func (p *Processor) write(s *stream, u decode.Unit, enabled bool) int64 {
 	var n int64
-	for i, pkt := range u.Packets {
-		repeat := i == 0 && u.Repeat
+	for _, pkt := range u.Packets {
+		repeat := len(u.Repeated) > 0 && slices.Contains(u.Repeated, pkt)
 		if !enabled {
 			if !repeat {
 				p.stats.Filtered++

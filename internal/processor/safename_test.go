@@ -13,7 +13,7 @@ func TestSafeName(t *testing.T) {
 		hashed   bool
 	}{
 		{name: "plain", in: "a84b4c76e66710@pc33.example.com", want: "a84b4c76e66710@pc33.example.com"},
-		{name: "slash", in: "../../etc/passwd", want: ".._.._etc_passwd~", hashed: true},
+		{name: "slash", in: "../../etc/passwd", want: "_._.._etc_passwd~", hashed: true},
 		{name: "leading dot", in: ".hidden", want: "_hidden~", hashed: true},
 		{name: "shell", in: "a;b $(c)`d`", want: "a_b___c__d_~", hashed: true},
 		{name: "empty", in: "", want: "~", hashed: true},

@@ -1,0 +1,224 @@
+package decode
+
+import (
+	"sort"
+	"time"
+
+	"github.com/lc-voip/lc/internal/capture"
+)
+
+// fragOverhead is what each held fragment packet is charged against
+// MaxFragmentBytes on top of its data, so that floods of empty or duplicate
+// fragments are bounded too.
+const fragOverhead = 64
+
+// fragKey identifies the datagram a fragment belongs to. IPv4 addresses
+// use the first 4 bytes of src and dst. depth is the tunnel depth of the
+// fragmented IP header, so an outer and an inner datagram never mix.
+type fragKey struct {
+	src, dst [16]byte
+	id       uint32
+	proto    uint8
+	v6       bool
+	depth    uint8
+}
+
+// fragPiece is a run of datagram bytes held from one fragment; pieces never
+// overlap.
+type fragPiece struct {
+	off  int
+	data []byte // aliases the fragment's packet data
+}
+
+func (p fragPiece) end() int { return p.off + len(p.data) }
+
+// fragQueue holds the fragments of one incomplete datagram.
+type fragQueue struct {
+	key     fragKey
+	first   time.Time   // packet time of the first fragment
+	pieces  []fragPiece // sorted by offset
+	covered int         // bytes in pieces
+	total   int         // datagram length once the last fragment is known, else -1
+	maxEnd  int         // highest end offset held
+	cost    int         // charged against MaxFragmentBytes
+	pkts    []*capture.Packet
+	ords    []uint64
+
+	prev, next *fragQueue // creation order
+}
+
+// defragmenter is the set of incomplete datagrams, oldest first.
+type defragmenter struct {
+	queues     map[fragKey]*fragQueue
+	head, tail *fragQueue
+	bytes      int // sum of cost
+}
+
+func (f *defragmenter) push(q *fragQueue) {
+	f.queues[q.key] = q
+	q.prev = f.tail
+	if f.tail != nil {
+		f.tail.next = q
+	} else {
+		f.head = q
+	}
+	f.tail = q
+}
+
+func (f *defragmenter) remove(q *fragQueue) {
+	delete(f.queues, q.key)
+	if q.prev != nil {
+		q.prev.next = q.next
+	} else {
+		f.head = q.next
+	}
+	if q.next != nil {
+		q.next.prev = q.prev
+	} else {
+		f.tail = q.prev
+	}
+	q.prev, q.next = nil, nil
+	f.bytes -= q.cost
+}
+
+// fragResult says what addFragment did with a fragment.
+type fragResult uint8
+
+const (
+	fragTaken fragResult = iota // held, or emitted because of a limit
+	fragDone                    // the datagram is complete
+	fragBad                     // the fragment reaches past the largest datagram; the caller rejects it
+)
+
+// addFragment adds the fragment at byte offset off of datagram k. When it
+// completes the datagram it returns the reassembled payload and every packet
+// of every fragment, duplicates included, in capture order.
+func (d *Decoder) addFragment(k fragKey, off int, more bool, data []byte, c carrier, emit func(Unit)) ([]byte, carrier, fragResult) {
+	f := &d.frags
+	d.stats.Fragments++
+	if off+len(data) > maxDatagram {
+		return nil, carrier{}, fragBad
+	}
+	q := f.queues[k]
+	if q != nil && d.now.Sub(q.first) > d.cfg.FragmentTimeout {
+		d.dropFragments(q, NoteFragmentTimeout, emit)
+		q = nil
+	}
+	cost := len(data) + fragOverhead*len(c.pkts)
+	if cost > d.cfg.MaxFragmentBytes {
+		d.stats.FragmentOverflows++
+		d.other(Unit{Note: NoteFragmentOverflow, Packets: c.pkts}, emit)
+		return nil, carrier{}, fragTaken
+	}
+	for f.bytes+cost > d.cfg.MaxFragmentBytes && f.head != nil {
+		if f.head == q {
+			q = nil
+		}
+		d.dropFragments(f.head, NoteFragmentOverflow, emit)
+	}
+	if q == nil {
+		q = &fragQueue{key: k, first: d.now, total: -1}
+		f.push(q)
+	}
+	q.pkts = append(q.pkts, c.pkts...)
+	q.ords = append(q.ords, c.ords...)
+	q.cost += cost
+	f.bytes += cost
+	if q.insert(off, more, data) {
+		d.stats.FragmentOverlaps++
+	}
+	if q.total >= 0 && q.covered == q.total {
+		f.remove(q)
+		d.stats.FragmentsReassembled++
+		buf := make([]byte, q.total)
+		for _, p := range q.pieces {
+			copy(buf[p.off:], p.data)
+		}
+		return buf, carrier{pkts: q.pkts, ords: q.ords}, fragDone
+	}
+	if len(q.pkts) > maxFragmentsPerDatagram {
+		d.dropFragments(q, NoteFragmentOverflow, emit)
+	}
+	return nil, carrier{}, fragTaken
+}
+
+// insert adds the bytes of a fragment that no earlier fragment supplied
+// (the first copy of a byte wins) and reports whether any byte was
+// repeated, overlapped or inconsistent with the known datagram length.
+func (q *fragQueue) insert(off int, more bool, data []byte) (overlap bool) {
+	end := off + len(data)
+	if !more {
+		switch {
+		case q.total < 0 && end >= q.maxEnd:
+			q.total = end
+		case q.total != end:
+			overlap = true
+		}
+	}
+	if q.total >= 0 && end > q.total {
+		overlap = true
+		if off >= q.total {
+			return overlap
+		}
+		data = data[:q.total-off]
+		end = q.total
+	}
+	if len(data) == 0 {
+		return overlap
+	}
+	i := sort.Search(len(q.pieces), func(i int) bool { return q.pieces[i].end() > off })
+	cur := off
+	for ; i < len(q.pieces) && cur < end; i++ {
+		p := q.pieces[i]
+		if p.off >= end {
+			break
+		}
+		overlap = true
+		if p.off > cur {
+			q.pieces = insertPiece(q.pieces, i, fragPiece{off: cur, data: data[cur-off : p.off-off]})
+			q.covered += p.off - cur
+			i++
+		}
+		cur = max(cur, p.end())
+	}
+	if cur < end {
+		q.pieces = insertPiece(q.pieces, i, fragPiece{off: cur, data: data[cur-off:]})
+		q.covered += end - cur
+	}
+	q.maxEnd = max(q.maxEnd, end)
+	return overlap
+}
+
+func insertPiece(s []fragPiece, i int, p fragPiece) []fragPiece {
+	s = append(s, fragPiece{})
+	copy(s[i+1:], s[i:])
+	s[i] = p
+	return s
+}
+
+// dropFragments gives up datagram q and emits its packets as KindOther.
+func (d *Decoder) dropFragments(q *fragQueue, note Note, emit func(Unit)) {
+	d.frags.remove(q)
+	if note == NoteFragmentOverflow {
+		d.stats.FragmentOverflows++
+	} else {
+		d.stats.FragmentTimeouts++
+	}
+	d.other(Unit{Note: note, Packets: q.pkts}, emit)
+}
+
+// expireFragments gives up the datagrams whose first fragment is older than
+// FragmentTimeout at now. Datagrams are visited oldest first and the walk
+// stops at the first one still in time.
+func (d *Decoder) expireFragments(now time.Time, emit func(Unit)) {
+	for q := d.frags.head; q != nil && now.Sub(q.first) > d.cfg.FragmentTimeout; q = d.frags.head {
+		d.dropFragments(q, NoteFragmentTimeout, emit)
+	}
+}
+
+// flushFragments gives up every incomplete datagram.
+func (d *Decoder) flushFragments(emit func(Unit)) {
+	for d.frags.head != nil {
+		d.dropFragments(d.frags.head, NoteFragmentTimeout, emit)
+	}
+}

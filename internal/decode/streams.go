@@ -1,0 +1,200 @@
+package decode
+
+import (
+	"net/netip"
+	"time"
+)
+
+// flowKey names one direction of a TCP connection by its innermost
+// addresses and ports.
+type flowKey struct {
+	src, dst netip.AddrPort
+}
+
+func (k flowKey) reverse() flowKey { return flowKey{src: k.dst, dst: k.src} }
+
+// segRec records which packets supplied a range of a stream's buffered
+// bytes.
+type segRec struct {
+	hc         heldCarrier
+	start, end int  // stream offsets (see stream.off)
+	emitted    bool // the packets are in a KindTCP unit already
+}
+
+// heldSeg is an out-of-order segment waiting for the bytes before it.
+type heldSeg struct {
+	seq     uint32
+	payload []byte // aliases the packet data or a reassembled datagram
+	hc      heldCarrier
+}
+
+// stream is the state of one TCP connection direction.
+type stream struct {
+	key     flowKey
+	next    uint32 // sequence number of the next in-order byte
+	isn     uint32 // sequence number of the SYN, if synSeen
+	synSeen bool
+
+	// buf holds in-order bytes not framed yet; off counts the bytes this
+	// direction consumed before buf[0] and numbers the bytes of recs.
+	buf  []byte
+	off  int
+	recs []segRec
+
+	held      []heldSeg // sorted by sequence number (stable for equal ones)
+	heldBytes int
+	gapSince  time.Time // packet time the oldest held segment arrived
+
+	last time.Time // packet time of the last segment
+
+	lruPrev, lruNext *stream // least recently used first
+	gapPrev, gapNext *stream // directions with held segments, oldest gap first
+	inGap            bool
+}
+
+// streamTable is the set of tracked directions.
+type streamTable struct {
+	m                map[flowKey]*stream
+	lruHead, lruTail *stream
+	gapHead, gapTail *stream
+}
+
+func (t *streamTable) lruPush(s *stream) {
+	s.lruPrev, s.lruNext = t.lruTail, nil
+	if t.lruTail != nil {
+		t.lruTail.lruNext = s
+	} else {
+		t.lruHead = s
+	}
+	t.lruTail = s
+}
+
+func (t *streamTable) lruRemove(s *stream) {
+	if s.lruPrev != nil {
+		s.lruPrev.lruNext = s.lruNext
+	} else {
+		t.lruHead = s.lruNext
+	}
+	if s.lruNext != nil {
+		s.lruNext.lruPrev = s.lruPrev
+	} else {
+		t.lruTail = s.lruPrev
+	}
+	s.lruPrev, s.lruNext = nil, nil
+}
+
+func (t *streamTable) gapPush(s *stream) {
+	if s.inGap {
+		return
+	}
+	s.inGap = true
+	s.gapPrev, s.gapNext = t.gapTail, nil
+	if t.gapTail != nil {
+		t.gapTail.gapNext = s
+	} else {
+		t.gapHead = s
+	}
+	t.gapTail = s
+}
+
+func (t *streamTable) gapRemove(s *stream) {
+	if !s.inGap {
+		return
+	}
+	s.inGap = false
+	if s.gapPrev != nil {
+		s.gapPrev.gapNext = s.gapNext
+	} else {
+		t.gapHead = s.gapNext
+	}
+	if s.gapNext != nil {
+		s.gapNext.gapPrev = s.gapPrev
+	} else {
+		t.gapTail = s.gapPrev
+	}
+	s.gapPrev, s.gapNext = nil, nil
+}
+
+// newStream starts tracking direction k at sequence number next, dropping
+// the least recently used direction if the table is full.
+func (d *Decoder) newStream(k flowKey, next uint32, emit func(Unit)) *stream {
+	t := &d.streams
+	if len(t.m) >= d.cfg.MaxStreams && t.lruHead != nil {
+		d.stats.TCPStreamsEvicted++
+		d.closeStream(t.lruHead, emit)
+	}
+	s := &stream{key: k, next: next, last: d.now}
+	t.m[k] = s
+	t.lruPush(s)
+	d.stats.TCPStreams++
+	return s
+}
+
+// touch marks s as used by the current packet.
+func (d *Decoder) touch(s *stream) {
+	s.last = d.now
+	if d.streams.lruTail != s {
+		d.streams.lruRemove(s)
+		d.streams.lruPush(s)
+	}
+}
+
+// closeStream frames what s still holds, skipping any gaps, emits the rest
+// as NoteTCPIncomplete and forgets s.
+func (d *Decoder) closeStream(s *stream, emit func(Unit)) {
+	for len(s.held) > 0 {
+		d.skipGap(s, emit)
+	}
+	d.leftovers(s, NoteTCPIncomplete, emit)
+	t := &d.streams
+	delete(t.m, s.key)
+	t.lruRemove(s)
+	t.gapRemove(s)
+}
+
+// expireStreams skips the gaps that have waited longer than GapTimeout and
+// closes the directions idle for longer than StreamTimeout at now. Both
+// lists are walked oldest first and the walk stops at the first entry still
+// in time.
+func (d *Decoder) expireStreams(now time.Time, emit func(Unit)) {
+	t := &d.streams
+	for s := t.gapHead; s != nil && now.Sub(s.gapSince) > d.cfg.GapTimeout; s = t.gapHead {
+		for len(s.held) > 0 {
+			d.skipGap(s, emit)
+		}
+	}
+	for s := t.lruHead; s != nil && now.Sub(s.last) > d.cfg.StreamTimeout; s = t.lruHead {
+		d.stats.TCPStreamsExpired++
+		d.closeStream(s, emit)
+	}
+}
+
+// flushStreams closes every direction, least recently used first.
+func (d *Decoder) flushStreams(emit func(Unit)) {
+	for d.streams.lruHead != nil {
+		d.closeStream(d.streams.lruHead, emit)
+	}
+}
+
+// leftovers emits, as one KindOther unit with the given note, the packets of
+// buffered bytes that are in no KindTCP unit yet, and empties the buffer.
+func (d *Decoder) leftovers(s *stream, note Note, emit func(Unit)) {
+	d.list.reset()
+	for i := range s.recs {
+		if !s.recs[i].emitted {
+			d.list.add(s.recs[i].hc)
+		}
+	}
+	clear(s.recs)
+	s.recs = s.recs[:0]
+	s.off += len(s.buf)
+	s.buf = s.buf[:0]
+	if cap(s.buf) > 64<<10 {
+		s.buf = nil
+	}
+	if d.list.empty() {
+		return
+	}
+	d.other(Unit{Note: note, Src: s.key.src, Dst: s.key.dst, Packets: d.list.list()}, emit)
+	d.list.reset()
+}
