@@ -23,10 +23,6 @@ var (
 	// header, a packet on an undeclared interface. Nothing after it can be
 	// trusted, so the File stops there.
 	ErrCorrupt = errors.New("corrupt capture")
-
-	// ErrLinkType reports a link type above 255, which layers.LinkType
-	// (a uint8 in gopacket v1.1.19) and therefore Packet cannot hold.
-	ErrLinkType = errors.New("link type not representable")
 )
 
 const (

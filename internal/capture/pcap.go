@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
 )
 
 // Classic pcap layout (draft-ietf-opsawg-pcap).
@@ -23,7 +22,7 @@ const (
 type pcapReader struct {
 	order    byteOrder
 	nano     bool
-	linkType layers.LinkType
+	linkType uint16
 	limit    uint32 // largest acceptable captured length
 }
 
@@ -45,11 +44,7 @@ func readPcapHeader(in *input) (*pcapReader, error) {
 		r.nano = magic == magicNanoLittle
 	}
 	snaplen := r.order.u32(h[16:])
-	link := r.order.u32(h[20:]) & 0xffff // the upper bits carry FCS details
-	if link > 0xff {
-		return nil, fmt.Errorf("%w: %d", ErrLinkType, link)
-	}
-	r.linkType = layers.LinkType(link)
+	r.linkType = uint16(r.order.u32(h[20:])) // the upper bits carry FCS details
 	r.limit = min(max(snaplen, pcapMinLimit), maxRecordLen)
 	in.consume(pcapHeaderLen)
 	return r, nil

@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
 )
 
 // pcapng block types, option codes and limits (draft-ietf-opsawg-pcapng).
@@ -300,9 +299,6 @@ func (r *pcapngReader) readPacket(in *input, blen uint32, fixed int, id uint32, 
 		return Packet{}, fmt.Errorf("%w: captured length %d exceeds block length %d", ErrCorrupt, caplen, blen)
 	}
 	ifc := &r.ifaces[id]
-	if ifc.link > 0xff {
-		return Packet{}, fmt.Errorf("%w: %d on interface %d", ErrLinkType, ifc.link, id)
-	}
 	in.consume(fixed)
 	data, err := in.readData(int(caplen))
 	if err != nil {
@@ -318,7 +314,7 @@ func (r *pcapngReader) readPacket(in *input, blen uint32, fixed int, id uint32, 
 			Length:         int(max(origlen, caplen)),
 			InterfaceIndex: int(id),
 		},
-		LinkType:   layers.LinkType(ifc.link),
+		LinkType:   ifc.link,
 		Nanosecond: ifc.units > 1e6,
 	}
 	if timed {

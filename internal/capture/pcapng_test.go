@@ -55,7 +55,7 @@ func TestPcapngInterfaces(t *testing.T) {
 				if !p.Info.Timestamp.Equal(w.ts) || p.Info.Timestamp.Location() != time.UTC {
 					t.Errorf("packet %d: timestamp %v, want %v", i, p.Info.Timestamp, w.ts)
 				}
-				if p.Info.InterfaceIndex != w.iface || p.LinkType != w.link || p.Nanosecond != w.nano {
+				if p.Info.InterfaceIndex != w.iface || p.LinkType != uint16(w.link) || p.Nanosecond != w.nano {
 					t.Errorf("packet %d: iface %d link %v nano %v, want %d %v %v", i, p.Info.InterfaceIndex, p.LinkType, p.Nanosecond, w.iface, w.link, w.nano)
 				}
 				if !bytes.Equal(p.Data, w.data) || p.Info.CaptureLength != w.captured || p.Info.Length != w.orig {
@@ -152,7 +152,7 @@ func TestPcapngSectionsAndBlocks(t *testing.T) {
 	}
 	for i, w := range want {
 		p := pkts[i]
-		if !p.Info.Timestamp.Equal(w.ts) || p.Info.InterfaceIndex != w.iface || p.LinkType != w.link || p.Frame != i+1 {
+		if !p.Info.Timestamp.Equal(w.ts) || p.Info.InterfaceIndex != w.iface || p.LinkType != uint16(w.link) || p.Frame != i+1 {
 			t.Errorf("packet %d: %v iface %d link %v frame %d; want %v %d %v %d", i, p.Info.Timestamp, p.Info.InterfaceIndex, p.LinkType, p.Frame, w.ts, w.iface, w.link, i+1)
 		}
 		if !bytes.Equal(p.Data, w.data) || p.Info.CaptureLength != w.captured || p.Info.Length != w.orig {
@@ -283,12 +283,21 @@ func TestPcapngOpenErrors(t *testing.T) {
 	}
 }
 
-func TestPcapngLinkTypeTooLarge(t *testing.T) {
+func TestPcapngLinkTypeAbove255(t *testing.T) {
 	b := newPcapng(binary.LittleEndian).iface(1, 0).iface(276, 0) // LINKTYPE_LINUX_SLL2
-	b.epb(0, 1, payload(1, 10), 10)                               // unaffected interface
+	b.epb(0, 1, payload(1, 10), 10)
 	b.epb(1, 2, payload(2, 10), 10)
 	pkts, err := readAll(t, memFile(t, "sll2.pcapng", b.bytes(), 0))
-	if len(pkts) != 1 || !errors.Is(err, ErrLinkType) || !strings.Contains(err.Error(), "frame 2") {
-		t.Errorf("got %d packets, %v; want 1 and ErrLinkType at frame 2", len(pkts), err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []uint16{1, 276}
+	if len(pkts) != len(want) {
+		t.Fatalf("got %d packets, want %d", len(pkts), len(want))
+	}
+	for i, lt := range want {
+		if pkts[i].LinkType != lt || pkts[i].Info.InterfaceIndex != i {
+			t.Errorf("packet %d: link type %d on interface %d, want %d on %d", i, pkts[i].LinkType, pkts[i].Info.InterfaceIndex, lt, i)
+		}
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/gopacket/layers"
 	"github.com/lc-voip/lc/internal/capture"
 )
 
@@ -37,35 +36,35 @@ func (g *gen) bytes(n int) []byte {
 }
 
 // wrap puts an IP packet into a random link layer and tunnel.
-func (g *gen) wrap(ip []byte) (layers.LinkType, []byte) {
+func (g *gen) wrap(ip []byte) (uint16, []byte) {
 	v6 := ip[0]>>4 == 6
 	switch g.r.IntN(10) {
 	case 0:
-		return layers.LinkTypeRaw, ip
+		return linkRaw, ip
 	case 1:
 		et := etherIPv4
 		if v6 {
 			et = etherIPv6
 		}
-		return layers.LinkTypeLinuxSLL, sll(et, ip)
+		return linkSLL, sll(et, ip)
 	case 2:
 		af := uint32(2)
 		if v6 {
 			af = 30
 		}
-		return layers.LinkTypeNull, cat(binary.LittleEndian.AppendUint32(nil, af), ip)
+		return linkNull, cat(binary.LittleEndian.AppendUint32(nil, af), ip)
 	case 3:
-		return layers.LinkTypeEthernet, eth(etherVLAN, cat(be16(7), be16(etherType(v6)), ip))
+		return linkEthernet, eth(etherVLAN, cat(be16(7), be16(etherType(v6)), ip))
 	case 4:
-		return layers.LinkTypeRaw, ipv4("172.16.0.1", "172.16.0.2", protoGRE, greHdr(greSequence, greERSPAN2, be32(1), erspan2(eth(etherType(v6), ip))), ip4opts{})
+		return linkRaw, ipv4("172.16.0.1", "172.16.0.2", protoGRE, greHdr(greSequence, greERSPAN2, be32(1), erspan2(eth(etherType(v6), ip))), ip4opts{})
 	case 5:
 		proto := uint8(protoIPIP)
 		if v6 {
 			proto = protoIPv6
 		}
-		return layers.LinkTypeRaw, ipv6("2001:db8:ffff::1", "2001:db8:ffff::2", proto, ip)
+		return linkRaw, ipv6("2001:db8:ffff::1", "2001:db8:ffff::2", proto, ip)
 	default:
-		return layers.LinkTypeEthernet, eth(etherType(v6), ip)
+		return linkEthernet, eth(etherType(v6), ip)
 	}
 }
 
@@ -162,15 +161,15 @@ func (g *gen) tcpFlow() [][]byte {
 	return g.perturb(segs)
 }
 
-func (g *gen) garbage() (layers.LinkType, []byte) {
-	lts := []layers.LinkType{0, 1, 12, 14, 101, 108, 113, 20, 228, 229, 9, 104, 6}
+func (g *gen) garbage() (uint16, []byte) {
+	lts := []uint16{0, 1, 12, 14, 101, 108, 113, 276, 228, 229, 9, 104, 6}
 	return lts[g.r.IntN(len(lts))], g.bytes(g.r.IntN(200))
 }
 
 // traffic returns n flows' worth of packets, interleaved.
 func (g *gen) traffic(flows int) []*capture.Packet {
 	type item struct {
-		lt   layers.LinkType
+		lt   uint16
 		data []byte
 	}
 	var queues [][]item
@@ -372,7 +371,7 @@ func FuzzDecode(f *testing.F) {
 	for _, seed := range fuzzSeeds() {
 		f.Add(seed.lt, seed.data)
 	}
-	f.Fuzz(func(t *testing.T, lt uint8, data []byte) {
+	f.Fuzz(func(t *testing.T, lt uint16, data []byte) {
 		var in []*capture.Packet
 		var expire []bool
 		at := t0
@@ -382,9 +381,9 @@ func FuzzDecode(f *testing.F) {
 			data = data[2:]
 			n = min(n, len(data))
 			at = at.Add(time.Duration(flags&0x07) * time.Second)
-			l := layers.LinkType(lt)
+			l := lt
 			if flags&0x10 != 0 {
-				l = layers.LinkTypeEthernet
+				l = linkEthernet
 			}
 			in = append(in, pkt(l, data[:n:n], at))
 			expire = append(expire, flags&0x08 != 0)
@@ -406,7 +405,7 @@ func FuzzDecode(f *testing.F) {
 }
 
 type fuzzSeed struct {
-	lt   uint8
+	lt   uint16
 	data []byte
 }
 
@@ -422,27 +421,27 @@ func fuzzSeeds() []fuzzSeed {
 	}
 	ethIP := func(ip []byte) []byte { return eth(etherIPv4, ip) }
 	var seeds []fuzzSeed
-	add := func(lt layers.LinkType, flags byte, pkts ...[]byte) {
-		seeds = append(seeds, fuzzSeed{uint8(lt), enc(flags, pkts...)})
+	add := func(lt uint16, flags byte, pkts ...[]byte) {
+		seeds = append(seeds, fuzzSeed{lt, enc(flags, pkts...)})
 	}
-	add(layers.LinkTypeEthernet, 0, ethUDP4("10.0.0.1", "10.0.0.2", 5060, 5060, []byte("REGISTER sip:x SIP/2.0\r\n\r\n")))
+	add(linkEthernet, 0, ethUDP4("10.0.0.1", "10.0.0.2", 5060, 5060, []byte("REGISTER sip:x SIP/2.0\r\n\r\n")))
 	frags := fragments4("10.0.0.1", "10.0.0.2", protoUDP, 1, udp(1, 2, bigPayload(200)), 64)
-	add(layers.LinkTypeRaw, 0, frags[2], frags[0], frags[1], frags[1])
+	add(linkRaw, 0, frags[2], frags[0], frags[1], frags[1])
 	frags6 := fragments6("::1", "::2", protoUDP, 1, udp(1, 2, bigPayload(200)), 96)
-	add(layers.LinkTypeIPv6, 0, frags6...)
+	add(linkIPv6, 0, frags6...)
 	a, b := msg("first"), msg("second")
 	s := a + b
-	add(layers.LinkTypeEthernet, 0,
+	add(linkEthernet, 0,
 		ethIP(ipv4("10.0.0.1", "10.0.0.2", protoTCP, tcpSeg(1, 2, 99, tcpSYN, nil), ip4opts{})),
 		ethIP(ipv4("10.0.0.1", "10.0.0.2", protoTCP, tcpSeg(1, 2, 108, 0, []byte(s[8:])), ip4opts{})),
 		ethIP(ipv4("10.0.0.1", "10.0.0.2", protoTCP, tcpSeg(1, 2, 100, 0, []byte(s[:8])), ip4opts{})),
 		ethIP(ipv4("10.0.0.1", "10.0.0.2", protoTCP, tcpSeg(1, 2, 100, 0, []byte(s[:8])), ip4opts{})),
 		ethIP(ipv4("10.0.0.1", "10.0.0.2", protoTCP, tcpSeg(1, 2, uint32(100+len(s)), tcpFIN, nil), ip4opts{})),
 	)
-	add(layers.LinkTypeLinuxSLL, 0x08, sll(etherIPv4, ipv4("10.0.0.1", "10.0.0.2", protoTCP, tcpSeg(1, 2, 5, 0, []byte("MSG 99\nabc")), ip4opts{})))
-	add(layers.LinkTypeRaw, 0, ipv4("10.0.0.1", "10.0.0.2", protoGRE, greHdr(greSequence, greERSPAN3, be32(1), erspan3(0, true, ethUDP4("1.1.1.1", "2.2.2.2", 1, 2, []byte("x")))), ip4opts{}))
-	add(layers.LinkTypeNull, 0, cat([]byte{30, 0, 0, 0}, ipv6("::1", "::2", protoIPIP, ipv4("1.1.1.1", "2.2.2.2", protoUDP, udp(1, 2, nil), ip4opts{}))))
-	add(linkTypeLinuxSLL2Trunc, 0, sll2(etherVLAN, cat(be16(1), be16(etherIPv4), ipv4("1.1.1.1", "2.2.2.2", protoUDP, udp(1, 2, nil), ip4opts{}))))
+	add(linkSLL, 0x08, sll(etherIPv4, ipv4("10.0.0.1", "10.0.0.2", protoTCP, tcpSeg(1, 2, 5, 0, []byte("MSG 99\nabc")), ip4opts{})))
+	add(linkRaw, 0, ipv4("10.0.0.1", "10.0.0.2", protoGRE, greHdr(greSequence, greERSPAN3, be32(1), erspan3(0, true, ethUDP4("1.1.1.1", "2.2.2.2", 1, 2, []byte("x")))), ip4opts{}))
+	add(linkNull, 0, cat([]byte{30, 0, 0, 0}, ipv6("::1", "::2", protoIPIP, ipv4("1.1.1.1", "2.2.2.2", protoUDP, udp(1, 2, nil), ip4opts{}))))
+	add(linkSLL2, 0, sll2(etherVLAN, cat(be16(1), be16(etherIPv4), ipv4("1.1.1.1", "2.2.2.2", protoUDP, udp(1, 2, nil), ip4opts{}))))
 	return seeds
 }
 
@@ -453,7 +452,7 @@ func BenchmarkDecodeUDP(b *testing.B) {
 	size := 0
 	for i := range in {
 		payload := make([]byte, 160+i%200)
-		in[i] = pkt(layers.LinkTypeEthernet, ethUDP4("10.0.0.1", fmt.Sprintf("10.0.%d.%d", i/250, i%250+1), uint16(10000+i), 5060, payload), t0.Add(time.Duration(i)*time.Millisecond))
+		in[i] = pkt(linkEthernet, ethUDP4("10.0.0.1", fmt.Sprintf("10.0.%d.%d", i/250, i%250+1), uint16(10000+i), 5060, payload), t0.Add(time.Duration(i)*time.Millisecond))
 		size += len(in[i].Data)
 	}
 	d := New(Config{Framer: toyFramer})
@@ -484,7 +483,7 @@ func BenchmarkDecodeTCP(b *testing.B) {
 	m := msg(strings.Repeat("x", 400))
 	for i := range in {
 		conn := i % 10
-		in[i] = pkt(layers.LinkTypeEthernet, ethTCP("10.0.0.1", "10.0.0.2", uint16(40000+conn), 5060, seqs[conn], 0, m), t0)
+		in[i] = pkt(linkEthernet, ethTCP("10.0.0.1", "10.0.0.2", uint16(40000+conn), 5060, seqs[conn], 0, m), t0)
 		seqs[conn] += uint32(len(m))
 		size += len(in[i].Data)
 	}

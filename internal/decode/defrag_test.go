@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/gopacket/layers"
 	"github.com/lc-voip/lc/internal/capture"
 )
 
@@ -32,7 +31,7 @@ func fragments6(src, dst string, nh uint8, id uint32, payload []byte, size int) 
 	return out
 }
 
-func packets(lt layers.LinkType, at time.Time, datas ...[]byte) []*capture.Packet {
+func packets(lt uint16, at time.Time, datas ...[]byte) []*capture.Packet {
 	var out []*capture.Packet
 	for i, b := range datas {
 		out = append(out, pkt(lt, b, at.Add(time.Duration(i)*time.Millisecond)))
@@ -78,7 +77,7 @@ func TestDefragOrders(t *testing.T) {
 			for _, i := range tt.order {
 				datas = append(datas, tt.frags[i])
 			}
-			in := packets(layers.LinkTypeRaw, t0, datas...)
+			in := packets(linkRaw, t0, datas...)
 			var c collector
 			d := New(Config{})
 			for i, p := range in {
@@ -110,7 +109,7 @@ func TestDefragOrders(t *testing.T) {
 func TestDefragOverlapFirstWins(t *testing.T) {
 	payload := udp(1, 2, bytes.Repeat([]byte("A"), 40))
 	alt := udp(1, 2, bytes.Repeat([]byte("B"), 40))
-	in := packets(layers.LinkTypeRaw, t0,
+	in := packets(linkRaw, t0,
 		ipv4("1.1.1.1", "2.2.2.2", protoUDP, payload[0:24], ip4opts{id: 5, more: true}),
 		ipv4("1.1.1.1", "2.2.2.2", protoUDP, alt[16:40], ip4opts{id: 5, fragOff: 16, more: true}), // overlaps 16..24
 		ipv4("1.1.1.1", "2.2.2.2", protoUDP, alt[32:48], ip4opts{id: 5, fragOff: 32, more: true}), // overlaps 32..40
@@ -135,7 +134,7 @@ func TestDefragOverlapFirstWins(t *testing.T) {
 
 func TestDefragTimeout(t *testing.T) {
 	f := fragments4("10.0.0.1", "10.0.0.2", protoUDP, 9, udp(1, 2, bigPayload(100)), 64)
-	in := packets(layers.LinkTypeRaw, t0, f[0])
+	in := packets(linkRaw, t0, f[0])
 	var c collector
 	d := New(Config{FragmentTimeout: 10 * time.Second})
 	d.Decode(in[0], c.emit)
@@ -148,7 +147,7 @@ func TestDefragTimeout(t *testing.T) {
 		t.Fatalf("got %+v, want the fragment as timed out", c.units)
 	}
 	// The second half arrives too late: it waits alone and is flushed.
-	late := pkt(layers.LinkTypeRaw, f[1], t0.Add(12*time.Second))
+	late := pkt(linkRaw, f[1], t0.Add(12*time.Second))
 	d.Decode(late, c.emit)
 	d.Flush(c.emit)
 	if len(c.units) != 2 || c.units[1].Note != NoteFragmentTimeout || c.units[1].Packets[0] != late {
@@ -163,9 +162,9 @@ func TestDefragTimeout(t *testing.T) {
 func TestDefragStaleKeyReused(t *testing.T) {
 	f := fragments4("10.0.0.1", "10.0.0.2", protoUDP, 9, udp(1, 2, bigPayload(100)), 64)
 	in := []*capture.Packet{
-		pkt(layers.LinkTypeRaw, f[0], t0),
-		pkt(layers.LinkTypeRaw, f[0], t0.Add(time.Minute)),
-		pkt(layers.LinkTypeRaw, f[1], t0.Add(time.Minute)),
+		pkt(linkRaw, f[0], t0),
+		pkt(linkRaw, f[0], t0.Add(time.Minute)),
+		pkt(linkRaw, f[1], t0.Add(time.Minute)),
 	}
 	var c collector
 	d := New(Config{})
@@ -185,7 +184,7 @@ func TestDefragOverflow(t *testing.T) {
 	var in []*capture.Packet
 	for id := range uint16(3) {
 		f := fragments4("10.0.0.1", "10.0.0.2", protoUDP, id, udp(1, 2, bigPayload(100)), 64)
-		p := pkt(layers.LinkTypeRaw, f[0], t0)
+		p := pkt(linkRaw, f[0], t0)
 		in = append(in, p)
 		d.Decode(p, c.emit)
 	}
@@ -194,7 +193,7 @@ func TestDefragOverflow(t *testing.T) {
 	}
 	// A fragment larger than the whole budget is given up at once.
 	big := fragments4("10.0.0.1", "10.0.0.2", protoUDP, 99, udp(1, 2, bigPayload(2000)), 1000)
-	p := pkt(layers.LinkTypeRaw, big[0], t0)
+	p := pkt(linkRaw, big[0], t0)
 	in = append(in, p)
 	d.Decode(p, c.emit)
 	if len(c.units) != 2 || c.units[1].Note != NoteFragmentOverflow || c.units[1].Packets[0] != p {
@@ -212,7 +211,7 @@ func TestDefragTooManyFragments(t *testing.T) {
 	var c collector
 	var in []*capture.Packet
 	for range maxFragmentsPerDatagram + 1 {
-		p := pkt(layers.LinkTypeRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, make([]byte, 8), ip4opts{id: 1, more: true}), t0)
+		p := pkt(linkRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, make([]byte, 8), ip4opts{id: 1, more: true}), t0)
 		in = append(in, p)
 		d.Decode(p, c.emit)
 	}
@@ -223,7 +222,7 @@ func TestDefragTooManyFragments(t *testing.T) {
 }
 
 func TestDefragBad(t *testing.T) {
-	p := pkt(layers.LinkTypeRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, make([]byte, 16), ip4opts{id: 1, fragOff: 65528}), t0)
+	p := pkt(linkRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, make([]byte, 16), ip4opts{id: 1, fragOff: 65528}), t0)
 	var c collector
 	New(Config{}).Decode(p, c.emit)
 	if len(c.units) != 1 || c.units[0].Note != NoteUndecodable {
@@ -234,7 +233,7 @@ func TestDefragBad(t *testing.T) {
 func TestDefragKeys(t *testing.T) {
 	a := fragments4("10.0.0.1", "10.0.0.2", protoUDP, 1, udp(1, 2, []byte("first datagram, A")), 16)
 	b := fragments4("10.0.0.3", "10.0.0.2", protoUDP, 1, udp(1, 2, []byte("second datagram, B")), 16)
-	in := packets(layers.LinkTypeRaw, t0, a[0], b[0], b[1], a[1])
+	in := packets(linkRaw, t0, a[0], b[0], b[1], a[1])
 	var c collector
 	d := New(Config{})
 	for _, p := range in {
@@ -250,7 +249,7 @@ func TestDefragTunnels(t *testing.T) {
 	inner := ipv4("192.168.0.1", "192.168.0.2", protoUDP, udp(5060, 5060, bigPayload(600)), ip4opts{})
 	// The outer IP-in-IP datagram is fragmented.
 	outer := fragments4("10.0.0.1", "10.0.0.2", protoIPIP, 3, inner, 256)
-	in := packets(layers.LinkTypeRaw, t0, outer[2], outer[0], outer[1])
+	in := packets(linkRaw, t0, outer[2], outer[0], outer[1])
 	var c collector
 	d := New(Config{})
 	for _, p := range in {
@@ -270,7 +269,7 @@ func TestDefragTunnels(t *testing.T) {
 	for _, f := range innerFrags {
 		datas = append(datas, ipv4("10.0.0.1", "10.0.0.2", protoGRE, greHdr(0, etherIPv4, f), ip4opts{id: 1}))
 	}
-	in2 := packets(layers.LinkTypeRaw, t0, datas...)
+	in2 := packets(linkRaw, t0, datas...)
 	for _, p := range in2 {
 		d.Decode(p, c.emit)
 	}
@@ -288,7 +287,7 @@ func TestDefragNested(t *testing.T) {
 		outer := fragments4("10.0.0.1", "10.0.0.2", protoIPIP, uint16(10+i), f, 200)
 		datas = append(datas, outer...)
 	}
-	in := packets(layers.LinkTypeRaw, t0, datas...)
+	in := packets(linkRaw, t0, datas...)
 	var c collector
 	d := New(Config{})
 	for _, p := range in {
@@ -350,7 +349,7 @@ func TestDefragIPv6BadReassembly(t *testing.T) {
 	// The reassembled fragmentable part holds a truncated extension header.
 	payload := []byte{protoUDP, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0}
 	f := fragments6("::1", "::2", protoDstOpts, 5, payload, 8)
-	in := packets(layers.LinkTypeRaw, t0, f...)
+	in := packets(linkRaw, t0, f...)
 	var c collector
 	d := New(Config{})
 	for _, p := range in {

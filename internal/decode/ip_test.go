@@ -1,48 +1,44 @@
 package decode
 
-import (
-	"testing"
-
-	"github.com/google/gopacket/layers"
-)
+import "testing"
 
 func TestIP(t *testing.T) {
 	body := []byte("hello")
 	u := udp(1000, 2000, body)
 	tests := []struct {
 		name    string
-		lt      layers.LinkType
+		lt      uint16
 		data    []byte
 		kind    Kind
 		note    Note
 		payload string
 	}{
-		{"ipv4 options", layers.LinkTypeRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, u, ip4opts{options: []byte{1, 1, 1, 0, 0x94, 4, 0, 0}}), KindUDP, 0, "hello"},
-		{"ipv4 total length trims", layers.LinkTypeRaw, cat(ipv4("1.1.1.1", "2.2.2.2", protoUDP, u, ip4opts{}), []byte("pad")), KindUDP, 0, "hello"},
-		{"ipv4 zero total length", layers.LinkTypeRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, u, ip4opts{noTotal: true}), KindUDP, 0, "hello"},
-		{"ipv4 snapped", layers.LinkTypeRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, u, ip4opts{})[:20+8+3], KindUDP, 0, "hel"},
-		{"ipv4 total below header", layers.LinkTypeRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, u, ip4opts{total: 19}), KindOther, NoteUndecodable, ""},
-		{"ipv4 short", layers.LinkTypeIPv4, []byte{0x45, 0, 0}, KindOther, NoteUndecodable, ""},
-		{"ipv4 ihl too small", layers.LinkTypeRaw, cat([]byte{0x44}, ipv4("1.1.1.1", "2.2.2.2", protoUDP, u, ip4opts{})[1:]), KindOther, NoteUndecodable, ""},
-		{"ipv4 ihl past end", layers.LinkTypeRaw, cat([]byte{0x4f}, ipv4("1.1.1.1", "2.2.2.2", protoUDP, nil, ip4opts{})[1:]), KindOther, NoteUndecodable, ""},
-		{"icmp", layers.LinkTypeRaw, ipv4("1.1.1.1", "2.2.2.2", 1, make([]byte, 8), ip4opts{}), KindOther, NoteNone, ""},
-		{"sctp", layers.LinkTypeRaw, ipv4("1.1.1.1", "2.2.2.2", 132, make([]byte, 28), ip4opts{}), KindOther, NoteNone, ""},
-		{"udp short", layers.LinkTypeRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, u[:7], ip4opts{}), KindOther, NoteUndecodable, ""},
-		{"udp length below 8", layers.LinkTypeRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, cat(u[:4], be16(7), u[6:]), ip4opts{}), KindOther, NoteUndecodable, ""},
-		{"udp length bounds payload", layers.LinkTypeRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, cat(u[:4], be16(10), u[6:]), ip4opts{}), KindUDP, 0, "he"},
-		{"udp length zero", layers.LinkTypeRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, cat(u[:4], be16(0), u[6:]), ip4opts{}), KindUDP, 0, "hello"},
-		{"udp length past end", layers.LinkTypeRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, cat(u[:4], be16(100), u[6:]), ip4opts{}), KindUDP, 0, "hello"},
-		{"tcp short", layers.LinkTypeRaw, ipv4("1.1.1.1", "2.2.2.2", protoTCP, make([]byte, 19), ip4opts{}), KindOther, NoteUndecodable, ""},
-		{"tcp bad offset", layers.LinkTypeRaw, ipv4("1.1.1.1", "2.2.2.2", protoTCP, make([]byte, 20), ip4opts{}), KindOther, NoteUndecodable, ""},
-		{"ipv6 hop-by-hop routing dstopts", layers.LinkTypeRaw, ipv6("::1", "::2", protoHopByHop, u, ext6(protoRouting, 8), ext6(protoDstOpts, 24), ext6(protoUDP, 16)), KindUDP, 0, "hello"},
-		{"ipv6 ah", layers.LinkTypeRaw, ipv6("::1", "::2", protoAH, u, cat([]byte{protoUDP, 4}, make([]byte, 22))), KindUDP, 0, "hello"},
-		{"ipv6 atomic fragment", layers.LinkTypeRaw, ipv6("::1", "::2", protoFragment, u, frag6(protoUDP, 0, false, 7)), KindUDP, 0, "hello"},
-		{"ipv6 unknown next header", layers.LinkTypeRaw, ipv6("::1", "::2", 135, u), KindOther, NoteNone, ""},
-		{"ipv6 no next header", layers.LinkTypeRaw, ipv6("::1", "::2", 59, nil), KindOther, NoteNone, ""},
-		{"ipv6 extension truncated", layers.LinkTypeRaw, ipv6("::1", "::2", protoHopByHop, nil, []byte{protoUDP, 2, 0, 0, 0, 0, 0, 0}), KindOther, NoteUndecodable, ""},
-		{"ipv6 extension short", layers.LinkTypeRaw, ipv6("::1", "::2", protoDstOpts, nil, []byte{protoUDP, 0}), KindOther, NoteUndecodable, ""},
-		{"ipv6 short", layers.LinkTypeIPv6, ipv6("::1", "::2", protoUDP, nil)[:39], KindOther, NoteUndecodable, ""},
-		{"ipv6 payload length trims", layers.LinkTypeRaw, cat(ipv6("::1", "::2", protoUDP, cat(u[:4], be16(0), u[6:])), []byte("xx")), KindUDP, 0, "hello"},
+		{"ipv4 options", linkRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, u, ip4opts{options: []byte{1, 1, 1, 0, 0x94, 4, 0, 0}}), KindUDP, 0, "hello"},
+		{"ipv4 total length trims", linkRaw, cat(ipv4("1.1.1.1", "2.2.2.2", protoUDP, u, ip4opts{}), []byte("pad")), KindUDP, 0, "hello"},
+		{"ipv4 zero total length", linkRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, u, ip4opts{noTotal: true}), KindUDP, 0, "hello"},
+		{"ipv4 snapped", linkRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, u, ip4opts{})[:20+8+3], KindUDP, 0, "hel"},
+		{"ipv4 total below header", linkRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, u, ip4opts{total: 19}), KindOther, NoteUndecodable, ""},
+		{"ipv4 short", linkIPv4, []byte{0x45, 0, 0}, KindOther, NoteUndecodable, ""},
+		{"ipv4 ihl too small", linkRaw, cat([]byte{0x44}, ipv4("1.1.1.1", "2.2.2.2", protoUDP, u, ip4opts{})[1:]), KindOther, NoteUndecodable, ""},
+		{"ipv4 ihl past end", linkRaw, cat([]byte{0x4f}, ipv4("1.1.1.1", "2.2.2.2", protoUDP, nil, ip4opts{})[1:]), KindOther, NoteUndecodable, ""},
+		{"icmp", linkRaw, ipv4("1.1.1.1", "2.2.2.2", 1, make([]byte, 8), ip4opts{}), KindOther, NoteNone, ""},
+		{"sctp", linkRaw, ipv4("1.1.1.1", "2.2.2.2", 132, make([]byte, 28), ip4opts{}), KindOther, NoteNone, ""},
+		{"udp short", linkRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, u[:7], ip4opts{}), KindOther, NoteUndecodable, ""},
+		{"udp length below 8", linkRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, cat(u[:4], be16(7), u[6:]), ip4opts{}), KindOther, NoteUndecodable, ""},
+		{"udp length bounds payload", linkRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, cat(u[:4], be16(10), u[6:]), ip4opts{}), KindUDP, 0, "he"},
+		{"udp length zero", linkRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, cat(u[:4], be16(0), u[6:]), ip4opts{}), KindUDP, 0, "hello"},
+		{"udp length past end", linkRaw, ipv4("1.1.1.1", "2.2.2.2", protoUDP, cat(u[:4], be16(100), u[6:]), ip4opts{}), KindUDP, 0, "hello"},
+		{"tcp short", linkRaw, ipv4("1.1.1.1", "2.2.2.2", protoTCP, make([]byte, 19), ip4opts{}), KindOther, NoteUndecodable, ""},
+		{"tcp bad offset", linkRaw, ipv4("1.1.1.1", "2.2.2.2", protoTCP, make([]byte, 20), ip4opts{}), KindOther, NoteUndecodable, ""},
+		{"ipv6 hop-by-hop routing dstopts", linkRaw, ipv6("::1", "::2", protoHopByHop, u, ext6(protoRouting, 8), ext6(protoDstOpts, 24), ext6(protoUDP, 16)), KindUDP, 0, "hello"},
+		{"ipv6 ah", linkRaw, ipv6("::1", "::2", protoAH, u, cat([]byte{protoUDP, 4}, make([]byte, 22))), KindUDP, 0, "hello"},
+		{"ipv6 atomic fragment", linkRaw, ipv6("::1", "::2", protoFragment, u, frag6(protoUDP, 0, false, 7)), KindUDP, 0, "hello"},
+		{"ipv6 unknown next header", linkRaw, ipv6("::1", "::2", 135, u), KindOther, NoteNone, ""},
+		{"ipv6 no next header", linkRaw, ipv6("::1", "::2", 59, nil), KindOther, NoteNone, ""},
+		{"ipv6 extension truncated", linkRaw, ipv6("::1", "::2", protoHopByHop, nil, []byte{protoUDP, 2, 0, 0, 0, 0, 0, 0}), KindOther, NoteUndecodable, ""},
+		{"ipv6 extension short", linkRaw, ipv6("::1", "::2", protoDstOpts, nil, []byte{protoUDP, 0}), KindOther, NoteUndecodable, ""},
+		{"ipv6 short", linkIPv6, ipv6("::1", "::2", protoUDP, nil)[:39], KindOther, NoteUndecodable, ""},
+		{"ipv6 payload length trims", linkRaw, cat(ipv6("::1", "::2", protoUDP, cat(u[:4], be16(0), u[6:])), []byte("xx")), KindUDP, 0, "hello"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1,10 +1,6 @@
 package decode
 
-import (
-	"encoding/binary"
-
-	"github.com/google/gopacket/layers"
-)
+import "encoding/binary"
 
 // verdict is the outcome of parsing one header.
 type verdict uint8
@@ -31,14 +27,21 @@ const (
 	etherTEB     uint16 = 0x6558 // transparent Ethernet bridging: an Ethernet frame follows
 )
 
-// Link types that gopacket v1.1.19 does not name. layers.LinkType is 8 bits
-// wide there, so a reader that stores LINKTYPE_LINUX_SLL2 (276) in it keeps
-// 276&0xff = 20, a value libpcap leaves unassigned; both spellings are
-// accepted.
+// LINKTYPE_ values (capture.Packet.LinkType) the link parsers understand.
 const (
-	linkTypeRawDLT12       layers.LinkType = 12 // DLT_RAW on most BSDs
-	linkTypeRawDLT14       layers.LinkType = 14 // DLT_RAW on OpenBSD
-	linkTypeLinuxSLL2Trunc layers.LinkType = 276 & 0xff
+	linkNull     uint16 = 0   // LINKTYPE_NULL: BSD loopback, host byte order
+	linkEthernet uint16 = 1   // LINKTYPE_ETHERNET
+	linkPPP      uint16 = 9   // LINKTYPE_PPP
+	linkRawDLT12 uint16 = 12  // DLT_RAW on most BSDs
+	linkRawDLT14 uint16 = 14  // DLT_RAW on OpenBSD
+	linkPPPHDLC  uint16 = 50  // LINKTYPE_PPP_HDLC
+	linkRaw      uint16 = 101 // LINKTYPE_RAW
+	linkCHDLC    uint16 = 104 // LINKTYPE_C_HDLC
+	linkLoop     uint16 = 108 // LINKTYPE_LOOP: BSD loopback, network byte order
+	linkSLL      uint16 = 113 // LINKTYPE_LINUX_SLL
+	linkIPv4     uint16 = 228 // LINKTYPE_IPV4
+	linkIPv6     uint16 = 229 // LINKTYPE_IPV6
+	linkSLL2     uint16 = 276 // LINKTYPE_LINUX_SLL2
 )
 
 // maxTags bounds the VLAN, MPLS and encapsulation headers walked in one
@@ -48,27 +51,27 @@ const maxTags = 16
 // parseLink strips the link-layer header of a frame of type lt. It returns
 // the EtherType of the payload (already past VLAN tags and the like) and the
 // payload.
-func parseLink(lt layers.LinkType, b []byte) (uint16, []byte, verdict) {
+func parseLink(lt uint16, b []byte) (uint16, []byte, verdict) {
 	switch lt {
-	case layers.LinkTypeEthernet:
+	case linkEthernet:
 		return parseEthernet(b)
-	case layers.LinkTypeRaw, linkTypeRawDLT12, linkTypeRawDLT14:
+	case linkRaw, linkRawDLT12, linkRawDLT14:
 		return etherIPAny, b, ok
-	case layers.LinkTypeIPv4:
+	case linkIPv4:
 		return etherIPv4, b, ok
-	case layers.LinkTypeIPv6:
+	case linkIPv6:
 		return etherIPv6, b, ok
-	case layers.LinkTypeLinuxSLL:
+	case linkSLL:
 		return parseSLL(b)
-	case linkTypeLinuxSLL2Trunc:
+	case linkSLL2:
 		return parseSLL2(b)
-	case layers.LinkTypeNull:
+	case linkNull:
 		return parseNull(b, false)
-	case layers.LinkTypeLoop:
+	case linkLoop:
 		return parseNull(b, true)
-	case layers.LinkTypePPP, layers.LinkTypePPP_HDLC:
+	case linkPPP, linkPPPHDLC:
 		return parsePPP(b)
-	case layers.LinkTypeC_HDLC:
+	case linkCHDLC:
 		if len(b) < 4 {
 			return 0, nil, broken
 		}

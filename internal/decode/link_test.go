@@ -33,43 +33,43 @@ func TestLinkTypes(t *testing.T) {
 	}
 	tests := []struct {
 		name string
-		lt   layers.LinkType
+		lt   uint16
 		data []byte
 		v6   bool
 	}{
-		{"ethernet ipv4", layers.LinkTypeEthernet, eth(etherIPv4, ip4), false},
-		{"ethernet ipv6", layers.LinkTypeEthernet, eth(etherIPv6, ip6), true},
-		{"ethernet padding", layers.LinkTypeEthernet, cat(eth(etherIPv4, ip4), make([]byte, 20)), false},
-		{"802.1Q", layers.LinkTypeEthernet, eth(etherVLAN, cat(be16(100), be16(etherIPv4), ip4)), false},
-		{"QinQ 88a8", layers.LinkTypeEthernet, eth(etherQinQ, cat(be16(10), vlanTag(etherVLAN, 20), be16(etherIPv4), ip4)), false},
-		{"QinQ 9100 three tags", layers.LinkTypeEthernet, eth(etherQinQOld, cat(be16(1), vlanTag(etherQinQ, 2), vlanTag(etherVLAN, 3), be16(etherIPv6), ip6)), true},
-		{"LLC SNAP", layers.LinkTypeEthernet, snap(etherIPv4, ip4), false},
-		{"MPLS one label", layers.LinkTypeEthernet, eth(etherMPLS, mpls(1, ip4)), false},
-		{"MPLS two labels ipv6", layers.LinkTypeEthernet, eth(etherMPLS, mpls(2, ip6)), true},
-		{"MPLS pseudowire", layers.LinkTypeEthernet, eth(etherMPLS, mpls(1, cat(be32(0), eth(etherIPv4, ip4)))), false},
-		{"PPPoE", layers.LinkTypeEthernet, eth(etherPPPoE, pppoe(0x0021, ip4)), false},
-		{"PPPoE ipv6", layers.LinkTypeEthernet, eth(etherPPPoE, pppoe(0x0057, ip6)), true},
-		{"SLL", layers.LinkTypeLinuxSLL, sll(etherIPv4, ip4), false},
-		{"SLL vlan", layers.LinkTypeLinuxSLL, sll(etherVLAN, cat(be16(5), be16(etherIPv6), ip6)), true},
-		{"SLL2", linkTypeLinuxSLL2Trunc, sll2(etherIPv6, ip6), true},
-		{"raw 101 v4", layers.LinkTypeRaw, ip4, false},
-		{"raw 101 v6", layers.LinkTypeRaw, ip6, true},
-		{"raw 12", linkTypeRawDLT12, ip4, false},
-		{"raw 14", linkTypeRawDLT14, ip6, true},
-		{"ipv4 228", layers.LinkTypeIPv4, ip4, false},
-		{"ipv6 229", layers.LinkTypeIPv6, ip6, true},
-		{"null LE inet", layers.LinkTypeNull, cat(le32(2), ip4), false},
-		{"null BE inet", layers.LinkTypeNull, cat(be32(2), ip4), false},
-		{"null LE inet6 24", layers.LinkTypeNull, cat(le32(24), ip6), true},
-		{"null BE inet6 28", layers.LinkTypeNull, cat(be32(28), ip6), true},
-		{"null LE inet6 30", layers.LinkTypeNull, cat(le32(30), ip6), true},
-		{"loop", layers.LinkTypeLoop, cat(be32(2), ip4), false},
-		{"loop inet6", layers.LinkTypeLoop, cat(be32(30), ip6), true},
-		{"PPP", layers.LinkTypePPP, cat([]byte{0xff, 0x03}, be16(0x0021), ip4), false},
-		{"PPP compressed", layers.LinkTypePPP, cat([]byte{0x57}, ip6), true},
-		{"C-HDLC", layers.LinkTypeC_HDLC, cat([]byte{0x0f, 0}, be16(etherIPv4), ip4), false},
-		{"SLL IP-GRE bridged", layers.LinkTypeLinuxSLL, sll(etherTEB, eth(etherIPv4, ip4)), false},
-		{"PPPoE padded", layers.LinkTypeEthernet, cat(eth(etherPPPoE, pppoe(0x0021, ip4)), make([]byte, 10)), false},
+		{"ethernet ipv4", linkEthernet, eth(etherIPv4, ip4), false},
+		{"ethernet ipv6", linkEthernet, eth(etherIPv6, ip6), true},
+		{"ethernet padding", linkEthernet, cat(eth(etherIPv4, ip4), make([]byte, 20)), false},
+		{"802.1Q", linkEthernet, eth(etherVLAN, cat(be16(100), be16(etherIPv4), ip4)), false},
+		{"QinQ 88a8", linkEthernet, eth(etherQinQ, cat(be16(10), vlanTag(etherVLAN, 20), be16(etherIPv4), ip4)), false},
+		{"QinQ 9100 three tags", linkEthernet, eth(etherQinQOld, cat(be16(1), vlanTag(etherQinQ, 2), vlanTag(etherVLAN, 3), be16(etherIPv6), ip6)), true},
+		{"LLC SNAP", linkEthernet, snap(etherIPv4, ip4), false},
+		{"MPLS one label", linkEthernet, eth(etherMPLS, mpls(1, ip4)), false},
+		{"MPLS two labels ipv6", linkEthernet, eth(etherMPLS, mpls(2, ip6)), true},
+		{"MPLS pseudowire", linkEthernet, eth(etherMPLS, mpls(1, cat(be32(0), eth(etherIPv4, ip4)))), false},
+		{"PPPoE", linkEthernet, eth(etherPPPoE, pppoe(0x0021, ip4)), false},
+		{"PPPoE ipv6", linkEthernet, eth(etherPPPoE, pppoe(0x0057, ip6)), true},
+		{"SLL", linkSLL, sll(etherIPv4, ip4), false},
+		{"SLL vlan", linkSLL, sll(etherVLAN, cat(be16(5), be16(etherIPv6), ip6)), true},
+		{"SLL2", linkSLL2, sll2(etherIPv6, ip6), true},
+		{"raw 101 v4", linkRaw, ip4, false},
+		{"raw 101 v6", linkRaw, ip6, true},
+		{"raw 12", linkRawDLT12, ip4, false},
+		{"raw 14", linkRawDLT14, ip6, true},
+		{"ipv4 228", linkIPv4, ip4, false},
+		{"ipv6 229", linkIPv6, ip6, true},
+		{"null LE inet", linkNull, cat(le32(2), ip4), false},
+		{"null BE inet", linkNull, cat(be32(2), ip4), false},
+		{"null LE inet6 24", linkNull, cat(le32(24), ip6), true},
+		{"null BE inet6 28", linkNull, cat(be32(28), ip6), true},
+		{"null LE inet6 30", linkNull, cat(le32(30), ip6), true},
+		{"loop", linkLoop, cat(be32(2), ip4), false},
+		{"loop inet6", linkLoop, cat(be32(30), ip6), true},
+		{"PPP", linkPPP, cat([]byte{0xff, 0x03}, be16(0x0021), ip4), false},
+		{"PPP compressed", linkPPP, cat([]byte{0x57}, ip6), true},
+		{"C-HDLC", linkCHDLC, cat([]byte{0x0f, 0}, be16(etherIPv4), ip4), false},
+		{"SLL IP-GRE bridged", linkSLL, sll(etherTEB, eth(etherIPv4, ip4)), false},
+		{"PPPoE padded", linkEthernet, cat(eth(etherPPPoE, pppoe(0x0021, ip4)), make([]byte, 10)), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -99,37 +99,37 @@ func TestLinkOther(t *testing.T) {
 	ip4 := ipv4("10.0.0.1", "10.0.0.2", protoUDP, udp(1, 2, nil), ip4opts{})
 	tests := []struct {
 		name string
-		lt   layers.LinkType
+		lt   uint16
 		data []byte
 		note Note
 	}{
-		{"arp", layers.LinkTypeEthernet, eth(0x0806, make([]byte, 28)), NoteNone},
-		{"llc not snap", layers.LinkTypeEthernet, cat(macB, macA, be16(10), []byte{0x42, 0x42, 0x03}, make([]byte, 7)), NoteNone},
-		{"snap non-ip", layers.LinkTypeEthernet, cat(macB, macA, be16(8), []byte{0xaa, 0xaa, 0x03, 0, 0, 0}, be16(0x0806)), NoteNone},
-		{"short ethernet", layers.LinkTypeEthernet, macB, NoteUndecodable},
-		{"short vlan", layers.LinkTypeEthernet, eth(etherVLAN, []byte{0}), NoteUndecodable},
-		{"too many vlan tags", layers.LinkTypeEthernet, eth(etherVLAN, repeat(cat(be16(1), be16(etherVLAN)), 20)), NoteUndecodable},
-		{"unknown link type", layers.LinkTypeFDDI, ip4, NoteUndecodable},
-		{"short sll", layers.LinkTypeLinuxSLL, make([]byte, 15), NoteUndecodable},
-		{"sll netlink", layers.LinkTypeLinuxSLL, sll(0x0004, make([]byte, 20)), NoteNone},
-		{"short sll2", linkTypeLinuxSLL2Trunc, make([]byte, 19), NoteUndecodable},
-		{"null unknown af", layers.LinkTypeNull, cat(be32(7), ip4), NoteNone},
-		{"null short", layers.LinkTypeNull, []byte{2, 0}, NoteUndecodable},
-		{"raw bad version", layers.LinkTypeRaw, cat([]byte{0x50}, ip4[1:]), NoteUndecodable},
-		{"raw empty", layers.LinkTypeRaw, nil, NoteUndecodable},
-		{"ipv4 link carrying ipv6", layers.LinkTypeIPv4, ipv6("::1", "::2", 59, nil), NoteUndecodable},
-		{"mpls unknown payload", layers.LinkTypeEthernet, eth(etherMPLS, cat([]byte{0, 0, 1, 64}, []byte{0x90})), NoteNone},
-		{"mpls truncated", layers.LinkTypeEthernet, eth(etherMPLS, []byte{0, 0, 0}), NoteUndecodable},
-		{"pppoe lcp", layers.LinkTypeEthernet, eth(etherPPPoE, cat([]byte{0x11, 0}, be16(1), be16(2), be16(0xc021))), NoteNone},
-		{"ppp short", layers.LinkTypePPP, []byte{0xff, 0x03}, NoteUndecodable},
-		{"ppp compressed short", layers.LinkTypePPP, []byte{0x00}, NoteUndecodable},
-		{"pppoe short", layers.LinkTypeEthernet, eth(etherPPPoE, []byte{0x11, 0, 0, 1}), NoteUndecodable},
-		{"bridged short", layers.LinkTypeLinuxSLL, sll(etherTEB, macA), NoteUndecodable},
-		{"bridged 802.3", layers.LinkTypeLinuxSLL, sll(etherTEB, cat(macA, macB, be16(20))), NoteNone},
-		{"mpls empty after label", layers.LinkTypeEthernet, eth(etherMPLS, []byte{0, 0, 1, 64}), NoteUndecodable},
-		{"mpls short control word", layers.LinkTypeEthernet, eth(etherMPLS, []byte{0, 0, 1, 64, 0, 0}), NoteUndecodable},
-		{"mpls endless", layers.LinkTypeEthernet, eth(etherMPLS, repeat([]byte{0, 0, 0, 64}, 20)), NoteUndecodable},
-		{"c-hdlc short", layers.LinkTypeC_HDLC, []byte{0x0f}, NoteUndecodable},
+		{"arp", linkEthernet, eth(0x0806, make([]byte, 28)), NoteNone},
+		{"llc not snap", linkEthernet, cat(macB, macA, be16(10), []byte{0x42, 0x42, 0x03}, make([]byte, 7)), NoteNone},
+		{"snap non-ip", linkEthernet, cat(macB, macA, be16(8), []byte{0xaa, 0xaa, 0x03, 0, 0, 0}, be16(0x0806)), NoteNone},
+		{"short ethernet", linkEthernet, macB, NoteUndecodable},
+		{"short vlan", linkEthernet, eth(etherVLAN, []byte{0}), NoteUndecodable},
+		{"too many vlan tags", linkEthernet, eth(etherVLAN, repeat(cat(be16(1), be16(etherVLAN)), 20)), NoteUndecodable},
+		{"unknown link type", uint16(layers.LinkTypeFDDI), ip4, NoteUndecodable},
+		{"short sll", linkSLL, make([]byte, 15), NoteUndecodable},
+		{"sll netlink", linkSLL, sll(0x0004, make([]byte, 20)), NoteNone},
+		{"short sll2", linkSLL2, make([]byte, 19), NoteUndecodable},
+		{"null unknown af", linkNull, cat(be32(7), ip4), NoteNone},
+		{"null short", linkNull, []byte{2, 0}, NoteUndecodable},
+		{"raw bad version", linkRaw, cat([]byte{0x50}, ip4[1:]), NoteUndecodable},
+		{"raw empty", linkRaw, nil, NoteUndecodable},
+		{"ipv4 link carrying ipv6", linkIPv4, ipv6("::1", "::2", 59, nil), NoteUndecodable},
+		{"mpls unknown payload", linkEthernet, eth(etherMPLS, cat([]byte{0, 0, 1, 64}, []byte{0x90})), NoteNone},
+		{"mpls truncated", linkEthernet, eth(etherMPLS, []byte{0, 0, 0}), NoteUndecodable},
+		{"pppoe lcp", linkEthernet, eth(etherPPPoE, cat([]byte{0x11, 0}, be16(1), be16(2), be16(0xc021))), NoteNone},
+		{"ppp short", linkPPP, []byte{0xff, 0x03}, NoteUndecodable},
+		{"ppp compressed short", linkPPP, []byte{0x00}, NoteUndecodable},
+		{"pppoe short", linkEthernet, eth(etherPPPoE, []byte{0x11, 0, 0, 1}), NoteUndecodable},
+		{"bridged short", linkSLL, sll(etherTEB, macA), NoteUndecodable},
+		{"bridged 802.3", linkSLL, sll(etherTEB, cat(macA, macB, be16(20))), NoteNone},
+		{"mpls empty after label", linkEthernet, eth(etherMPLS, []byte{0, 0, 1, 64}), NoteUndecodable},
+		{"mpls short control word", linkEthernet, eth(etherMPLS, []byte{0, 0, 1, 64, 0, 0}), NoteUndecodable},
+		{"mpls endless", linkEthernet, eth(etherMPLS, repeat([]byte{0, 0, 0, 64}, 20)), NoteUndecodable},
+		{"c-hdlc short", linkCHDLC, []byte{0x0f}, NoteUndecodable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -151,6 +151,36 @@ func TestLinkOther(t *testing.T) {
 				t.Errorf("NonIP = %d, want 1", st.NonIP)
 			}
 		})
+	}
+}
+
+// TestLinkSLL2 checks that LINKTYPE_LINUX_SLL2 is recognised by its real
+// value, 276, and not by 276&0xff = 20, which libpcap leaves unassigned.
+func TestLinkSLL2(t *testing.T) {
+	sip := []byte("OPTIONS sip:a@b SIP/2.0\r\n\r\n")
+	frame := sll2(etherIPv4, ipv4("10.0.0.1", "10.0.0.2", protoUDP, udp(5060, 5080, sip), ip4opts{}))
+	tests := []struct {
+		lt   uint16
+		kind Kind
+		note Note
+	}{
+		{276, KindUDP, NoteNone},
+		{20, KindOther, NoteUndecodable},
+	}
+	for _, tt := range tests {
+		var c collector
+		d := New(Config{})
+		d.Decode(pkt(tt.lt, frame, t0), c.emit)
+		if len(c.units) != 1 {
+			t.Fatalf("link type %d: got %d units, want 1", tt.lt, len(c.units))
+		}
+		u := c.units[0]
+		if u.Kind != tt.kind || u.Note != tt.note {
+			t.Errorf("link type %d: got %v/%v, want %v/%v", tt.lt, u.Kind, u.Note, tt.kind, tt.note)
+		}
+		if tt.kind == KindUDP && u.Payload != string(sip) {
+			t.Errorf("link type %d: payload %q, want %q", tt.lt, u.Payload, sip)
+		}
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/google/gopacket"
-	"github.com/google/gopacket/layers"
 	"github.com/lc-voip/lc/internal/capture"
 )
 
@@ -145,7 +144,7 @@ func sll2(proto uint16, payload []byte) []byte {
 	return cat(be16(proto), be16(0), be32(2), be16(1), []byte{0, 6}, macA, []byte{0, 0}, payload)
 }
 
-func pkt(lt layers.LinkType, data []byte, at time.Time) *capture.Packet {
+func pkt(lt uint16, data []byte, at time.Time) *capture.Packet {
 	return &capture.Packet{
 		Data:     data,
 		LinkType: lt,

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/gopacket/layers"
 	"github.com/lc-voip/lc/internal/capture"
 )
 
@@ -36,7 +35,7 @@ func (c *conn) s2c(seq uint32, flags uint8, payload string) *capture.Packet {
 }
 
 func (c *conn) add(data []byte) *capture.Packet {
-	p := pkt(layers.LinkTypeEthernet, data, c.at)
+	p := pkt(linkEthernet, data, c.at)
 	c.at = c.at.Add(time.Millisecond)
 	c.packets = append(c.packets, p)
 	return p

@@ -3,8 +3,6 @@ package decode
 import (
 	"net/netip"
 	"testing"
-
-	"github.com/google/gopacket/layers"
 )
 
 func TestTunnels(t *testing.T) {
@@ -45,7 +43,7 @@ func TestTunnels(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var c collector
 			d := New(Config{})
-			d.Decode(pkt(layers.LinkTypeEthernet, tt.data, t0), c.emit)
+			d.Decode(pkt(linkEthernet, tt.data, t0), c.emit)
 			if len(c.units) != 1 {
 				t.Fatalf("got %d units, want 1", len(c.units))
 			}
@@ -96,7 +94,7 @@ func TestTunnelsOther(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var c collector
 			d := New(Config{})
-			d.Decode(pkt(layers.LinkTypeRaw, tt.data, t0), c.emit)
+			d.Decode(pkt(linkRaw, tt.data, t0), c.emit)
 			if len(c.units) != 1 {
 				t.Fatalf("got %d units, want 1", len(c.units))
 			}
@@ -114,7 +112,7 @@ func TestTunnelDepthLimit(t *testing.T) {
 		b = ipv4("10.0.0.1", "10.0.0.2", protoIPIP, b, ip4opts{})
 	}
 	var c collector
-	New(Config{}).Decode(pkt(layers.LinkTypeRaw, b, t0), c.emit)
+	New(Config{}).Decode(pkt(linkRaw, b, t0), c.emit)
 	if len(c.units) != 1 || c.units[0].Kind != KindUDP {
 		t.Fatalf("%d nested tunnels: got %+v, want the UDP datagram", maxDepth, c.units)
 	}

@@ -2,7 +2,6 @@ package processor
 
 import (
 	"flag"
-	"os"
 	"runtime"
 	"sync"
 	"testing"
@@ -31,7 +30,7 @@ var benchLoad = sync.OnceValue(func() []*capture.Packet {
 		pkts[i] = &capture.Packet{
 			Data:     p.Data,
 			Info:     gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.Data), Length: len(p.Data)},
-			LinkType: layers.LinkTypeEthernet,
+			LinkType: uint16(layers.LinkTypeEthernet),
 			Frame:    i + 1,
 		}
 	}
@@ -76,7 +75,6 @@ func BenchmarkProcess(b *testing.B) {
 		}
 		st := p.Stats()
 		calls = st.Calls[StateCompleted]
-		os.RemoveAll(out)
 	}
 	if calls != benchCalls {
 		b.Fatalf("%d calls completed, want %d", calls, benchCalls)

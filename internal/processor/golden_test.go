@@ -38,7 +38,7 @@ func runPackets(tb testing.TB, out string, pkts []testpcap.Packet, tune func(*Co
 		pkt := &capture.Packet{
 			Data:     tp.Data,
 			Info:     gopacket.CaptureInfo{Timestamp: tp.Time, CaptureLength: len(tp.Data), Length: len(tp.Data)},
-			LinkType: layers.LinkTypeEthernet,
+			LinkType: uint16(layers.LinkTypeEthernet),
 			Frame:    i + 1,
 		}
 		if err := p.Packet(pkt); err != nil {

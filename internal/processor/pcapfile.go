@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/lc-voip/lc/internal/capture"
@@ -85,20 +86,21 @@ func (pf *pcapFile) reopen(buf *bufio.Writer) error {
 
 // write appends one record.
 func (pf *pcapFile) write(p *capture.Packet) error {
-	var h [pcapRecordLen]byte
 	ts := p.Info.Timestamp
-	sec := ts.Unix()
 	frac := int64(ts.Nanosecond())
 	if !pf.format.nano {
 		frac /= 1000
 	}
 	caplen := len(p.Data)
 	origlen := max(p.Info.Length, caplen)
-	binary.LittleEndian.PutUint32(h[0:], uint32(sec))
-	binary.LittleEndian.PutUint32(h[4:], uint32(frac))
-	binary.LittleEndian.PutUint32(h[8:], uint32(caplen))
-	binary.LittleEndian.PutUint32(h[12:], uint32(origlen))
-	if _, err := pf.w.Write(h[:]); err != nil {
+	// The record header is built in the writer's own buffer: no copy, no
+	// allocation.
+	h := pf.w.AvailableBuffer()
+	h = binary.LittleEndian.AppendUint32(h, uint32(ts.Unix()))
+	h = binary.LittleEndian.AppendUint32(h, uint32(frac))
+	h = binary.LittleEndian.AppendUint32(h, uint32(caplen))
+	h = binary.LittleEndian.AppendUint32(h, uint32(origlen))
+	if _, err := pf.w.Write(h); err != nil {
 		return err
 	}
 	if _, err := pf.w.Write(p.Data); err != nil {
@@ -127,6 +129,28 @@ func (pf *pcapFile) release() error {
 		return fmt.Errorf("close pcap %q: %w", pf.path, err)
 	}
 	return nil
+}
+
+// makeUniqueDir creates the directory base, or base_N for the smallest
+// N >= 1 that does not exist yet, with any missing parents, and returns its
+// path.
+func makeUniqueDir(base string) (string, error) {
+	p := base
+	for n := 1; ; n++ {
+		err := os.Mkdir(p, 0o755)
+		if errors.Is(err, fs.ErrNotExist) {
+			if err = os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
+				err = os.Mkdir(p, 0o755)
+			}
+		}
+		if err == nil {
+			return p, nil
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+		p = fmt.Sprintf("%s_%d", base, n)
+	}
 }
 
 // uniquePath returns base+ext, or base_N+ext for the smallest N >= 1 that

@@ -23,15 +23,18 @@ const decodeExpireEvery = time.Second
 // pcap files. It is used by one goroutine; only Counters may be read from
 // others.
 type Processor struct {
-	cfg   Config
-	log   *slog.Logger
-	emit  func(Event)
-	dec   *decode.Decoder
-	files *fileCache
-	calls map[string]*call
-	media mediaIndex
-	timer timers
-	other stream
+	cfg  Config
+	log  *slog.Logger
+	emit func(Event)
+	dec  *decode.Decoder
+	// onUnit is p.unit as a func value made once: a method value built per
+	// packet would allocate.
+	onUnit func(decode.Unit)
+	files  *fileCache
+	calls  map[string]*call
+	media  mediaIndex
+	timer  timers
+	other  stream
 
 	clock      time.Time // packet time: the latest sane timestamp seen
 	nextExpire time.Time // when to call dec.Expire next
@@ -81,6 +84,7 @@ func New(cfg Config) (*Processor, error) {
 		emit(e)
 	}
 	p.dec = decode.New(decode.Config{Framer: frameSIP})
+	p.onUnit = p.unit
 	p.other = stream{
 		kind:    KindOther,
 		maxSize: cfg.RotateMaxSize,
@@ -121,7 +125,7 @@ func (p *Processor) Packet(pkt *capture.Packet) error {
 	p.counters.Packets.Add(1)
 	p.advance(pkt.Info.Timestamp)
 	p.expire() // what ended before this packet ends first
-	p.dec.Decode(pkt, p.unit)
+	p.dec.Decode(pkt, p.onUnit)
 	return p.err
 }
 
@@ -168,7 +172,7 @@ func (p *Processor) expire() {
 		p.fail(p.other.close(p.files, ReasonIdle, p.emit))
 	}
 	if !p.clock.Before(p.nextExpire) {
-		p.dec.Expire(p.clock, p.unit)
+		p.dec.Expire(p.clock, p.onUnit)
 		p.nextExpire = p.clock.Add(decodeExpireEvery)
 	}
 }
@@ -177,7 +181,7 @@ func (p *Processor) expire() {
 // state shutdown (or the terminal state it already reached), closes every
 // file and emits their events.
 func (p *Processor) Close() error {
-	p.dec.Flush(p.unit)
+	p.dec.Flush(p.onUnit)
 	open := make([]*call, 0, len(p.calls))
 	for _, c := range p.calls {
 		open = append(open, c)
@@ -325,18 +329,17 @@ func (p *Processor) newCall(m *sip.Message, ts time.Time) *call {
 	}
 	safe := SafeName(m.CallID)
 	t := ts.UTC()
-	base := filepath.Join(p.cfg.OutputDir, "calls", t.Format("2006-01-02"), t.Format("150405")+"_"+safe)
-	dir, err := uniquePath(base, "")
-	if err != nil {
-		p.fail(fmt.Errorf("call directory %q: %w", base, err))
-		dir = base
+	c.dirname = filepath.Join(p.cfg.OutputDir, "calls", t.Format("2006-01-02"), t.Format("150405")+"_"+safe)
+	if p.cfg.PerCallPcap {
+		dir, err := makeUniqueDir(c.dirname)
+		if err != nil {
+			p.fail(fmt.Errorf("call directory: %w", err))
+		}
+		c.dirname = dir
 	}
-	c.dirname = dir
+	dir := c.dirname
 	name := func(kind FileKind) func(*capture.Packet, int) (string, error) {
 		return func(_ *capture.Packet, part int) (string, error) {
-			if err := os.MkdirAll(dir, 0o755); err != nil {
-				return "", fmt.Errorf("call directory: %w", err)
-			}
 			file := safe + "_" + string(kind)
 			if part > 0 {
 				file += "_" + strconv.Itoa(part)
