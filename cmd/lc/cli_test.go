@@ -140,3 +140,46 @@ func TestDeterministic(t *testing.T) {
 		t.Fatal("two runs over the same input differ")
 	}
 }
+
+// TestDamagedCaptures checks that what was read before the damage is
+// written and reported, with a warning for a cut-off last record and an
+// error for a corrupt one.
+func TestDamagedCaptures(t *testing.T) {
+	whole, err := os.ReadFile(twoCalls(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	corrupt := bytes.Clone(whole)
+	// The 3rd record's length fields, after the 24-byte file header and two
+	// records whose lengths are read from the file itself.
+	off := 24
+	for range 2 {
+		off += 16 + int(uint32(corrupt[off+8])|uint32(corrupt[off+9])<<8|uint32(corrupt[off+10])<<16)
+	}
+	copy(corrupt[off+8:], []byte{0xff, 0xff, 0xff, 0x7f})
+	tests := []struct {
+		name    string
+		data    []byte
+		code    int
+		message string
+		packets string
+	}{
+		{"cut off", whole[:len(whole)-10], exitOK, "warning: ", "lc: 33 packets"},
+		{"corrupt", corrupt, exitError, "frame 3 at offset", "lc: 2 packets"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "damaged.pcap")
+			if err := os.WriteFile(path, tt.data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			code, _, stderr := run(t, nil, "process", "-r", path, "-o", t.TempDir())
+			if code != tt.code || !strings.Contains(stderr, tt.message) || !strings.Contains(stderr, tt.packets) {
+				t.Fatalf("exit %d, want %d with %q and %q in:\n%s", code, tt.code, tt.message, tt.packets, stderr)
+			}
+			if n := strings.Count(stderr, "frame 3 at offset"); tt.code == exitError && n != 1 {
+				t.Errorf("the error is reported %d times, want once:\n%s", n, stderr)
+			}
+		})
+	}
+}

@@ -119,11 +119,6 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 		inputs:   len(opt.inputs),
 		out:      cfg.OutputDir,
 	})
-	for _, p := range src.Problems() {
-		if p.Truncated {
-			log.Warn("capture cut off in its last record", "file", p.Path, "error", p.Err)
-		}
-	}
 	if err := errors.Join(runErr, closeErr, emitErr, eventsErr); err != nil {
 		return err
 	}

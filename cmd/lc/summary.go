@@ -66,11 +66,9 @@ func printSummary(w io.Writer, s summary) {
 		fmt.Fprintf(w, "  noted (written to other files or kept as they came): %s\n", strings.Join(notes, ", "))
 	}
 	for _, p := range s.problems {
-		kind := "error"
-		if p.Truncated {
-			kind = "warning"
+		if p.Truncated { // errors are the command's own last line
+			fmt.Fprintf(w, "  warning: %v\n", p.Err)
 		}
-		fmt.Fprintf(w, "  %s: %v\n", kind, p.Err)
 	}
 }
 
