@@ -140,4 +140,40 @@ var scenarios = []scenario{
 		c.PerCallMaxSize = 64 << 10
 		c.RotateIdle = 30 * time.Second
 	}},
+	{name: "forked-early-dialogs", build: func(t *testpcap.Timeline) {
+		d := testpcap.NewDialog(40)
+		legA := netip.AddrPortFrom(d.CalleeRTP.Addr(), 41000)
+		legB := netip.AddrPortFrom(d.CalleeRTP.Addr(), 42000)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", testpcap.SDP(d.CallerRTP))), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(183, "Session Progress", "INVITE", 1, "leg-a", testpcap.SDP(legA))), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(183, "Session Progress", "INVITE", 1, "leg-b", testpcap.SDP(legB))), 10*ms)
+		t.Add(testpcap.UDP(legA, d.CallerRTP, testpcap.RTP(1, 160, 0xa)), 10*ms)
+		t.Add(testpcap.UDP(legB, d.CallerRTP, testpcap.RTP(1, 160, 0xb)), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(200, "OK", "INVITE", 1, "leg-b", testpcap.SDP(legB))), 10*ms)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("ACK", 1, "leg-b", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Request("BYE", 2, "leg-b", "")), 10*ms)
+	}},
+	{name: "ipv6", build: func(t *testpcap.Timeline) {
+		d := testpcap.NewDialog(41)
+		v6 := func(ap netip.AddrPort, host byte) netip.AddrPort {
+			return netip.AddrPortFrom(netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: host}), ap.Port())
+		}
+		d.Caller, d.CallerRTP = v6(d.Caller, 1), v6(d.CallerRTP, 1)
+		d.Callee, d.CalleeRTP = v6(d.Callee, 2), v6(d.CalleeRTP, 2)
+		t.BasicCall(d, 2)
+	}},
+	{name: "max-duration", build: func(t *testpcap.Timeline) {
+		t.BasicCall(testpcap.NewDialog(42), 100) // 2 s of RTP
+	}, cfg: func(c *Config) { c.MaxCallDuration = time.Second }},
+	{name: "odd-timestamps", build: func(t *testpcap.Timeline) {
+		d := testpcap.NewDialog(43)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", "")), 10*ms)
+		t.Now = t.Now.Add(-5 * time.Second) // a packet from the past
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(100, "Trying", "INVITE", 1, "", "")), 5*time.Second)
+		now := t.Now
+		t.Now = time.Unix(3, 0) // a timestamp no capture of a call can have
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(180, "Ringing", "INVITE", 1, "t", "")), 0)
+		t.Now = now.Add(20 * ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(480, "Temporarily Unavailable", "INVITE", 1, "t", "")), 0)
+	}},
 }

@@ -1,0 +1,61 @@
+package processor
+
+import (
+	"fmt"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/lc-voip/lc/internal/capture"
+)
+
+// TestStreamRotation checks every reason a stream starts a new part.
+func TestStreamRotation(t *testing.T) {
+	pkt := func(at time.Duration, link uint16, nano bool, size int) *capture.Packet {
+		return &capture.Packet{
+			Data:       make([]byte, size),
+			Info:       gopacket.CaptureInfo{Timestamp: t0.Add(at), CaptureLength: size, Length: size},
+			LinkType:   link,
+			Nanosecond: nano,
+		}
+	}
+	tests := []struct {
+		name    string
+		maxSize int64
+		maxAge  time.Duration
+		pkts    []*capture.Packet
+		reasons []CloseReason
+	}{
+		{"link type", 0, 0, []*capture.Packet{pkt(0, 1, false, 60), pkt(1, 101, false, 40)}, []CloseReason{ReasonRotateLink, ReasonShutdown}},
+		{"precision", 0, 0, []*capture.Packet{pkt(0, 1, false, 60), pkt(1, 1, true, 60)}, []CloseReason{ReasonRotateLink, ReasonShutdown}},
+		{"size", 24 + 2*(16+100), 0, []*capture.Packet{pkt(0, 1, false, 100), pkt(1, 1, false, 100), pkt(2, 1, false, 100)},
+			[]CloseReason{ReasonRotateSize, ReasonShutdown}},
+		{"age", 0, time.Minute, []*capture.Packet{pkt(0, 1, false, 60), pkt(59*time.Second, 1, false, 60), pkt(time.Minute, 1, false, 60)},
+			[]CloseReason{ReasonRotateAge, ReasonShutdown}},
+		{"oversized first packet", 100, 0, []*capture.Packet{pkt(0, 1, false, 500)}, []CloseReason{ReasonShutdown}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			s := stream{kind: KindOther, maxSize: tt.maxSize, maxAge: tt.maxAge,
+				name: func(_ *capture.Packet, part int) (string, error) {
+					return filepath.Join(dir, fmt.Sprintf("part%d.pcap", part)), nil
+				}}
+			fc := newFileCache(4)
+			var got []CloseReason
+			emit := func(e Event) { got = append(got, e.(FileClosed).Reason) }
+			for _, p := range tt.pkts {
+				if _, err := s.write(fc, p, emit); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.close(fc, ReasonShutdown, emit); err != nil {
+				t.Fatal(err)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.reasons) {
+				t.Fatalf("close reasons %v, want %v", got, tt.reasons)
+			}
+		})
+	}
+}
