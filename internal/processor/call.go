@@ -87,6 +87,11 @@ func (c *call) update(m *sip.Message, ts time.Time, cfg *Config) {
 		}
 		return
 	}
+	if m.CSeqMethod == "BYE" && m.StatusCode >= 200 && c.phase != phaseEnded {
+		// The answer to a BYE the capture missed (it started mid-call).
+		c.end(StateCompleted, ts, cfg.Grace)
+		return
+	}
 	if m.CSeqMethod != "INVITE" || m.StatusCode < 200 {
 		return
 	}

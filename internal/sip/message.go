@@ -30,7 +30,7 @@ type Message struct {
 	// without quotes; empty when absent. Multipart bodies need it.
 	Boundary string
 	// ContentLength is the value of the Content-Length header (compact
-	// form l), or -1 when the header is absent.
+	// form l), or -1 when the header is absent or not a valid number.
 	ContentLength int
 
 	// Body is the message body. When ContentLength is present it is that
@@ -50,7 +50,10 @@ type Message struct {
 //
 // Parse returns ErrNotSIP when the first line is not a SIP start line, and
 // an error wrapping ErrMalformed when a header line is broken, Call-ID or
-// CSeq is missing, or CSeq, Content-Length or Call-ID has an invalid value.
+// CSeq is missing, or CSeq or Call-ID has an invalid value. A Content-Length
+// that is not a number in range is treated as absent (-1), so a datagram
+// with a broken Content-Length still yields its Call-ID; Frame, which needs
+// the length, rejects it.
 // A missing From or To is not an error; it leaves the Address zero.
 //
 // The strings of the Message are copies; Body aliases b.
@@ -88,11 +91,11 @@ func Parse(b []byte) (*Message, error) {
 	}
 	contentLength := -1
 	if seen[fieldContentLength] {
-		n, err := parseContentLength(hs[fieldContentLength].value)
-		if err != nil {
-			return nil, err
+		// An unreadable value is taken as absent: the caller has already
+		// bounded the message (a UDP datagram; over TCP, Frame rejects it).
+		if n, err := parseContentLength(hs[fieldContentLength].value); err == nil {
+			contentLength = n
 		}
-		contentLength = n
 	}
 	var mediaType, boundary []byte
 	if seen[fieldContentType] {
