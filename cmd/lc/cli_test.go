@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -13,11 +14,22 @@ import (
 	"github.com/lc-voip/lc/internal/testpcap"
 )
 
-// run executes lc in-process and returns its exit status and output.
+// run executes lc in-process, with an empty environment, and returns its
+// exit status and output.
 func run(tb testing.TB, stdin []byte, args ...string) (code int, stdout, stderr string) {
 	tb.Helper()
+	return runEnv(tb, nil, stdin, args...)
+}
+
+// runEnv is run with the given environment variables.
+func runEnv(tb testing.TB, env map[string]string, stdin []byte, args ...string) (code int, stdout, stderr string) {
+	tb.Helper()
 	var out, errb bytes.Buffer
-	code = execute(tb.Context(), args, bytes.NewReader(stdin), &out, &errb)
+	lookup := func(k string) (string, bool) {
+		v, ok := env[k]
+		return v, ok
+	}
+	code = execute(tb.Context(), context.Background(), args, bytes.NewReader(stdin), &out, &errb, lookup)
 	return code, out.String(), errb.String()
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
@@ -419,7 +420,7 @@ func runLC(tb testing.TB, capturePath string) lcRun {
 	events := filepath.Join(tmp, "events.jsonl")
 	args := []string{"process", "-r", capturePath, "-o", run.outDir, "--events", events, "--progress", "never"}
 	var stdout, stderr bytes.Buffer
-	run.status = execute(tb.Context(), args, strings.NewReader(""), &stdout, &stderr)
+	run.status = execute(tb.Context(), context.Background(), args, strings.NewReader(""), &stdout, &stderr, noEnv)
 	run.stderr = stderr.String()
 	if run.status == exitUsage {
 		tb.Fatalf("lc %s: usage error:\n%s", strings.Join(args, " "), run.stderr)
@@ -607,3 +608,7 @@ func frameList(frames []int) string {
 	}
 	return "[" + b.String() + "]"
 }
+
+// noEnv is an empty environment: lc reads no LC_* variable or config file
+// of the machine it is tested on.
+func noEnv(string) (string, bool) { return "", false }

@@ -1,5 +1,6 @@
 // Command lc follows SIP calls in packet captures, writes one pcap per call
-// and stream, and reports every closed file and finished call.
+// and stream, and runs the operator's hooks for every closed file and
+// finished call.
 package main
 
 import (
@@ -10,8 +11,17 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := execute(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	// The first SIGINT/SIGTERM stops reading and lets hooks finish; the
+	// second stops at once.
+	stop, stopNow := context.WithCancel(context.Background())
+	abort, abortNow := context.WithCancel(context.Background())
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sig
+		stopNow()
+		<-sig
+		abortNow()
+	}()
+	os.Exit(execute(stop, abort, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv))
 }

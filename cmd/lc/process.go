@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -23,6 +24,8 @@ type processOptions struct {
 	logLevel  string
 	logFormat string
 	progress  string
+	config    string
+	hooks     hookOptions
 }
 
 func newProcessCmd(s streams) *cobra.Command {
@@ -37,7 +40,12 @@ one SIP and one RTP pcap per call plus rotating pcaps for all other traffic.
 Several files are merged in timestamp order. Every timeout is packet time.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runProcess(cmd, s, cfg, opt)
+			// Before cfg and opt are copied: this sets the flags' variables.
+			set, err := loadSettings(cmd.Flags(), opt.config, s.lookupEnv)
+			if err != nil {
+				return usageError{err}
+			}
+			return runProcess(cmd, s, cfg, opt, set)
 		},
 	}
 	f := cmd.Flags()
@@ -59,10 +67,12 @@ Several files are merged in timestamp order. Every timeout is packet time.`,
 	f.StringVar(&opt.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&opt.logFormat, "log-format", "text", "text or json")
 	f.StringVar(&opt.progress, "progress", "auto", "show progress on stderr: auto (when a terminal), always or never")
+	opt.hooks.addFlags(f)
+	f.StringVar(&opt.config, "config", "", "YAML config file (default: $XDG_CONFIG_HOME/lc/config.yaml, then /etc/lc/config.yaml)")
 	return cmd
 }
 
-func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt processOptions) error {
+func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt processOptions, set settings) error {
 	log, err := newLogger(s.err, opt.logLevel, opt.logFormat)
 	var problems []error
 	if err != nil {
@@ -74,13 +84,16 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	if opt.progress != "auto" && opt.progress != "always" && opt.progress != "never" {
 		problems = append(problems, fmt.Errorf("progress = %q: must be auto, always or never", opt.progress))
 	}
-	if err := cfg.Validate(); err != nil {
-		problems = append(problems, err)
-	}
+	problems = append(problems, withSources(cfg.Validate(), set)...)
+	hooks, err := opt.hooks.build(log)
+	problems = append(problems, withSources(err, set)...)
 	if err := errors.Join(problems...); err != nil {
 		return usageError{err}
 	}
 	cfg.Logger = log
+	if set.file != "" {
+		log.Debug("config file read", "file", set.file)
+	}
 
 	merger, err := openInputs(opt.inputs, s.in)
 	if err != nil {
@@ -93,15 +106,18 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	if err != nil {
 		return err
 	}
+	engine := hooks.start()
 	var emitErr error
 	cfg.Emit = func(e processor.Event) {
 		if err := events(e); err != nil && emitErr == nil {
 			emitErr = err
 		}
+		engine.submit(e)
 	}
 	proc, err := processor.New(cfg)
 	if err != nil {
 		closeEvents()
+		engine.close(s.abort)
 		return err
 	}
 
@@ -109,11 +125,17 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	stopProgress := startProgress(s.err, opt.progress, src, proc.Counters())
 	runErr := proc.Run(cmd.Context(), src)
 	stopProgress()
+	if errors.Is(runErr, context.Canceled) {
+		log.Warn("interrupted: stopped reading input; ending open calls and running their hooks")
+		runErr = nil
+	}
 	closeErr := proc.Close()
 	eventsErr := closeEvents()
+	hookStats := engine.close(drainContext(cmd.Context(), s.abort, opt.hooks.shutdownTimeout))
 
 	printSummary(s.err, summary{
 		stats:    proc.Stats(),
+		hooks:    hookStats,
 		problems: src.Problems(),
 		elapsed:  time.Since(start),
 		inputs:   len(opt.inputs),
@@ -129,6 +151,36 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 		}
 	}
 	return errors.Join(corrupt...)
+}
+
+// withSources splits a joined validation error and names where each bad
+// value came from.
+func withSources(err error, set settings) []error {
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	out := make([]error, len(errs))
+	for i, e := range errs {
+		var fe *processor.FieldError
+		if errors.As(e, &fe) {
+			e = fmt.Errorf("%s = %q (from %s): %s", configKey(fe.Key), fe.Value, set.source(fe.Key), fe.Reason)
+		}
+		out[i] = e
+	}
+	return out
+}
+
+// drainContext is done when hooks must stop: at once on a second
+// interrupt (abort), or shutdownTimeout after the first one (stop).
+// Without an interrupt, queued hooks all run.
+func drainContext(stop, abort context.Context, shutdownTimeout time.Duration) context.Context {
+	ctx, cancel := context.WithCancel(abort)
+	context.AfterFunc(stop, func() { time.AfterFunc(shutdownTimeout, cancel) })
+	return ctx
 }
 
 // openInputs opens every capture and merges them in time order.

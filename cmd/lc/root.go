@@ -22,15 +22,21 @@ type usageError struct{ err error }
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
-// streams are the standard streams a command works with.
+// streams are what a command works with besides its flags: the standard
+// streams, the environment, and the context a second interrupt cancels
+// (the command's own context is canceled by the first).
 type streams struct {
-	in       io.Reader
-	out, err io.Writer
+	in        io.Reader
+	out, err  io.Writer
+	lookupEnv func(string) (string, bool)
+	abort     context.Context
 }
 
-// execute runs lc with args and returns the exit status.
-func execute(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	root := newRootCmd(streams{in: stdin, out: stdout, err: stderr})
+// execute runs lc with args and returns the exit status. ctx is canceled to
+// stop (finish what was read, run the hooks for up to the shutdown
+// timeout); abort to stop at once.
+func execute(ctx, abort context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
+	root := newRootCmd(streams{in: stdin, out: stdout, err: stderr, lookupEnv: lookupEnv, abort: abort})
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

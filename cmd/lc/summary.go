@@ -8,11 +8,13 @@ import (
 
 	"github.com/lc-voip/lc/internal/capture"
 	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/script"
 )
 
 // summary is what the end-of-run report is made from.
 type summary struct {
 	stats    processor.Stats
+	hooks    *script.EngineStats // nil when no hook is configured
 	problems []capture.Problem
 	elapsed  time.Duration
 	inputs   int
@@ -64,6 +66,13 @@ func printSummary(w io.Writer, s summary) {
 			notes = append(notes, fmt.Sprintf("%s %d", k, st.Notes[k]))
 		}
 		fmt.Fprintf(w, "  noted (written to other files or kept as they came): %s\n", strings.Join(notes, ", "))
+	}
+	if h := s.hooks; h != nil {
+		fmt.Fprintf(w, "  hooks: %d ran, %d failed (%d timed out), %d not run", h.Runs, h.Failed, h.TimedOut, h.Unrun)
+		if h.FullWaits > 0 {
+			fmt.Fprintf(w, "; processing waited %d times for room in the hook queue", h.FullWaits)
+		}
+		fmt.Fprintln(w)
 	}
 	for _, p := range s.problems {
 		if p.Truncated { // errors are the command's own last line

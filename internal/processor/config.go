@@ -67,10 +67,10 @@ func DefaultConfig() Config {
 func (c Config) Validate() error {
 	var errs []error
 	bad := func(key string, v any, why string) {
-		errs = append(errs, fmt.Errorf("%s = %v: %s", key, v, why))
+		errs = append(errs, &FieldError{Key: key, Value: fmt.Sprint(v), Reason: why})
 	}
 	if c.OutputDir == "" {
-		bad("output-dir", `""`, "must not be empty")
+		bad("output-dir", "", "must not be empty")
 	}
 	for _, d := range []struct {
 		key string
@@ -103,3 +103,13 @@ func (c Config) Validate() error {
 	}
 	return errors.Join(errs...)
 }
+
+// FieldError is one invalid configuration value. Key is the name of the
+// command-line flag that sets it.
+type FieldError struct {
+	Key    string
+	Value  string
+	Reason string
+}
+
+func (e *FieldError) Error() string { return fmt.Sprintf("%s = %q: %s", e.Key, e.Value, e.Reason) }

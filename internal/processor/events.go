@@ -89,7 +89,8 @@ type CallCompleted struct {
 	State      CallState //
 	Status     int       // final response code to the INVITE; 0 when none was seen
 	Partial    bool      // the capture started after the call's INVITE
-	Files      []string  // every pcap file of the call, in the order they were closed
+	SIPFiles   []string  // the call's SIP files, part 0 first
+	RTPFiles   []string  // the call's RTP files, part 0 first
 	SIPPackets int64     //
 	RTPPackets int64     //
 	Streams    []Stream  // media endpoints, in the order SDP announced them
@@ -97,6 +98,11 @@ type CallCompleted struct {
 
 // Name implements Event.
 func (CallCompleted) Name() string { return "call_completed" }
+
+// Files returns every pcap file of the call: SIP parts, then RTP parts.
+func (c CallCompleted) Files() []string {
+	return append(append([]string{}, c.SIPFiles...), c.RTPFiles...)
+}
 
 // Duration is EndDate minus CallDate.
 func (c CallCompleted) Duration() time.Duration { return c.EndDate.Sub(c.CallDate) }
@@ -134,10 +140,6 @@ func (e CallCompleted) MarshalJSON() ([]byte, error) {
 	for i, s := range e.Streams {
 		streams[i] = stream(s)
 	}
-	files := e.Files
-	if files == nil {
-		files = []string{}
-	}
 	return json.Marshal(struct {
 		Event      string    `json:"event"`
 		CallID     string    `json:"callid"`
@@ -155,5 +157,5 @@ func (e CallCompleted) MarshalJSON() ([]byte, error) {
 		RTPPackets int64     `json:"rtp_packets"`
 		Streams    []stream  `json:"streams"`
 	}{e.Name(), e.CallID, e.Dirname, e.Caller, e.Called, timeJSON(e.CallDate), timeJSON(e.EndDate),
-		e.Duration().Seconds(), e.State, e.Status, e.Partial, files, e.SIPPackets, e.RTPPackets, streams})
+		e.Duration().Seconds(), e.State, e.Status, e.Partial, e.Files(), e.SIPPackets, e.RTPPackets, streams})
 }

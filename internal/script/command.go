@@ -1,0 +1,18 @@
+package script
+
+// Command is a rendered template: what to execute, without a shell in
+// between unless Shell says so.
+type Command struct {
+	// Argv is the program and its arguments, ready for execve. For a shell
+	// template it is {"/bin/sh", "-c", Script, "lc-hook", Params...}.
+	Argv []string
+	// Shell is true when the template needed a shell (pipes, redirections,
+	// variables, ...).
+	Shell bool
+	// Script is the shell script text (Shell only). It never contains a
+	// value, only references "$1", "$2", ... to Params.
+	Script string
+	// Params are the placeholder values passed to the shell as positional
+	// parameters, in order (Shell only).
+	Params []string
+}

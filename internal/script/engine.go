@@ -1,0 +1,265 @@
+package script
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"slices"
+	"sync"
+
+	"github.com/lc-voip/lc/internal/processor"
+)
+
+// Defaults for EngineConfig.
+const (
+	DefaultConcurrency = 10
+	DefaultQueueSize   = 10000
+)
+
+// EngineConfig configures an Engine. Zero fields take the defaults.
+type EngineConfig struct {
+	Concurrency int          // workers running hooks at once
+	QueueSize   int          // events accepted and not finished; Submit waits beyond it
+	Logger      *slog.Logger // nil discards
+}
+
+// EngineStats counts what an Engine did. Runs = Succeeded + Failed.
+type EngineStats struct {
+	Events    int64 // events accepted that at least one hook wanted
+	Runs      int64 // hook runs finished
+	Failed    int64 // of which failed (timeouts included)
+	TimedOut  int64 // of which ran out of time
+	Unrun     int64 // hook runs never started: the drain deadline passed first
+	FullWaits int64 // times Submit had to wait for room in the queue
+}
+
+// Engine runs hooks for events on a pool of workers, off the processing
+// goroutine.
+//
+// Ordering: the hooks of one event run one after the other, in the order
+// given; the events of one call (its FileClosed events, then its
+// CallCompleted) run one after the other in submission order and never
+// overlap; events of different calls run in parallel on up to Concurrency
+// workers. Each event is run exactly once.
+//
+// Back-pressure: at most QueueSize events are queued or running; Submit
+// waits for room beyond that (counted in FullWaits), so nothing is dropped.
+//
+// Goroutines: Concurrency workers, started by NewEngine and ended by Close.
+// Submit and Close are called by one goroutine (the processing loop);
+// Stats may be called from any.
+type Engine struct {
+	cfg   EngineConfig
+	log   *slog.Logger
+	hooks []Hook
+
+	runCtx context.Context // canceled when Close gives up: running hooks stop
+	abort  context.CancelFunc
+	wg     sync.WaitGroup
+
+	// Guarded by mu.
+	mu      sync.Mutex
+	cond    *sync.Cond // signalled when ready, count or closing change
+	keys    map[string]*keyJobs
+	ready   []string // keys whose next job may start, in order
+	count   int      // events queued or running
+	closing bool     // no more Submit; workers exit when idle
+	stopped bool     // workers take no more jobs
+	stats   EngineStats
+}
+
+// keyJobs are the events of one key; the first is running or ready.
+type keyJobs struct {
+	events []processor.Event
+}
+
+// NewEngine starts the workers.
+func NewEngine(cfg EngineConfig, hooks []Hook) *Engine {
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = DefaultConcurrency
+	}
+	if cfg.QueueSize <= 0 {
+		cfg.QueueSize = DefaultQueueSize
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ctx, abort := context.WithCancel(context.Background())
+	e := &Engine{
+		cfg:    cfg,
+		log:    log.With("component", "hooks"),
+		hooks:  hooks,
+		runCtx: ctx,
+		abort:  abort,
+		keys:   make(map[string]*keyJobs),
+	}
+	e.cond = sync.NewCond(&e.mu)
+	e.wg.Add(cfg.Concurrency)
+	for range cfg.Concurrency {
+		go e.worker()
+	}
+	return e
+}
+
+// Submit queues ev for every hook that wants it, waiting while the queue
+// is full. It must not be called after Close.
+func (e *Engine) Submit(ev processor.Event) {
+	if !e.wanted(ev) {
+		return
+	}
+	key := eventKey(ev)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.count >= e.cfg.QueueSize {
+		e.stats.FullWaits++
+		for e.count >= e.cfg.QueueSize && !e.stopped {
+			e.cond.Wait()
+		}
+	}
+	e.stats.Events++
+	e.count++
+	if kj, ok := e.keys[key]; ok {
+		kj.events = append(kj.events, ev)
+		return
+	}
+	e.keys[key] = &keyJobs{events: []processor.Event{ev}}
+	e.ready = append(e.ready, key)
+	e.cond.Broadcast()
+}
+
+func (e *Engine) wanted(ev processor.Event) bool {
+	for _, h := range e.hooks {
+		if h.Wants(ev) {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) worker() {
+	defer e.wg.Done()
+	for {
+		e.mu.Lock()
+		for len(e.ready) == 0 && !e.stopped && !(e.closing && e.count == 0) {
+			e.cond.Wait()
+		}
+		if e.stopped || len(e.ready) == 0 {
+			e.mu.Unlock()
+			return
+		}
+		key := e.ready[0]
+		e.ready = e.ready[1:]
+		ev := e.keys[key].events[0]
+		e.mu.Unlock()
+
+		e.run(ev)
+
+		e.mu.Lock()
+		kj := e.keys[key]
+		kj.events = kj.events[1:]
+		if len(kj.events) > 0 {
+			e.ready = append(e.ready, key)
+		} else {
+			delete(e.keys, key)
+		}
+		e.count--
+		e.cond.Broadcast()
+		e.mu.Unlock()
+	}
+}
+
+// run runs every hook that wants ev, in order.
+func (e *Engine) run(ev processor.Event) {
+	for _, h := range e.hooks {
+		if !h.Wants(ev) {
+			continue
+		}
+		if e.runCtx.Err() != nil {
+			e.count1(func(s *EngineStats) { s.Unrun++ })
+			continue
+		}
+		err := h.Run(e.runCtx, ev)
+		e.count1(func(s *EngineStats) {
+			s.Runs++
+			if err != nil {
+				s.Failed++
+				if errors.Is(err, ErrTimeout) {
+					s.TimedOut++
+				}
+			}
+		})
+	}
+}
+
+func (e *Engine) count1(f func(*EngineStats)) {
+	e.mu.Lock()
+	f(&e.stats)
+	e.mu.Unlock()
+}
+
+// Close stops accepting events and waits until every queued event has
+// run, or ctx is done. Then running hooks are told to stop (their commands
+// are killed), and the hook runs that never started are counted as Unrun
+// and logged. Close returns the final counts.
+func (e *Engine) Close(ctx context.Context) EngineStats {
+	e.mu.Lock()
+	e.closing = true
+	e.cond.Broadcast()
+	e.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		e.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		e.abort()
+		e.mu.Lock()
+		e.stopped = true
+		for key, kj := range e.keys {
+			pending := kj.events
+			if !slices.Contains(e.ready, key) {
+				pending = pending[1:] // the first is running and counts itself
+			}
+			for _, ev := range pending {
+				n := e.hookCount(ev)
+				e.stats.Unrun += n
+				e.log.Warn("hooks not run: shutdown deadline passed", "event", ev.Name(), "key", key, "hooks", n)
+			}
+		}
+		e.cond.Broadcast()
+		e.mu.Unlock()
+		<-done
+	}
+	e.abort()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stats
+}
+
+func (e *Engine) hookCount(ev processor.Event) int64 {
+	var n int64
+	for _, h := range e.hooks {
+		if h.Wants(ev) {
+			n++
+		}
+	}
+	return n
+}
+
+// Stats returns the counts so far.
+func (e *Engine) Stats() EngineStats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stats
+}
+
+// Pending returns the number of events queued or running.
+func (e *Engine) Pending() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.count
+}

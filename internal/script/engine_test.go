@@ -1,0 +1,210 @@
+package script
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/lc-voip/lc/internal/processor"
+)
+
+// funcHook is a Hook made of a function, for engine tests.
+type funcHook struct {
+	name string
+	want func(processor.Event) bool
+	run  func(context.Context, processor.Event) error
+}
+
+func (h funcHook) Name() string                                      { return h.name }
+func (h funcHook) Wants(ev processor.Event) bool                     { return h.want == nil || h.want(ev) }
+func (h funcHook) Run(ctx context.Context, ev processor.Event) error { return h.run(ctx, ev) }
+
+func fileEvent(call string, part int) processor.Event {
+	return processor.FileClosed{CallID: call, Path: fmt.Sprintf("/out/%s_%d.pcap", call, part), Part: part}
+}
+
+func callEvent(call string) processor.Event { return processor.CallCompleted{CallID: call} }
+
+// TestEngineOrderPerCall checks that one call's events run in order and
+// never overlap, each exactly once, while calls run in parallel.
+func TestEngineOrderPerCall(t *testing.T) {
+	const calls, files = 40, 3
+	var (
+		mu      sync.Mutex
+		order   = map[string][]string{}
+		running = map[string]bool{}
+		maxPar  atomic.Int32
+		par     atomic.Int32
+	)
+	hook := funcHook{name: "record", run: func(_ context.Context, ev processor.Event) error {
+		n := par.Add(1)
+		defer par.Add(-1)
+		for {
+			m := maxPar.Load()
+			if n <= m || maxPar.CompareAndSwap(m, n) {
+				break
+			}
+		}
+		key := eventKey(ev)
+		mu.Lock()
+		if running[key] {
+			t.Errorf("two events of %s overlap", key)
+		}
+		running[key] = true
+		mu.Unlock()
+		mu.Lock()
+		running[key] = false
+		order[key] = append(order[key], fmt.Sprint(ev))
+		mu.Unlock()
+		return nil
+	}}
+	e := NewEngine(EngineConfig{Concurrency: 4, QueueSize: 8}, []Hook{hook})
+	var want = map[string][]string{}
+	for f := range files {
+		for c := range calls {
+			ev := fileEvent(fmt.Sprint("c", c), f)
+			e.Submit(ev)
+			want[eventKey(ev)] = append(want[eventKey(ev)], fmt.Sprint(ev))
+		}
+	}
+	for c := range calls {
+		ev := callEvent(fmt.Sprint("c", c))
+		e.Submit(ev)
+		want[eventKey(ev)] = append(want[eventKey(ev)], fmt.Sprint(ev))
+	}
+	st := e.Close(t.Context())
+	if st.Events != calls*(files+1) || st.Runs != st.Events || st.Failed != 0 || st.Unrun != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	for key, w := range want {
+		if fmt.Sprint(order[key]) != fmt.Sprint(w) {
+			t.Errorf("%s ran %v, want %v", key, order[key], w)
+		}
+	}
+}
+
+// TestEngineParallelAcrossCalls blocks the first events of two calls until
+// both run: with one worker per call this can only finish if they run at
+// the same time.
+func TestEngineParallelAcrossCalls(t *testing.T) {
+	var both sync.WaitGroup
+	both.Add(2)
+	hook := funcHook{name: "meet", run: func(ctx context.Context, _ processor.Event) error {
+		both.Done()
+		done := make(chan struct{})
+		go func() { both.Wait(); close(done) }()
+		select {
+		case <-done:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}}
+	e := NewEngine(EngineConfig{Concurrency: 2}, []Hook{hook})
+	e.Submit(callEvent("a"))
+	e.Submit(callEvent("b"))
+	if st := e.Close(t.Context()); st.Runs != 2 || st.Failed != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestEngineQueueFull checks that Submit waits, rather than drops, when
+// the queue is full.
+func TestEngineQueueFull(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{}, 10)
+	hook := funcHook{name: "block", run: func(context.Context, processor.Event) error {
+		started <- struct{}{}
+		<-release
+		return nil
+	}}
+	e := NewEngine(EngineConfig{Concurrency: 1, QueueSize: 2}, []Hook{hook})
+	e.Submit(callEvent("a"))
+	<-started
+	e.Submit(callEvent("b")) // queue now holds 2: full
+	submitted := make(chan struct{})
+	go func() {
+		e.Submit(callEvent("c"))
+		close(submitted)
+	}()
+	for e.Stats().FullWaits == 0 { // until the third Submit is waiting
+		runtime.Gosched()
+	}
+	select {
+	case <-submitted:
+		t.Fatal("Submit returned while the queue was full")
+	default:
+	}
+	close(release)
+	<-submitted
+	st := e.Close(t.Context())
+	if st.Runs != 3 || st.FullWaits != 1 {
+		t.Fatalf("stats %+v, want 3 runs and 1 wait", st)
+	}
+}
+
+// TestEngineCloseDeadline gives up on a hook that does not finish: it is
+// told to stop, and what never started is counted as unrun.
+func TestEngineCloseDeadline(t *testing.T) {
+	started := make(chan struct{})
+	stopped := make(chan error, 1)
+	hook := funcHook{name: "stuck", run: func(ctx context.Context, ev processor.Event) error {
+		if ev.(processor.CallCompleted).CallID == "first" {
+			close(started)
+			<-ctx.Done()
+			stopped <- ctx.Err()
+			return fmt.Errorf("%w: stopped", ErrTimeout)
+		}
+		return nil
+	}}
+	e := NewEngine(EngineConfig{Concurrency: 1}, []Hook{hook, hook})
+	e.Submit(callEvent("first"))
+	e.Submit(callEvent("second"))
+	e.Submit(callEvent("third"))
+	<-started
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	st := e.Close(ctx)
+	if err := <-stopped; !errors.Is(err, context.Canceled) {
+		t.Fatalf("running hook saw %v", err)
+	}
+	// "first" ran its first hook (timed out), not its second; the two
+	// other events ran nothing: 1 + 2 + 2 unrun.
+	if st.Runs != 1 || st.TimedOut != 1 || st.Unrun != 5 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestEngineFailureIsolated checks that a failing hook is counted and does
+// not stop the next hook or event.
+func TestEngineFailureIsolated(t *testing.T) {
+	var ran atomic.Int32
+	fail := funcHook{name: "fail", run: func(context.Context, processor.Event) error { return errors.New("boom") }}
+	ok := funcHook{name: "ok", run: func(context.Context, processor.Event) error { ran.Add(1); return nil }}
+	e := NewEngine(EngineConfig{}, []Hook{fail, ok})
+	for i := range 5 {
+		e.Submit(fileEvent("x", i))
+	}
+	st := e.Close(t.Context())
+	if st.Runs != 10 || st.Failed != 5 || ran.Load() != 5 {
+		t.Fatalf("stats %+v, ok ran %d times", st, ran.Load())
+	}
+}
+
+// TestEngineUnwanted checks that events no hook wants are not queued.
+func TestEngineUnwanted(t *testing.T) {
+	onlyCalls := funcHook{name: "calls", want: func(ev processor.Event) bool {
+		_, ok := ev.(processor.CallCompleted)
+		return ok
+	}, run: func(context.Context, processor.Event) error { return nil }}
+	e := NewEngine(EngineConfig{}, []Hook{onlyCalls})
+	e.Submit(fileEvent("x", 0))
+	e.Submit(callEvent("x"))
+	if st := e.Close(t.Context()); st.Events != 1 || st.Runs != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+}
