@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/lc-voip/lc/internal/processor"
@@ -26,6 +27,51 @@ type hookOptions struct {
 	concurrency     int
 	dryRun          bool
 	shutdownTimeout time.Duration
+	lua             luaOptions
+}
+
+// luaOptions are the flags of Lua hook scripts, shared by lc process and
+// lc hooks test.
+type luaOptions struct {
+	script      string
+	timeout     time.Duration
+	memoryLimit int64
+}
+
+func (o *luaOptions) addFlags(f *pflag.FlagSet, withScript bool) {
+	if withScript {
+		f.StringVar(&o.script, "hook-script", "", "Lua script defining on_pcap_close(path, file) and/or on_call_complete(call)")
+	}
+	o.timeout = script.DefaultLuaTimeout
+	o.memoryLimit = script.DefaultLuaMemoryLimit
+	f.DurationVar(&o.timeout, "hook-timeout", o.timeout, "time limit of one Lua hook invocation, exec() included")
+	f.Var(sizeValue{&o.memoryLimit}, "hook-memory-limit", "memory budget of one Lua hook invocation (K/M/G or KiB/MiB/GiB)")
+}
+
+// validate reports bad limit values.
+func (o *luaOptions) validate() []error {
+	var errs []error
+	if o.timeout <= 0 {
+		errs = append(errs, &processor.FieldError{Key: "hook-timeout", Value: o.timeout.String(), Reason: "must be positive"})
+	}
+	if o.memoryLimit < 1<<20 {
+		errs = append(errs, &processor.FieldError{Key: "hook-memory-limit", Value: formatSize(o.memoryLimit), Reason: "must be at least 1M"})
+	}
+	return errs
+}
+
+// load compiles the script at path and prepares its hooks.
+func (o *luaOptions) load(path string, cfg script.LuaConfig) (*script.LuaHooks, error) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	compiled, err := script.CompileLua(path, src)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Timeout, cfg.MemoryLimit = o.timeout, o.memoryLimit
+	return script.NewLuaHooks(compiled, cfg)
 }
 
 func (o *hookOptions) addFlags(f *pflag.FlagSet) {
@@ -35,6 +81,7 @@ func (o *hookOptions) addFlags(f *pflag.FlagSet) {
 	f.IntVar(&o.concurrency, "command-concurrency", script.DefaultConcurrency, "hooks running at once")
 	f.BoolVar(&o.dryRun, "dry-run", false, "log the commands hooks would run instead of running them")
 	f.DurationVar(&o.shutdownTimeout, "shutdown-timeout", defaultShutdownTimeout, "after a stop signal, how long queued hooks may still run")
+	o.lua.addFlags(f, true)
 }
 
 // build parses the templates and returns the hooks, reporting every
@@ -50,6 +97,7 @@ func (o *hookOptions) build(log *slog.Logger) (hookSet, error) {
 	if o.shutdownTimeout < 0 {
 		errs = append(errs, &processor.FieldError{Key: "shutdown-timeout", Value: o.shutdownTimeout.String(), Reason: "must not be negative"})
 	}
+	errs = append(errs, o.lua.validate()...)
 	runner := &script.Runner{Timeout: o.commandTimeout, DryRun: o.dryRun}
 	set := hookSet{cfg: script.EngineConfig{Concurrency: o.concurrency, Logger: log}}
 	if o.pcapCommand != "" {
@@ -68,13 +116,24 @@ func (o *hookOptions) build(log *slog.Logger) (hookSet, error) {
 			set.hooks = append(set.hooks, script.NewVoipCommand(t, runner, log))
 		}
 	}
+	if o.lua.script != "" && len(errs) == 0 {
+		lh, err := o.lua.load(o.lua.script, script.LuaConfig{PoolSize: o.concurrency, Runner: runner, Logger: log})
+		if err != nil {
+			errs = append(errs, &processor.FieldError{Key: "hook-script", Value: o.lua.script, Reason: err.Error()})
+		} else {
+			set.lua = lh
+			set.hooks = append(set.hooks, lh.Hooks()...)
+		}
+	}
 	return set, errors.Join(errs...)
 }
 
-// hookSet is the configured hooks, before they run.
+// hookSet is the configured hooks, before they run: the command
+// templates first, then the script's functions.
 type hookSet struct {
 	cfg   script.EngineConfig
 	hooks []script.Hook
+	lua   *script.LuaHooks // nil without --hook-script
 }
 
 // start starts the engine; with no hooks there is nothing to start.
@@ -82,12 +141,13 @@ func (s hookSet) start() runningHooks {
 	if len(s.hooks) == 0 {
 		return runningHooks{}
 	}
-	return runningHooks{engine: script.NewEngine(s.cfg, s.hooks)}
+	return runningHooks{engine: script.NewEngine(s.cfg, s.hooks), lua: s.lua}
 }
 
 // runningHooks is the engine, or nothing when no hook is configured.
 type runningHooks struct {
 	engine *script.Engine
+	lua    *script.LuaHooks
 }
 
 func (r runningHooks) submit(e processor.Event) {
@@ -102,5 +162,8 @@ func (r runningHooks) close(ctx context.Context) *script.EngineStats {
 		return nil
 	}
 	st := r.engine.Close(ctx)
+	if r.lua != nil {
+		r.lua.Close()
+	}
 	return &st
 }

@@ -65,7 +65,7 @@ func newRootCmd(s streams) *cobra.Command {
 	root.SetOut(s.out)
 	root.SetErr(s.err)
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
-	root.AddCommand(newProcessCmd(s), newVersionCmd(s))
+	root.AddCommand(newProcessCmd(s), newHooksCmd(s), newVersionCmd(s))
 	for _, c := range root.Commands() {
 		c.SetFlagErrorFunc(root.FlagErrorFunc())
 	}

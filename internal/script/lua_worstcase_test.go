@@ -1,0 +1,136 @@
+package script
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestLuaBoundedWorstCase drives each bounded built-in (and the VM
+// operations the sandbox sizes itself) as close as it can to its longest
+// uninterruptible run and its largest allocation, in a loop, and measures
+// how far past the deadline the hook ends and how much the live heap
+// grew. The budget is 16 MiB and the deadline 500 ms, as in the hostile
+// suite; the overshoot must stay under 100 ms.
+func TestLuaBoundedWorstCase(t *testing.T) {
+	if testing.Short() {
+		t.Skip("slow")
+	}
+	// Each body runs in a loop until the deadline or the budget stops it,
+	// after its set-up.
+	const (
+		big  = `local big = string.rep("x", 4 * 2^20)`
+		many = `local many = {} for i = 1, 200000 do many[i] = tostring(i % 1000) end`
+	)
+	cases := []struct{ name, setup, body string }{
+		{"string.rep", "", `local s = string.rep("x", 7e6)`},
+		{"string.upper", big, `local s = big:upper()`},
+		{"string.reverse", big, `local s = big:reverse()`},
+		{"string.format", big, `local s = string.format("%s%s", big, big)`},
+		{"string.format %q", `local nuls = string.rep("\0", 2^20)`, `local s = string.format("%q", nuls)`},
+		{"table.concat", many, `local s = table.concat(many)`},
+		{"table.insert front", many, `table.insert(many, 1, "x"); table.remove(many, 1)`},
+		{"table.sort", many, `table.sort(many)`},
+		{"string.find plain", big, `string.find(big, "y", 1, true)`},
+		{"string.find pattern", big, `string.find(big, ".-.-y")`},
+		{"string.gsub", big, `local s = string.gsub(big, "x", "yy")`},
+		{"string.gmatch", big, `for w in big:gmatch("x+") do end`},
+		{"json.encode", many, `local s = json.encode(many)`},
+		{"json.encode keys", `local keys = {} for i = 1, 50000 do keys["k" .. i] = i end`, `local s = json.encode(keys)`},
+		{"json.decode", `local doc = "[" .. string.rep('{"a":1},', 100000) .. "1]"`, `local t = json.decode(doc)`},
+		{"concat ..", big, `local s = big .. big`},
+		{"# with nil tail", `local holes = {} for i = 1, 500000 do holes[i] = true end for i = 500000, 2, -1 do holes[i] = nil end`, `local n = #holes`},
+		{"measurement", `local keep = {} for i = 1, 60000 do keep[i] = {i} end`, `local s = string.rep("x", 2^20)`},
+		{"measurement to the limit", "", `local t = {} for i = 1, 1e9 do t[i] = {} end`},
+	}
+	type row struct {
+		name     string
+		err      string
+		overshot time.Duration
+		heap     int64
+	}
+	var rows []row
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			cfg := testLuaConfig()
+			src := c.setup + `
+function on_call_complete(call)
+  while true do ` + c.body + ` end
+end`
+			h := newTestHooks(t, src, cfg)
+			runtime.GC()
+			base := heapObjects()
+			w := watchHeap()
+			start := time.Now()
+			err := h.Hooks()[0].Run(t.Context(), testCall())
+			elapsed := time.Since(start)
+			grew := int64(w.end()) - int64(base)
+			if !errors.Is(err, ErrTimeout) && !errors.Is(err, ErrMemoryLimit) {
+				t.Fatalf("error %v, want a limit", err)
+			}
+			over := max(elapsed-cfg.Timeout, 0)
+			kind := "timeout"
+			if errors.Is(err, ErrMemoryLimit) {
+				kind, over = "memory", 0
+			}
+			if over > 100*time.Millisecond {
+				t.Errorf("ended %s after the deadline", over)
+			}
+			rows = append(rows, row{c.name, kind, over, grew})
+		})
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-22s %-8s %-12s %s\n", "built-in", "ended by", "past deadline", "live heap growth")
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%-22s %-8s %-12s %s\n", r.name, r.err, r.overshot.Round(100*time.Microsecond), formatBytes(max(r.heap, 0)))
+	}
+	t.Log(b.String())
+}
+
+// TestLuaConcurrent runs hooks of one script from many goroutines, a few
+// of which fail, for the race detector.
+func TestLuaConcurrent(t *testing.T) {
+	cfg := testLuaConfig()
+	cfg.PoolSize = 3
+	cfg.MaxUses = 5
+	h := newTestHooks(t, `
+local seen = 0
+function on_call_complete(call)
+  seen = seen + 1
+  assert(seen == 1)
+  if call.callid == "fail" then error("boom") end
+  local s = string.format("%s %d", call.callid, call.status)
+  log.debug(s)
+end
+function on_pcap_close(path, file)
+  assert(file.kind == "sip" and path == file.path)
+end`, cfg)
+	var wg sync.WaitGroup
+	errs := make(chan error, 8*50)
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				ev := testCall()
+				if (g+i)%10 == 0 {
+					ev.CallID = "fail"
+				}
+				err := hookNamed(t, h, "lua:on_call_complete").Run(t.Context(), ev)
+				if (err != nil) != (ev.CallID == "fail") {
+					errs <- fmt.Errorf("call %s: %v", ev.CallID, err)
+				}
+				if err := hookNamed(t, h, "lua:on_pcap_close").Run(t.Context(), testFile()); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+}

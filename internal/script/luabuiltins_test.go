@@ -1,0 +1,244 @@
+package script
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"os/exec"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// execTraces runs the on_call_complete of src with cfg and returns what it
+// did.
+func execTraces(t *testing.T, src string, cfg LuaConfig) ([]Trace, error) {
+	t.Helper()
+	var tr traces
+	cfg.Trace = tr.add
+	h := newTestHooks(t, src, cfg)
+	err := hookNamed(t, h, "lua:on_call_complete").Run(t.Context(), testCall())
+	return tr.all(), err
+}
+
+func onlyKind(list []Trace, kind string) []Trace {
+	var out []Trace
+	for _, tr := range list {
+		if tr.Kind == kind {
+			out = append(out, tr)
+		}
+	}
+	return out
+}
+
+func TestLuaExecArgv(t *testing.T) {
+	call := testCall()
+	tests := []struct {
+		name   string
+		script string
+		argv   []string
+		shell  string
+		params []string
+	}{
+		{"template", `exec("archive --id=%callid% %dirname%")`,
+			[]string{"archive", "--id=" + call.CallID, call.Dirname}, "", nil},
+		{"template with vars", `exec("archive %callid% %dest% %dirname%", {dest = "/srv/a b", dirname = "over"})`,
+			[]string{"archive", call.CallID, "/srv/a b", "over"}, "", nil},
+		{"vars are values", `exec("archive %x%", {x = "%callid% $(id) ;rm"})`,
+			[]string{"archive", "%callid% $(id) ;rm"}, "", nil},
+		{"number and boolean vars", `exec("x %n% %b%", {n = 42, b = true})`,
+			[]string{"x", "42", "true"}, "", nil},
+		{"argv table", `exec({"/usr/bin/archive", call.dirname, call.callid, 7})`,
+			[]string{"/usr/bin/archive", call.Dirname, call.CallID, "7"}, "", nil},
+		{"shell template", `exec("echo %caller% >> /tmp/calls.txt")`,
+			nil, `echo "${1}" >> /tmp/calls.txt`, []string{call.Caller}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			list, err := execTraces(t, `function on_call_complete(call)
+  local r = `+tt.script+`
+  assert(r.dry_run == true and r.code == 0 and r.stdout == "" and r.timed_out == false and r.duration == 0)
+end`, testLuaConfig())
+			if err != nil {
+				t.Fatal(err)
+			}
+			execs := onlyKind(list, "exec")
+			if len(execs) != 1 {
+				t.Fatalf("execs = %v", execs)
+			}
+			got := execs[0]
+			if tt.shell != "" {
+				if got.Script != tt.shell || !slices.Equal(got.Params, tt.params) || got.Argv[0] != "/bin/sh" {
+					t.Errorf("shell exec = %q %q %q", got.Argv, got.Script, got.Params)
+				}
+			} else if !slices.Equal(got.Argv, tt.argv) {
+				t.Errorf("argv = %q, want %q", got.Argv, tt.argv)
+			}
+			if got.Result == nil || !got.Result.DryRun || got.Hook != "lua:on_call_complete" {
+				t.Errorf("trace = %+v", got)
+			}
+		})
+	}
+}
+
+func TestLuaExecPcapPlaceholders(t *testing.T) {
+	var tr traces
+	cfg := testLuaConfig()
+	cfg.Trace = tr.add
+	h := newTestHooks(t, `function on_pcap_close(path, file) exec("gzip -9 %pcap% %basename% %kind%") end`, cfg)
+	if err := h.Hooks()[0].Run(t.Context(), testFile()); err != nil {
+		t.Fatal(err)
+	}
+	f := testFile()
+	want := []string{"gzip", "-9", f.Path, "x_sip.pcap", "sip"}
+	if execs := onlyKind(tr.all(), "exec"); len(execs) != 1 || !slices.Equal(execs[0].Argv, want) {
+		t.Errorf("execs = %+v, want argv %q", execs, want)
+	}
+}
+
+func TestLuaExecMisuse(t *testing.T) {
+	tests := []struct {
+		call, want string
+	}{
+		{`exec()`, "bad argument #1"},
+		{`exec(42)`, "template string or argv table expected"},
+		{`exec({})`, "empty argv"},
+		{`exec({"a", {}})`, "argv[2] must be a string or number"},
+		{`exec({"a"}, {x = 1})`, "vars only apply to a template"},
+		{`exec("echo %nope%")`, "unknown"},
+		{`exec("%callid%")`, "exec: command template"},
+		{`exec("echo %x%", {x = {}})`, "vars.x must be a string, number or boolean"},
+		{`exec("echo %x%", {["bad name"] = "v"})`, "invalid placeholder name"},
+		{`exec("echo", 5)`, "table of vars expected"},
+		{`exec("echo %pcap%")`, "unknown"}, // a FileClosed placeholder in a call hook
+	}
+	for _, tt := range tests {
+		t.Run(tt.call, func(t *testing.T) {
+			_, err := execTraces(t, "function on_call_complete(call) "+tt.call+" end", testLuaConfig())
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("error = %v, want one containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLuaExecRuns(t *testing.T) {
+	if _, err := exec.LookPath("sh"); err != nil {
+		t.Skip("no sh")
+	}
+	cfg := testLuaConfig()
+	cfg.Runner = &Runner{}
+	list, err := execTraces(t, `function on_call_complete(call)
+  local r = exec({"sh", "-c", "printf '%s' \"$1\"; echo err >&2; exit 3", "sh", call.callid})
+  assert(r.code == 3, "code " .. tostring(r.code))
+  assert(r.stdout == call.callid, "stdout " .. r.stdout)
+  assert(r.stderr == "err\n", "stderr " .. r.stderr)
+  assert(r.timed_out == false and r.dry_run == nil and type(r.duration) == "number")
+  local r2 = exec({"/nonexistent/program"})
+  assert(r2.code == -1 and r2.error:find("start command"), r2.error)
+  log.info("done")
+end`, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(onlyKind(list, "exec")); n != 2 {
+		t.Errorf("%d execs traced", n)
+	}
+}
+
+// TestLuaExecDeadline checks that an exec() that outlives the hook's
+// deadline is stopped at it and the hook fails as timed out.
+func TestLuaExecDeadline(t *testing.T) {
+	if _, err := exec.LookPath("sleep"); err != nil {
+		t.Skip("no sleep")
+	}
+	cfg := testLuaConfig()
+	cfg.Timeout = 300 * time.Millisecond
+	cfg.Runner = &Runner{KillGrace: 50 * time.Millisecond}
+	start := time.Now()
+	list, err := execTraces(t, `function on_call_complete(call)
+  local r = exec({"sleep", "5"})
+  log.info("after exec", {timed_out = r.timed_out})
+  while true do end
+end`, cfg)
+	elapsed := time.Since(start)
+	if !errors.Is(err, ErrTimeout) {
+		t.Errorf("error = %v, want a timeout", err)
+	}
+	if elapsed > cfg.Timeout+100*time.Millisecond+20*time.Millisecond { // + the hooks' set-up
+		t.Errorf("took %s with a %s deadline", elapsed, cfg.Timeout)
+	}
+	execs := onlyKind(list, "exec")
+	if len(execs) != 1 || !execs[0].Result.TimedOut {
+		t.Errorf("exec traces = %+v", execs)
+	}
+	t.Logf("hook with exec(sleep 5) ended after %s", elapsed)
+}
+
+func TestLuaLog(t *testing.T) {
+	var buf bytes.Buffer
+	cfg := testLuaConfig()
+	cfg.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	var tr traces
+	cfg.Trace = tr.add
+	h := newTestHooks(t, `
+log.info("loaded")
+print("top", "level")
+function on_call_complete(call)
+  log.debug("d")
+  log.info("i", {a = 1, b = {c = "x", d = {e = 2.5, f = {g = 1}}}, ok = true, [3] = "three", fn = print})
+  log.warn("w")
+  log.error("e")
+  print("p", 1, nil, true)
+  log.info(setmetatable({}, {__tostring = function() return "meta" end}))
+  log.info(string.rep("x", 20000))
+end`, cfg)
+	for range 2 {
+		if err := h.Hooks()[0].Run(t.Context(), testCall()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var lines []map[string]any
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, m)
+	}
+	var msgs []string
+	for _, l := range lines {
+		msgs = append(msgs, l["level"].(string)+":"+clipString(l["msg"].(string), 12))
+	}
+	// The main chunk logs at load only, not when it is rerun before each
+	// invocation.
+	want := []string{"INFO:loaded", "INFO:top\tlevel"}
+	for range 2 {
+		want = append(want, "DEBUG:d", "INFO:i", "WARN:w", "ERROR:e", "INFO:p\t1\tnil\ttrue", "INFO:meta", "INFO:"+strings.Repeat("x", 12)+"…")
+	}
+	if !slices.Equal(msgs, want) {
+		t.Fatalf("messages:\n got %q\nwant %q", msgs, want)
+	}
+	if lines[0]["component"] != "hooks" || lines[0]["script"] != "test.lua" || lines[0]["hook"] != nil {
+		t.Errorf("load line = %v", lines[0])
+	}
+	i := lines[3]
+	wantAttrs := map[string]any{
+		"hook": "lua:on_call_complete", "event": "call_completed", "call_id": testCall().CallID,
+		"a": 1.0, "b.c": "x", "b.d.e": 2.5, "b.d.f": "table", "ok": true, "3": "three", "fn": "function",
+	}
+	for k, v := range wantAttrs {
+		if i[k] != v {
+			t.Errorf("attr %s = %#v, want %#v", k, i[k], v)
+		}
+	}
+	if n := len(lines[8]["msg"].(string)); n > maxLogMessage+10 {
+		t.Errorf("a long message was logged with %d bytes", n)
+	}
+	logs := onlyKind(tr.all(), "log")
+	if len(logs) != len(want) || logs[3].Level != "info" || logs[3].Fields["b.c"] != "x" {
+		t.Errorf("log traces = %+v", logs[:4])
+	}
+}

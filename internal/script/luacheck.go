@@ -1,0 +1,248 @@
+package script
+
+import (
+	"cmp"
+	"context"
+	"slices"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/ast"
+)
+
+// CheckReport is what LuaScript.Check found.
+type CheckReport struct {
+	// Functions are the hook functions the main chunk defines, in the
+	// order on_pcap_close, on_call_complete.
+	Functions []string
+	// UnknownGlobals are the global names the script reads that are
+	// neither in the sandbox nor assigned anywhere in the script, such as
+	// io or require, or a misspelt local: one per name and line, in
+	// order.
+	UnknownGlobals []GlobalRef
+}
+
+// GlobalRef is a use of a global name in a script.
+type GlobalRef struct {
+	Name string
+	Line int
+}
+
+// Check runs the main chunk once in a sandbox VM under cfg's limits (as
+// NewLuaHooks does, logs included) and reports the hook functions it
+// defines, and, from the source, the globals the script uses that nothing
+// defines. The report is filled as far as it could be when the main chunk
+// fails; the error is then a *LuaError.
+func (s *LuaScript) Check(cfg LuaConfig) (CheckReport, error) {
+	cfg = cfg.withDefaults()
+	vm, err := newLuaVM(s, &cfg, cfg.Logger.With("component", "hooks", "script", s.name))
+	if err != nil {
+		return CheckReport{}, err
+	}
+	defer vm.close()
+	known := map[string]bool{"_G": true}
+	vm.sandbox.globals.ForEach(func(k, _ lua.LValue) {
+		if name, ok := k.(lua.LString); ok {
+			known[string(name)] = true
+		}
+	})
+	report := CheckReport{UnknownGlobals: unknownGlobals(s.chunk, known)}
+	report.Functions, err = vm.load(context.Background(), time.Now())
+	return report, err
+}
+
+// unknownGlobals lists the global names chunk reads that are not in known
+// and that the chunk never assigns.
+func unknownGlobals(chunk []ast.Stmt, known map[string]bool) []GlobalRef {
+	w := &globalWalker{assigned: make(map[string]bool)}
+	w.block(chunk, &luaScope{})
+	var refs []GlobalRef
+	seen := make(map[GlobalRef]bool)
+	for _, r := range w.reads {
+		if known[r.Name] || w.assigned[r.Name] || seen[r] {
+			continue
+		}
+		seen[r] = true
+		refs = append(refs, r)
+	}
+	slices.SortStableFunc(refs, func(a, b GlobalRef) int {
+		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Name, b.Name))
+	})
+	return refs
+}
+
+// luaScope is a block's local names.
+type luaScope struct {
+	names  map[string]bool
+	parent *luaScope
+}
+
+func (s *luaScope) declare(names ...string) {
+	if s.names == nil {
+		s.names = make(map[string]bool)
+	}
+	for _, n := range names {
+		s.names[n] = true
+	}
+}
+
+func (s *luaScope) local(name string) bool {
+	for ; s != nil; s = s.parent {
+		if s.names[name] {
+			return true
+		}
+	}
+	return false
+}
+
+// globalWalker collects the global names a chunk reads and assigns.
+type globalWalker struct {
+	reads    []GlobalRef
+	assigned map[string]bool
+}
+
+func (w *globalWalker) block(stmts []ast.Stmt, sc *luaScope) {
+	for _, st := range stmts {
+		w.stmt(st, sc)
+	}
+}
+
+func (w *globalWalker) stmt(st ast.Stmt, sc *luaScope) {
+	switch st := st.(type) {
+	case *ast.AssignStmt:
+		for _, e := range st.Rhs {
+			w.expr(e, sc)
+		}
+		for _, e := range st.Lhs {
+			if id, ok := e.(*ast.IdentExpr); ok {
+				if !sc.local(id.Value) {
+					w.assigned[id.Value] = true
+				}
+				continue
+			}
+			w.expr(e, sc)
+		}
+	case *ast.LocalAssignStmt:
+		if len(st.Names) == 1 && len(st.Exprs) == 1 {
+			if _, ok := st.Exprs[0].(*ast.FunctionExpr); ok { // local function f
+				sc.declare(st.Names[0])
+			}
+		}
+		for _, e := range st.Exprs {
+			w.expr(e, sc)
+		}
+		sc.declare(st.Names...)
+	case *ast.FuncCallStmt:
+		w.expr(st.Expr, sc)
+	case *ast.DoBlockStmt:
+		w.block(st.Stmts, &luaScope{parent: sc})
+	case *ast.WhileStmt:
+		w.expr(st.Condition, sc)
+		w.block(st.Stmts, &luaScope{parent: sc})
+	case *ast.RepeatStmt:
+		inner := &luaScope{parent: sc}
+		w.block(st.Stmts, inner)
+		w.expr(st.Condition, inner)
+	case *ast.IfStmt:
+		w.expr(st.Condition, sc)
+		w.block(st.Then, &luaScope{parent: sc})
+		w.block(st.Else, &luaScope{parent: sc})
+	case *ast.NumberForStmt:
+		w.expr(st.Init, sc)
+		w.expr(st.Limit, sc)
+		if st.Step != nil {
+			w.expr(st.Step, sc)
+		}
+		inner := &luaScope{parent: sc}
+		inner.declare(st.Name)
+		w.block(st.Stmts, inner)
+	case *ast.GenericForStmt:
+		for _, e := range st.Exprs {
+			w.expr(e, sc)
+		}
+		inner := &luaScope{parent: sc}
+		inner.declare(st.Names...)
+		w.block(st.Stmts, inner)
+	case *ast.FuncDefStmt:
+		switch {
+		case st.Name.Func != nil:
+			if id, ok := st.Name.Func.(*ast.IdentExpr); ok {
+				if !sc.local(id.Value) {
+					w.assigned[id.Value] = true
+				}
+			} else {
+				w.expr(st.Name.Func, sc)
+			}
+		case st.Name.Receiver != nil:
+			w.expr(st.Name.Receiver, sc)
+		}
+		w.function(st.Func, sc, st.Name.Method != "")
+	case *ast.ReturnStmt:
+		for _, e := range st.Exprs {
+			w.expr(e, sc)
+		}
+	}
+}
+
+func (w *globalWalker) function(f *ast.FunctionExpr, sc *luaScope, method bool) {
+	inner := &luaScope{parent: sc}
+	if method {
+		inner.declare("self")
+	}
+	if f.ParList != nil {
+		inner.declare(f.ParList.Names...)
+		if f.ParList.HasVargs {
+			inner.declare("arg")
+		}
+	}
+	w.block(f.Stmts, inner)
+}
+
+func (w *globalWalker) expr(e ast.Expr, sc *luaScope) {
+	switch e := e.(type) {
+	case *ast.IdentExpr:
+		if !sc.local(e.Value) {
+			w.reads = append(w.reads, GlobalRef{Name: e.Value, Line: e.Line()})
+		}
+	case *ast.AttrGetExpr:
+		w.expr(e.Object, sc)
+		w.expr(e.Key, sc)
+	case *ast.TableExpr:
+		for _, f := range e.Fields {
+			if f.Key != nil {
+				w.expr(f.Key, sc)
+			}
+			w.expr(f.Value, sc)
+		}
+	case *ast.FuncCallExpr:
+		if e.Func != nil {
+			w.expr(e.Func, sc)
+		}
+		if e.Receiver != nil {
+			w.expr(e.Receiver, sc)
+		}
+		for _, a := range e.Args {
+			w.expr(a, sc)
+		}
+	case *ast.LogicalOpExpr:
+		w.expr(e.Lhs, sc)
+		w.expr(e.Rhs, sc)
+	case *ast.RelationalOpExpr:
+		w.expr(e.Lhs, sc)
+		w.expr(e.Rhs, sc)
+	case *ast.StringConcatOpExpr:
+		w.expr(e.Lhs, sc)
+		w.expr(e.Rhs, sc)
+	case *ast.ArithmeticOpExpr:
+		w.expr(e.Lhs, sc)
+		w.expr(e.Rhs, sc)
+	case *ast.UnaryMinusOpExpr:
+		w.expr(e.Expr, sc)
+	case *ast.UnaryNotOpExpr:
+		w.expr(e.Expr, sc)
+	case *ast.UnaryLenOpExpr:
+		w.expr(e.Expr, sc)
+	case *ast.FunctionExpr:
+		w.function(e, sc, false)
+	}
+}

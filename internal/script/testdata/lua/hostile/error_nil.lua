@@ -1,0 +1,5 @@
+-- expect: error: error object is nil
+-- An error that is nil.
+function hostile(call)
+  error(nil)
+end

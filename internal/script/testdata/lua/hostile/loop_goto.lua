@@ -1,0 +1,6 @@
+-- expect: timeout
+-- A goto loop.
+function hostile(call)
+  ::top::
+  goto top
+end

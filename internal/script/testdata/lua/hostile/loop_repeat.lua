@@ -1,0 +1,5 @@
+-- expect: timeout
+-- An empty repeat loop.
+function hostile(call)
+  repeat until false
+end

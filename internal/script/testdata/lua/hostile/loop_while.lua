@@ -1,0 +1,5 @@
+-- expect: timeout
+-- An empty while loop.
+function hostile(call)
+  while true do end
+end

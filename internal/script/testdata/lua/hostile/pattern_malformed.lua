@@ -1,0 +1,5 @@
+-- expect: error: malformed pattern
+-- A malformed pattern.
+function hostile(call)
+  return string.find("abc", "[a")
+end
