@@ -66,8 +66,12 @@ is fed to the script in order.`,
 			}
 			var events []processor.Event
 			if replay != "" {
-				var err error
-				if events, err = replayEvents(cmd, s, replay); err != nil {
+				dir, err := os.MkdirTemp("", "lc-replay-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(dir) // after the hooks, which may use the files
+				if events, err = replayEvents(cmd, s, replay, dir); err != nil {
 					return err
 				}
 			} else {
@@ -137,14 +141,9 @@ func (t testEvent) build() (processor.Event, error) {
 	return nil, fmt.Errorf("event = %q: must be call or pcap", t.kind)
 }
 
-// replayEvents processes a capture into a temporary directory and returns
-// its events.
-func replayEvents(cmd *cobra.Command, s streams, path string) ([]processor.Event, error) {
-	dir, err := os.MkdirTemp("", "lc-replay-")
-	if err != nil {
-		return nil, err
-	}
-	fmt.Fprintf(s.out, "replaying %s into %s\n", path, dir)
+// replayEvents processes a capture into dir and returns its events.
+func replayEvents(cmd *cobra.Command, s streams, path, dir string) ([]processor.Event, error) {
+	fmt.Fprintf(s.out, "replaying %s into %s (removed afterwards)\n", path, dir)
 	merger, err := openInputs([]string{path}, s.in)
 	if err != nil {
 		return nil, err

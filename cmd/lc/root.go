@@ -64,10 +64,8 @@ func newRootCmd(s streams) *cobra.Command {
 	root.SetIn(s.in)
 	root.SetOut(s.out)
 	root.SetErr(s.err)
+	// Subcommands inherit it: every flag error is a usage error.
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newProcessCmd(s), newHooksCmd(s), newVersionCmd(s))
-	for _, c := range root.Commands() {
-		c.SetFlagErrorFunc(root.FlagErrorFunc())
-	}
 	return root
 }

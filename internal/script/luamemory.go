@@ -27,6 +27,9 @@ const (
 	// walkCheckEvery is how many values a measurement visits between two
 	// looks at the deadline.
 	walkCheckEvery = 4096
+	// walkerKeep is how many values the walker's state may have held to
+	// be kept from one invocation to the next.
+	walkerKeep = 1 << 14
 )
 
 // luaMeter keeps the memory estimate of one invocation: base is what the
@@ -183,7 +186,8 @@ func (vm *luaVM) measure() {
 type luaWalker struct {
 	seen  map[unsafe.Pointer]struct{}
 	stack []lua.LValue
-	work  int // values visited, for the deadline checks
+	work  int  // values visited, for the deadline checks
+	big   bool // seen held more than walkerKeep values
 }
 
 // tick counts a visited value and checks the deadline every
@@ -223,16 +227,17 @@ func (vm *luaVM) walk() int64 {
 		size += vm.sizeOf(v)
 	}
 	w.stack = w.stack[:0]
-	// Keep the walker small between measurements.
-	if len(w.seen) > 1<<14 {
-		w.seen = nil
-	} else {
-		clear(w.seen)
-	}
-	if cap(w.stack) > 1<<14 {
-		w.stack = nil
-	}
+	w.big = w.big || len(w.seen) > walkerKeep
+	clear(w.seen)
 	return size
+}
+
+// shrink drops the walker's state when a measurement made it big: it is
+// kept during an invocation, which may measure often.
+func (w *luaWalker) shrink() {
+	if w.big || cap(w.stack) > walkerKeep {
+		*w = luaWalker{}
+	}
 }
 
 // sizeOf returns the size of v itself and queues what it references.

@@ -121,6 +121,7 @@ func (vm *luaVM) finish() {
 	clearFrames(vm.lay, vm.L, vm.ctx.depth+2)
 	vm.inv = luaInvocation{}
 	vm.lazy = nil
+	vm.walker.shrink()
 	vm.uses++
 }
 
