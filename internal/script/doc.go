@@ -22,6 +22,7 @@
 //	engine workers          EngineConfig.Concurrency  run the hooks of one event at a time
 //	runner watchers         1 per running command    deadline: SIGTERM, then SIGKILL to the group
 //	runner output readers   2 per running command    read stdout and stderr into capped buffers
+//	Lua deadline timers     1 per running invocation set the flag the VM checks before each instruction
 //
 // The events of one call are handled by one worker at a time, in order;
 // the Engine never runs two events with the same key at once.

@@ -122,10 +122,10 @@ func (e *LuaError) Unwrap() error { return e.Err }
 // LuaScript is a compiled hook script. It is immutable and safe for
 // concurrent use: every VM runs the same compiled code.
 type LuaScript struct {
-	name       string
-	proto      *lua.FunctionProto
-	chunk      []ast.Stmt
-	constBytes int64 // size of the string constants, in the memory estimate's units
+	name      string
+	proto     *lua.FunctionProto
+	chunk     []ast.Stmt
+	constants []string // the string constants of all its functions
 }
 
 // CompileLua compiles the script src, named name (a file name, used in
@@ -156,23 +156,22 @@ func CompileLua(name string, src []byte) (*LuaScript, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	return &LuaScript{name: name, proto: proto, chunk: chunk, constBytes: constantBytes(proto)}, nil
+	return &LuaScript{name: name, proto: proto, chunk: chunk, constants: stringConstants(nil, proto)}, nil
 }
 
-// constantBytes is the size of the string constants of proto and its
-// nested functions: a script's registers may hold them without an
-// allocation the sandbox would see.
-func constantBytes(proto *lua.FunctionProto) int64 {
-	var n int64
+// stringConstants appends the string constants of proto and its nested
+// functions to list: a script's registers hold them without an allocation,
+// and the memory estimate leaves them out.
+func stringConstants(list []string, proto *lua.FunctionProto) []string {
 	for _, c := range proto.Constants {
-		if s, ok := c.(lua.LString); ok {
-			n += int64(len(s)) + sizeString
+		if s, ok := c.(lua.LString); ok && s != "" {
+			list = append(list, string(s))
 		}
 	}
 	for _, p := range proto.FunctionPrototypes {
-		n += constantBytes(p)
+		list = stringConstants(list, p)
 	}
-	return n
+	return list
 }
 
 // Name returns the name the script was compiled with.
@@ -191,6 +190,16 @@ func (s *LuaScript) Name() string { return s.name }
 // libraries, the string metatable and the sandbox's own tables are read
 // only. A VM is replaced after MaxUses invocations and after any failed
 // one.
+//
+// Limits: every invocation has a deadline and a memory budget, checked
+// before every VM instruction and inside every built-in that loops or
+// builds data in proportion to its input (the string functions, patterns,
+// table.concat/insert/sort, json, exec). The memory budget is an estimate
+// of the Lua data the invocation can reach, kept by sizing each allocating
+// instruction and built-in before it runs and by walking the reachable
+// data when the estimate reaches the budget; the script fails when the
+// walk confirms it. A script that recurses more than 256 calls deep gets
+// "stack overflow". A failure is sticky: pcall cannot catch it for good.
 type LuaHooks struct {
 	script *LuaScript
 	cfg    LuaConfig
@@ -290,9 +299,10 @@ func (h *LuaHooks) get() (*luaVM, error) {
 }
 
 // put returns vm to the pool after an invocation, or closes it when the
-// invocation failed, its uses are spent, the pool is full or closed.
+// invocation failed, its uses are spent, its stack grew, or the pool is
+// full or closed.
 func (h *LuaHooks) put(vm *luaVM, ok bool) {
-	if ok && vm.uses < h.cfg.MaxUses {
+	if ok && vm.uses < h.cfg.MaxUses && !vm.grown() {
 		h.mu.Lock()
 		defer h.mu.Unlock()
 		if !h.closed {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	lua "github.com/yuin/gopher-lua"
 )
 
 // BenchmarkLuaNoop measures a pooled no-op on_call_complete through
@@ -111,4 +113,37 @@ end`, LuaConfig{PoolSize: 1})
 		}
 	}
 	reportPercentiles(b, durations)
+}
+
+// BenchmarkLuaLoop measures the instruction hook: a loop of 100k
+// iterations (about 4 instructions each) in the sandbox, and in a plain
+// gopher-lua state without a context for comparison.
+func BenchmarkLuaLoop(b *testing.B) {
+	const loop = `local x = 0 for i = 1, 100000 do x = x + i % 7 end return x`
+	b.Run("sandbox", func(b *testing.B) {
+		h := newTestHooks(b, "function on_call_complete(call) "+loop+" end", LuaConfig{PoolSize: 1})
+		k := h.Hooks()[0]
+		ev := testCall()
+		for b.Loop() {
+			if err := k.Run(context.Background(), ev); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100000, "ns/iteration")
+	})
+	b.Run("gopher-lua", func(b *testing.B) {
+		L := lua.NewState()
+		defer L.Close()
+		fn, err := L.LoadString(loop)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for b.Loop() {
+			L.Push(fn)
+			if err := L.PCall(0, 0, nil); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/100000, "ns/iteration")
+	})
 }

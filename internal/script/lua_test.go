@@ -111,6 +111,14 @@ func (t *traces) logs() []string {
 	return out
 }
 
+// TestLuaLayout checks that the gopher-lua in use has the internal layout
+// the sandbox reads (luainternals.go).
+func TestLuaLayout(t *testing.T) {
+	if err := luaLayoutErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestLuaHooksFunctions(t *testing.T) {
 	tests := []struct {
 		name string

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	lua "github.com/yuin/gopher-lua"
 )
 
 // TestLuaBoundedWorstCase drives each bounded built-in (and the VM
@@ -17,8 +19,8 @@ import (
 // grew. The budget is 16 MiB and the deadline 500 ms, as in the hostile
 // suite; the overshoot must stay under 100 ms.
 func TestLuaBoundedWorstCase(t *testing.T) {
-	if testing.Short() {
-		t.Skip("slow")
+	if testing.Short() || raceEnabled {
+		t.Skip("a timing measurement: not with -short or -race")
 	}
 	// Each body runs in a loop until the deadline or the budget stops it,
 	// after its set-up.
@@ -48,10 +50,10 @@ func TestLuaBoundedWorstCase(t *testing.T) {
 		{"measurement to the limit", "", `local t = {} for i = 1, 1e9 do t[i] = {} end`},
 	}
 	type row struct {
-		name     string
-		err      string
-		overshot time.Duration
-		heap     int64
+		name        string
+		err         string
+		overshot    time.Duration
+		live, total int64
 	}
 	var rows []row
 	for _, c := range cases {
@@ -63,12 +65,12 @@ function on_call_complete(call)
 end`
 			h := newTestHooks(t, src, cfg)
 			runtime.GC()
-			base := heapObjects()
+			baseLive, baseTotal := heapSample()
 			w := watchHeap()
 			start := time.Now()
 			err := h.Hooks()[0].Run(t.Context(), testCall())
 			elapsed := time.Since(start)
-			grew := int64(w.end()) - int64(base)
+			peakLive, peakTotal := w.end()
 			if !errors.Is(err, ErrTimeout) && !errors.Is(err, ErrMemoryLimit) {
 				t.Fatalf("error %v, want a limit", err)
 			}
@@ -80,13 +82,14 @@ end`
 			if over > 100*time.Millisecond {
 				t.Errorf("ended %s after the deadline", over)
 			}
-			rows = append(rows, row{c.name, kind, over, grew})
+			rows = append(rows, row{c.name, kind, over, int64(peakLive) - int64(baseLive), int64(peakTotal) - int64(baseTotal)})
 		})
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n%-22s %-8s %-12s %s\n", "built-in", "ended by", "past deadline", "live heap growth")
+	fmt.Fprintf(&b, "\n%-24s %-8s %-14s %-12s %s\n", "built-in", "ended by", "past deadline", "live heap", "heap objects")
 	for _, r := range rows {
-		fmt.Fprintf(&b, "%-22s %-8s %-12s %s\n", r.name, r.err, r.overshot.Round(100*time.Microsecond), formatBytes(max(r.heap, 0)))
+		fmt.Fprintf(&b, "%-24s %-8s %-14s %-12s %s\n", r.name, r.err, r.overshot.Round(100*time.Microsecond),
+			"+"+formatBytes(max(r.live, 0)), "+"+formatBytes(max(r.total, 0)))
 	}
 	t.Log(b.String())
 }
@@ -132,5 +135,64 @@ end`, cfg)
 	close(errs)
 	for err := range errs {
 		t.Error(err)
+	}
+}
+
+// TestLuaMemoryEstimate compares the sandbox's estimate of what a script
+// holds with what the Go heap really holds for it, after a collection,
+// for the usual shapes of data: the estimate must be within -25% and
+// +50% of the real size.
+func TestLuaMemoryEstimate(t *testing.T) {
+	if raceEnabled {
+		t.Skip("a heap measurement: not with -race")
+	}
+	shapes := []string{
+		`for i = 1, N do t[i] = {} end`,
+		`for i = 1, N do t[i] = {i, i + 1} end`,
+		`for i = 1, N do t[i] = {name = "n" .. i, id = i, tags = {"a", "b"}} end`,
+		`for i = 1, N / 10 do local x = {} x.a = i t[i] = x end`,
+		`for i = 1, N do t["k" .. i] = i end`,
+		`for i = 1, N do t[i] = function() return i end end`,
+		`for i = 1, N do t[i] = string.rep("x", 100) .. i end`,
+		`for i = 1, N do t[i] = tostring(i) end`,
+		`t = json.decode("[" .. string.rep('{"a":1,"b":[1,2]},', N / 10) .. "1]")`,
+	}
+	for _, body := range shapes {
+		cfg := testLuaConfig()
+		cfg.MemoryLimit = 1 << 30
+		cfg.Timeout = time.Minute
+		h := newTestHooks(t, `N = 100000
+function on_call_complete(call)
+  local t = {}
+  `+body+`
+  measure(t)
+end`, cfg)
+		vm, err := h.get()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var estimate, real int64
+		var before runtime.MemStats
+		vm.sandbox.globals.RawSetString("measure", vm.L.NewFunction(func(L *lua.LState) int {
+			vm.measure()
+			estimate = vm.meter.base
+			vm.walker = luaWalker{}
+			runtime.GC()
+			var after runtime.MemStats
+			runtime.ReadMemStats(&after)
+			real = int64(after.HeapAlloc) - int64(before.HeapAlloc)
+			return 0
+		}))
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		if err := vm.invoke(t.Context(), time.Now(), h.hooks[0].(*luaHook), testCall()); err != nil {
+			t.Fatal(err)
+		}
+		vm.close()
+		ratio := float64(estimate) / float64(real)
+		t.Logf("%-74s estimate %8s, heap %8s (%.2f)", body, formatBytes(estimate), formatBytes(real), ratio)
+		if ratio < 0.75 || ratio > 1.5 {
+			t.Errorf("%s: estimate %s for %s on the heap", body, formatBytes(estimate), formatBytes(real))
+		}
 	}
 }

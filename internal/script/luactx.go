@@ -80,6 +80,9 @@ func (c *luaCtx) begin(parent context.Context, deadline time.Time) {
 	c.expired.Store(false)
 	c.mu.Unlock()
 	c.timer.Reset(time.Until(deadline))
+	if parent.Err() != nil {
+		c.pollParent()
+	}
 }
 
 // end ends the invocation.

@@ -36,8 +36,8 @@ func (vm *luaVM) pushEvent(ev processor.Event) int {
 		t.RawSetString("reason", lua.LString(e.Reason))
 		t.RawSetString("packets", lua.LNumber(e.Packets))
 		t.RawSetString("bytes", lua.LNumber(e.Bytes))
-		setTime(t, "first", e.First)
-		setTime(t, "last", e.Last)
+		setTime(t, "first", "first_epoch", e.First)
+		setTime(t, "last", "last_epoch", e.Last)
 		L.Push(lua.LString(e.Path))
 		L.Push(t)
 		return 2
@@ -47,8 +47,8 @@ func (vm *luaVM) pushEvent(ev processor.Event) int {
 		t.RawSetString("dirname", lua.LString(e.Dirname))
 		t.RawSetString("caller", lua.LString(e.Caller))
 		t.RawSetString("called", lua.LString(e.Called))
-		setTime(t, "calldate", e.CallDate)
-		setTime(t, "enddate", e.EndDate)
+		setTime(t, "calldate", "calldate_epoch", e.CallDate)
+		setTime(t, "enddate", "enddate_epoch", e.EndDate)
 		t.RawSetString("duration", lua.LNumber(e.Duration().Seconds()))
 		t.RawSetString("state", lua.LString(e.State))
 		t.RawSetString("status", lua.LNumber(e.Status))
@@ -115,14 +115,14 @@ func (vm *luaVM) stringArray(lists ...[]string) *lua.LTable {
 	return t
 }
 
-// setTime sets name to tm as a TimeFormat string and name_epoch to its
-// Unix time in seconds; "" and 0 for the zero time.
-func setTime(t *lua.LTable, name string, tm time.Time) {
+// setTime sets name to tm as a TimeFormat string and epoch to its Unix
+// time in seconds; "" and 0 for the zero time.
+func setTime(t *lua.LTable, name, epoch string, tm time.Time) {
 	if tm.IsZero() {
 		t.RawSetString(name, lua.LString(""))
-		t.RawSetString(name+"_epoch", lua.LNumber(0))
+		t.RawSetString(epoch, lua.LNumber(0))
 		return
 	}
 	t.RawSetString(name, lua.LString(tm.UTC().Format(TimeFormat)))
-	t.RawSetString(name+"_epoch", lua.LNumber(float64(tm.UnixNano())/1e9))
+	t.RawSetString(epoch, lua.LNumber(float64(tm.UnixNano())/1e9))
 }

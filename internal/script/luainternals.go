@@ -22,15 +22,15 @@ import (
 // luaLayout holds the byte offsets of the gopher-lua fields the sandbox
 // reads.
 type luaLayout struct {
-	stateReg, stateFrame, stateStack   uintptr // in lua.LState
-	regArray                           uintptr // in lua's registry
-	frameFn, framePc, frameLocalBase   uintptr // in lua's callFrame
-	frameIdx, frameTailCall            uintptr //
-	stackArray                         uintptr // in lua's fixedCallFrameStack
-	fixedStack                         reflect.Type
-	frameSlice                         reflect.Type // []callFrame
-	tableArray, tableDict, tableStrict uintptr      // in lua.LTable
-	tableKeys                          uintptr
+	stateReg, stateFrame, stateStack    uintptr // in lua.LState
+	regArray                            uintptr // in lua's registry
+	frameFn, framePc, frameLocalBase    uintptr // in lua's callFrame
+	frameIdx, frameTailCall             uintptr //
+	stackArray                          uintptr // in lua's fixedCallFrameStack
+	fixedStack                          reflect.Type
+	frameSlice                          reflect.Type // []callFrame
+	tableArray, tableDict, tableStrdict uintptr      // in lua.LTable
+	tableKeys                           uintptr
 }
 
 var luaLayoutOnce = sync.OnceValues(findLuaLayout)
@@ -103,7 +103,7 @@ func findLuaLayout() (*luaLayout, error) {
 	table := reflect.TypeFor[lua.LTable]()
 	l.tableArray, _ = field(table, "array", values, reflect.Invalid)
 	l.tableDict, _ = field(table, "dict", reflect.MapOf(valueType, valueType), reflect.Invalid)
-	l.tableStrict, _ = field(table, "strdict", reflect.MapOf(reflect.TypeFor[string](), valueType), reflect.Invalid)
+	l.tableStrdict, _ = field(table, "strdict", reflect.MapOf(reflect.TypeFor[string](), valueType), reflect.Invalid)
 	l.tableKeys, _ = field(table, "keys", values, reflect.Invalid)
 	if err != nil {
 		return nil, err
@@ -117,10 +117,10 @@ func registryOf(l *luaLayout, L *lua.LState) []lua.LValue {
 	return *(*[]lua.LValue)(unsafe.Add(reg, l.regArray))
 }
 
-// currentInstruction returns the running Lua function, the instruction the VM is about to execute
-// (its pc has already been advanced past it), the register base of the
-// running function and the depth of its call frame. ok is false when no
-// Lua function is running.
+// currentInstruction returns the running Lua function, the instruction
+// the VM is about to execute (its pc has already been advanced past it),
+// the register base of the function and the depth of its call frame. ok
+// is false when no Lua function is running.
 func currentInstruction(l *luaLayout, L *lua.LState) (fn *lua.LFunction, inst uint32, base, depth int, ok bool) {
 	cf := *(*unsafe.Pointer)(unsafe.Add(unsafe.Pointer(L), l.stateFrame))
 	if cf == nil {
@@ -169,7 +169,7 @@ func tableParts(l *luaLayout, t *lua.LTable) (array []lua.LValue, dict map[lua.L
 	p := unsafe.Pointer(t)
 	array = *(*[]lua.LValue)(unsafe.Add(p, l.tableArray))
 	dict = *(*map[lua.LValue]lua.LValue)(unsafe.Add(p, l.tableDict))
-	strdict = *(*map[string]lua.LValue)(unsafe.Add(p, l.tableStrict))
+	strdict = *(*map[string]lua.LValue)(unsafe.Add(p, l.tableStrdict))
 	keys = len(*(*[]lua.LValue)(unsafe.Add(p, l.tableKeys)))
 	return array, dict, strdict, keys
 }

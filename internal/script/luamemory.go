@@ -16,7 +16,7 @@ var ErrMemoryLimit = errors.New("hook memory limit exceeded")
 // spends on gopher-lua's representation, rounded up. Tables are sized in
 // luatablesize.go.
 const (
-	sizeString   = 16 // a string header (plus its bytes)
+	sizeString   = 24 // a string header, and its bytes' rounding to 8 (plus the bytes)
 	sizeNumber   = 8  // a boxed float64
 	sizeSlot     = 16 // an LValue in an array or on the stack
 	sizeFunction = 64 // an LFunction
@@ -48,11 +48,8 @@ type luaMeter struct {
 	walks   int
 }
 
-// reset starts the estimate of an invocation of a script whose constants
-// take constBytes.
-func (m *luaMeter) reset(limit, constBytes int64) {
-	*m = luaMeter{limit: limit, pending: constBytes}
-}
+// reset starts the estimate of an invocation.
+func (m *luaMeter) reset(limit int64) { *m = luaMeter{limit: limit} }
 
 // reserve accounts for n bytes about to be allocated. It reports false
 // when they do not fit in the budget even after measuring what is really
@@ -101,6 +98,39 @@ func (vm *luaVM) release(mark int64) {
 	m.held = mark
 }
 
+// heldBuffer is the buffer a built-in builds a string result in. Its
+// bytes are held in the memory budget as they are written, and it grows
+// by doubling but never past the budget, so a result of n bytes costs at
+// most about 2n of heap while it is built.
+type heldBuffer struct {
+	vm *luaVM
+	b  []byte
+}
+
+// grow makes room for n more bytes and holds them.
+func (h *heldBuffer) grow(n int) {
+	h.vm.hold(n)
+	if need := len(h.b) + n; need > cap(h.b) {
+		size := min(max(2*cap(h.b), need, 256), max(need, int(h.vm.meter.limit)))
+		b := make([]byte, len(h.b), size)
+		copy(b, h.b)
+		h.b = b
+	}
+}
+
+func (h *heldBuffer) write(s string) {
+	h.grow(len(s))
+	h.b = append(h.b, s...)
+}
+
+// lstring returns the result. The buffer must not be written after.
+func (h *heldBuffer) lstring() lua.LString {
+	if cap(h.b)-len(h.b) > len(h.b)/8 {
+		return lua.LString(h.b) // a copy, not to keep the unused room
+	}
+	return lua.LString(unsafe.String(unsafe.SliceData(h.b), len(h.b)))
+}
+
 // memoryError fails the invocation for memory and raises the error.
 func (vm *luaVM) memoryError(L *lua.LState) {
 	vm.ctx.fail(ErrMemoryLimit, fmt.Sprintf("memory limit exceeded (%s)", formatBytes(vm.meter.limit)))
@@ -144,7 +174,8 @@ func (vm *luaVM) chargeInstruction() {
 	case lua.OP_CLOSURE:
 		n = sizeFunction
 		if bx := int(inst & 0x3ffff); bx < len(fn.Proto.FunctionPrototypes) {
-			n += int64(fn.Proto.FunctionPrototypes[bx].NumUpvalues) * sizeUpvalue
+			// An upvalue and, once closed, its value (a number is boxed).
+			n += int64(fn.Proto.FunctionPrototypes[bx].NumUpvalues) * (sizeUpvalue + sizeNumber)
 		}
 	case lua.OP_TAILCALL:
 		capTailCalls(vm.lay, vm.L, maxTailCalls)
@@ -184,7 +215,8 @@ func (vm *luaVM) measure() {
 
 // luaWalker is the reusable state of a measurement.
 type luaWalker struct {
-	seen  map[unsafe.Pointer]struct{}
+	seen  map[unsafe.Pointer]struct{} // tables and functions
+	strs  map[stringKey]struct{}      // strings
 	stack []lua.LValue
 	work  int  // values visited, for the deadline checks
 	big   bool // seen held more than walkerKeep values
@@ -203,20 +235,30 @@ func (vm *luaVM) walkTick() bool {
 
 // walk estimates the bytes reachable from the VM's value stack and the
 // invocation's environment, leaving out the sandbox's shared tables and
-// the compiled script.
+// the compiled script (its string constants included).
 func (vm *luaVM) walk() int64 {
 	w := &vm.walker
 	if w.seen == nil {
 		w.seen = make(map[unsafe.Pointer]struct{})
+		w.strs = make(map[stringKey]struct{})
 	}
 	for _, t := range vm.sandbox.fixed {
 		w.seen[unsafe.Pointer(t)] = struct{}{}
 	}
-	// The value stack itself (at most luaRegistryMaxSize slots) is not
-	// counted, what it holds is.
-	reg := registryOf(vm.lay, vm.L)
+	for _, c := range vm.script.constants {
+		w.strs[stringKey{unsafe.Pointer(unsafe.StringData(c)), len(c)}] = struct{}{}
+	}
+	// The value stack itself (at most luaRegistryMaxSize slots, with the
+	// numbers in them) is not counted, what it refers to is.
 	size := int64(0)
-	w.stack = append(w.stack[:0], reg...)
+	w.stack = w.stack[:0]
+	for _, v := range registryOf(vm.lay, vm.L) {
+		switch v.(type) {
+		case nil, lua.LNumber, lua.LBool, *lua.LNilType:
+		default:
+			w.stack = append(w.stack, v)
+		}
+	}
 	if vm.inv.env != nil {
 		w.stack = append(w.stack, vm.inv.env)
 	}
@@ -227,8 +269,9 @@ func (vm *luaVM) walk() int64 {
 		size += vm.sizeOf(v)
 	}
 	w.stack = w.stack[:0]
-	w.big = w.big || len(w.seen) > walkerKeep
+	w.big = w.big || len(w.seen)+len(w.strs) > walkerKeep
 	clear(w.seen)
+	clear(w.strs)
 	return size
 }
 
@@ -313,11 +356,24 @@ func (vm *luaVM) sizeOf(v lua.LValue) int64 {
 	return 0
 }
 
+// stringKey identifies a string's bytes: two strings with the same key
+// share them. Substrings that start at the same byte but differ in length
+// count apart, which overcounts what they share rather than undercount.
+type stringKey struct {
+	p unsafe.Pointer
+	n int
+}
+
 // stringSize counts a string once, however many times it is stored.
 func (vm *luaVM) stringSize(s string) int64 {
-	if len(s) == 0 || !vm.walker.mark(unsafe.Pointer(unsafe.StringData(s))) {
+	if len(s) == 0 {
 		return 0
 	}
+	k := stringKey{unsafe.Pointer(unsafe.StringData(s)), len(s)}
+	if _, ok := vm.walker.strs[k]; ok {
+		return 0
+	}
+	vm.walker.strs[k] = struct{}{}
 	return int64(len(s)) + sizeString
 }
 

@@ -8,8 +8,8 @@ import (
 
 // The size model of gopher-lua tables. An LTable has an array part (a
 // slice), a hash part for string keys (a Go map), one for other keys
-// (another map) and the iteration order of the hash keys (a slice and a
-// map from key to index, which never forget a key). Go maps (Swiss
+// (another map) and the iteration order of the hash keys (a slice of
+// boxed keys and a map from key to index, which never forget a key). Go maps (Swiss
 // tables) hold 8 slots per group, and above 8 slots a power of two of
 // them at most 7/8 full. gopher-lua makes the string map with room for 32
 // keys the first time a string key is stored in a table made without one
@@ -26,7 +26,7 @@ const (
 	// sizeStore is the amortized cost of a new hash key in a table whose
 	// maps exist: a slot of each map, twice (they double), and the key's
 	// place in the iteration order.
-	sizeStore = 2*(sizeValueSlot+1) + 2*(sizeIndexSlot+1) + 2*sizeSlot
+	sizeStore = 2*(sizeValueSlot+1) + 2*(sizeIndexSlot+1) + 2*sizeSlot + sizeString
 )
 
 // mapBytes is the size of a Go map holding n entries, made with room for
@@ -39,8 +39,10 @@ func mapBytes(n, hint int, slot int64) int64 {
 	case c <= 8:
 		return sizeMapHeader + 8 + 8*slot
 	}
+	// Big maps are split in tables of at most 1024 slots that split
+	// again when full: count a quarter more than one power of two.
 	slots := int64(1) << bits.Len(uint(c*8/7))
-	return sizeMapHeader + sizeMapTable + slots*(slot+1)
+	return sizeMapHeader + sizeMapTable + slots*(slot+1)*5/4
 }
 
 // pow2 is the smallest power of two at or above n (0 for 0).
@@ -66,7 +68,7 @@ func (vm *luaVM) tableBytes(t *lua.LTable) int64 {
 		size += mapBytes(len(dict), 0, sizeValueSlot)
 	}
 	if keys > 0 {
-		size += pow2(keys)*sizeSlot + mapBytes(keys, 0, sizeIndexSlot)
+		size += pow2(keys)*sizeSlot + int64(keys)*sizeString + mapBytes(keys, 0, sizeIndexSlot)
 	}
 	return size
 }
@@ -121,7 +123,7 @@ func (vm *luaVM) storeCost(t *lua.LTable, key lua.LValue) int64 {
 		grown := max(2*capacity, n, 32)
 		return (grown-capacity)*sizeSlot + sizeNumber
 	}
-	cost := sizeNumber + (pow2(keys+1)-pow2(keys))*sizeSlot +
+	cost := sizeNumber + sizeString + (pow2(keys+1)-pow2(keys))*sizeSlot +
 		mapBytes(keys+1, 0, sizeIndexSlot) - mapBytes(keys, 0, sizeIndexSlot)
 	if keys == 0 {
 		cost += sizeMapHeader // mapBytes(0) counted a header that was not there

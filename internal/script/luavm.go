@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -109,7 +110,7 @@ func (vm *luaVM) begin(parent context.Context, start time.Time, hook string, ev 
 	case processor.CallCompleted:
 		vm.inv.values, vm.inv.allowed = CallValues(e), CallPlaceholders
 	}
-	vm.meter.reset(vm.cfg.MemoryLimit, vm.script.constBytes)
+	vm.meter.reset(vm.cfg.MemoryLimit)
 	vm.ctx.begin(parent, deadline)
 }
 
@@ -124,6 +125,11 @@ func (vm *luaVM) finish() {
 	vm.walker.shrink()
 	vm.uses++
 }
+
+// grown reports whether the VM's value stack grew past its initial size:
+// such a VM is not reused, so that clearing the stack after each
+// invocation stays cheap.
+func (vm *luaVM) grown() bool { return len(registryOf(vm.lay, vm.L)) > luaRegistrySize }
 
 // newEnv returns a fresh global environment: an empty table that reads
 // the sandbox's globals through its (protected) metatable.
@@ -203,6 +209,11 @@ func (vm *luaVM) luaError(hook string, err error) *LuaError {
 		le.Traceback = aerr.StackTrace
 	} else {
 		le.Message = err.Error()
+	}
+	// A script may catch the error of a limit and raise its own: say
+	// which limit ended it anyway.
+	if vm.ctx.failed != nil && !strings.Contains(le.Message, vm.ctx.luaErr.Error()) {
+		le.Message = vm.ctx.luaErr.Error() + "; the script then raised: " + le.Message
 	}
 	return le
 }

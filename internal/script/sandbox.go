@@ -27,14 +27,6 @@ type luaSandbox struct {
 	fixed     []*lua.LTable          // every shared table, left out of measurements
 }
 
-// luaBaseFromStock are the base functions taken from gopher-lua as they
-// are (tostring then gets wrapped); assert, error, print, rawset and
-// unpack are replaced.
-var luaBaseFromStock = []string{
-	"getmetatable", "ipairs", "next", "pairs", "pcall", "rawequal", "rawget",
-	"select", "setmetatable", "tonumber", "tostring", "type", "xpcall", "_VERSION",
-}
-
 // openSandbox installs the sandbox in a new VM.
 func (vm *luaVM) openSandbox() error {
 	L := vm.L
@@ -69,7 +61,13 @@ func (vm *luaVM) openSandbox() error {
 	sb.globals = g
 	sb.fixed = append(sb.fixed, g)
 
-	for _, name := range luaBaseFromStock {
+	// The base functions taken from gopher-lua as they are; assert,
+	// error, pairs, print, rawset and unpack are replaced, tostring is
+	// wrapped.
+	for _, name := range []string{
+		"getmetatable", "ipairs", "next", "pcall", "rawequal", "rawget",
+		"select", "setmetatable", "tonumber", "type", "xpcall", "_VERSION",
+	} {
 		g.RawSetString(name, stock.RawGetString(name))
 	}
 	if tostring, ok := stock.RawGetString("tostring").(*lua.LFunction); ok {
@@ -80,6 +78,7 @@ func (vm *luaVM) openSandbox() error {
 	g.RawSetString("print", L.NewFunction(vm.basePrint))
 	g.RawSetString("rawset", L.NewFunction(vm.baseRawset))
 	g.RawSetString("unpack", L.NewFunction(vm.baseUnpack))
+	g.RawSetString("pairs", L.NewFunction(vm.basePairs(stock.RawGetString("next"))))
 	g.RawSetString("exec", L.NewFunction(vm.luaExec))
 
 	str := L.NewTable()
@@ -155,6 +154,36 @@ func (vm *luaVM) openSandbox() error {
 	L.G.Global = g
 	L.Env = g
 	return nil
+}
+
+// basePairs is pairs(t), with next the stock next function. Iterating
+// over a read-only proxy lists what it shows, through an iterator that
+// does not expose the table behind it.
+func (vm *luaVM) basePairs(next lua.LValue) lua.LGFunction {
+	return func(L *lua.LState) int {
+		t := L.CheckTable(1)
+		if _, ok := vm.sandbox.readOnly[t]; !ok {
+			L.Push(next)
+			L.Push(t)
+			L.Push(lua.LNil)
+			return 3
+		}
+		meta, _ := t.Metatable.(*lua.LTable)
+		real, _ := meta.RawGetString("__index").(*lua.LTable)
+		L.Push(L.NewFunction(func(L *lua.LState) int {
+			k, v := real.Next(L.Get(2))
+			if k == lua.LNil {
+				L.Push(lua.LNil)
+				return 1
+			}
+			L.Push(k)
+			L.Push(v)
+			return 2
+		}))
+		L.Push(t)
+		L.Push(lua.LNil)
+		return 3
+	}
 }
 
 // charged wraps a gopher-lua function that returns a small new string or

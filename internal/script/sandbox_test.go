@@ -123,7 +123,18 @@ function on_call_complete(call)
     assert(fails(rawset, t, "x", 1):find("read%-only"))
     assert(fails(setmetatable, t, {}):find("protected metatable"))
     assert(getmetatable(t) == false)
+    local n = 0
+    for k, v in pairs(t) do
+      n = n + 1
+      assert(t[k] == v)
+    end
+    assert(n > 0 and next(t) == nil, lib .. " cannot be listed")
+    local _, state = pairs(t)
+    assert(state == t, "pairs exposes what is behind a library")
   end
+  local n = 0
+  for k, v in pairs({a = 1, b = 2}) do n = n + v end
+  assert(n == 3)
   assert(fails(function() getmetatable("").__index = {} end):find("read%-only"))
   assert(fails(function() getmetatable("").__index.upper = print end):find("read%-only"))
   assert(fails(rawset, getmetatable(""), "__index", {}):find("read%-only"))
