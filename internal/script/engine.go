@@ -59,7 +59,8 @@ type Engine struct {
 
 	// Guarded by mu.
 	mu      sync.Mutex
-	cond    *sync.Cond // signalled when ready, count or closing change
+	work    *sync.Cond // workers wait here for a ready key, closing or stopped
+	room    *sync.Cond // Submit waits here for room in the queue
 	keys    map[string]*keyJobs
 	ready   []string // keys whose next job may start, in order
 	count   int      // events queued or running
@@ -94,7 +95,8 @@ func NewEngine(cfg EngineConfig, hooks []Hook) *Engine {
 		abort:  abort,
 		keys:   make(map[string]*keyJobs),
 	}
-	e.cond = sync.NewCond(&e.mu)
+	e.work = sync.NewCond(&e.mu)
+	e.room = sync.NewCond(&e.mu)
 	e.wg.Add(cfg.Concurrency)
 	for range cfg.Concurrency {
 		go e.worker()
@@ -114,7 +116,7 @@ func (e *Engine) Submit(ev processor.Event) {
 	if e.count >= e.cfg.QueueSize {
 		e.stats.FullWaits++
 		for e.count >= e.cfg.QueueSize && !e.stopped {
-			e.cond.Wait()
+			e.room.Wait()
 		}
 	}
 	e.stats.Events++
@@ -125,7 +127,7 @@ func (e *Engine) Submit(ev processor.Event) {
 	}
 	e.keys[key] = &keyJobs{events: []processor.Event{ev}}
 	e.ready = append(e.ready, key)
-	e.cond.Broadcast()
+	e.work.Signal()
 }
 
 func (e *Engine) wanted(ev processor.Event) bool {
@@ -142,7 +144,7 @@ func (e *Engine) worker() {
 	for {
 		e.mu.Lock()
 		for len(e.ready) == 0 && !e.stopped && !(e.closing && e.count == 0) {
-			e.cond.Wait()
+			e.work.Wait()
 		}
 		if e.stopped || len(e.ready) == 0 {
 			e.mu.Unlock()
@@ -160,11 +162,15 @@ func (e *Engine) worker() {
 		kj.events = kj.events[1:]
 		if len(kj.events) > 0 {
 			e.ready = append(e.ready, key)
+			e.work.Signal()
 		} else {
 			delete(e.keys, key)
 		}
 		e.count--
-		e.cond.Broadcast()
+		e.room.Signal()
+		if e.closing && e.count == 0 {
+			e.work.Broadcast() // the idle workers can exit
+		}
 		e.mu.Unlock()
 	}
 }
@@ -205,7 +211,7 @@ func (e *Engine) count1(f func(*EngineStats)) {
 func (e *Engine) Close(ctx context.Context) EngineStats {
 	e.mu.Lock()
 	e.closing = true
-	e.cond.Broadcast()
+	e.work.Broadcast()
 	e.mu.Unlock()
 
 	done := make(chan struct{})
@@ -230,7 +236,8 @@ func (e *Engine) Close(ctx context.Context) EngineStats {
 				e.log.Warn("hooks not run: shutdown deadline passed", "event", ev.Name(), "key", key, "hooks", n)
 			}
 		}
-		e.cond.Broadcast()
+		e.work.Broadcast()
+		e.room.Broadcast()
 		e.mu.Unlock()
 		<-done
 	}
