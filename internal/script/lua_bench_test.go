@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lc-voip/lc/internal/processor"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -22,19 +23,7 @@ function on_call_complete(call) end
 `, LuaConfig{PoolSize: 1})
 	k := hookNamed(b, h, "lua:on_call_complete")
 	ev := testCall()
-	ctx := context.Background()
-	durations := make([]time.Duration, 0, 1<<16)
-	b.ReportAllocs()
-	for b.Loop() {
-		start := time.Now()
-		if err := k.Run(ctx, ev); err != nil {
-			b.Fatal(err)
-		}
-		if len(durations) < cap(durations) {
-			durations = append(durations, time.Since(start))
-		}
-	}
-	reportPercentiles(b, durations)
+	benchInvocations(b, k, ev)
 }
 
 // BenchmarkLuaPcapNoop is BenchmarkLuaNoop for on_pcap_close.
@@ -42,6 +31,12 @@ func BenchmarkLuaPcapNoop(b *testing.B) {
 	h := newTestHooks(b, "function on_pcap_close(path, file) end", LuaConfig{PoolSize: 1})
 	k := h.Hooks()[0]
 	ev := testFile()
+	benchInvocations(b, k, ev)
+}
+
+// benchInvocations runs k on ev in the benchmark loop and reports the
+// latency percentiles of the invocations.
+func benchInvocations(b *testing.B, k Hook, ev processor.Event) {
 	ctx := context.Background()
 	durations := make([]time.Duration, 0, 1<<16)
 	b.ReportAllocs()
@@ -100,19 +95,7 @@ function on_call_complete(call)
 end`, LuaConfig{PoolSize: 1})
 	k := h.Hooks()[0]
 	ev := testCall()
-	ctx := context.Background()
-	durations := make([]time.Duration, 0, 1<<16)
-	b.ReportAllocs()
-	for b.Loop() {
-		start := time.Now()
-		if err := k.Run(ctx, ev); err != nil {
-			b.Fatal(err)
-		}
-		if len(durations) < cap(durations) {
-			durations = append(durations, time.Since(start))
-		}
-	}
-	reportPercentiles(b, durations)
+	benchInvocations(b, k, ev)
 }
 
 // BenchmarkLuaLoop measures the instruction hook: a loop of 100k
