@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"maps"
 	"slices"
 	"sync"
 
@@ -225,7 +226,8 @@ func (e *Engine) Close(ctx context.Context) EngineStats {
 		e.abort()
 		e.mu.Lock()
 		e.stopped = true
-		for key, kj := range e.keys {
+		for _, key := range slices.Sorted(maps.Keys(e.keys)) {
+			kj := e.keys[key]
 			pending := kj.events
 			if !slices.Contains(e.ready, key) {
 				pending = pending[1:] // the first is running and counts itself
