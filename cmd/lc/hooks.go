@@ -150,6 +150,16 @@ type runningHooks struct {
 	lua    *script.LuaHooks
 }
 
+// stats returns the engine's counts, or nil without hooks. Safe from any
+// goroutine.
+func (r runningHooks) stats() *script.EngineStats {
+	if r.engine == nil {
+		return nil
+	}
+	st := r.engine.Stats()
+	return &st
+}
+
 func (r runningHooks) submit(e processor.Event) {
 	if r.engine != nil {
 		r.engine.Submit(e)

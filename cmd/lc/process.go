@@ -26,6 +26,8 @@ type processOptions struct {
 	progress  string
 	config    string
 	hooks     hookOptions
+	metrics   string
+	status    time.Duration
 }
 
 func newProcessCmd(s streams) *cobra.Command {
@@ -68,6 +70,8 @@ Several files are merged in timestamp order. Every timeout is packet time.`,
 	f.StringVar(&opt.logFormat, "log-format", "text", "text or json")
 	f.StringVar(&opt.progress, "progress", "auto", "show progress on stderr: auto (when a terminal), always or never")
 	opt.hooks.addFlags(f)
+	f.StringVar(&opt.metrics, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (host:port; off when empty)")
+	f.DurationVar(&opt.status, "status-interval", defaultStatusInterval, "log a status line this often (0 = never)")
 	f.StringVar(&opt.config, "config", "", "YAML config file (default: $XDG_CONFIG_HOME/lc/config.yaml, then /etc/lc/config.yaml)")
 	return cmd
 }
@@ -83,6 +87,9 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	}
 	if opt.progress != "auto" && opt.progress != "always" && opt.progress != "never" {
 		problems = append(problems, fmt.Errorf("progress = %q: must be auto, always or never", opt.progress))
+	}
+	if opt.status < 0 {
+		problems = append(problems, withSources(&processor.FieldError{Key: "status-interval", Value: opt.status.String(), Reason: "must not be negative"}, set)...)
 	}
 	problems = append(problems, withSources(cfg.Validate(), set)...)
 	hooks, err := opt.hooks.build(log)
@@ -106,6 +113,11 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	if err != nil {
 		return err
 	}
+	var mx *metrics
+	if opt.metrics != "" {
+		mx = newMetrics()
+		hooks.cfg.Observe = mx.observe
+	}
 	engine := hooks.start()
 	var emitErr error
 	cfg.Emit = func(e processor.Event) {
@@ -120,6 +132,20 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 		engine.close(s.abort)
 		return err
 	}
+
+	if mx != nil {
+		mx.sources = metricSources{counters: proc.Counters(), hooks: engine.stats}
+		stopMetrics, err := mx.serve(opt.metrics, log)
+		if err != nil {
+			closeEvents()
+			engine.close(s.abort)
+			return usageError{withSource(err, "metrics-addr", set)}
+		}
+		defer stopMetrics()
+	}
+	status := &statusLine{log: log, counters: proc.Counters(), hooks: engine.stats}
+	stopStatus := status.start(opt.status)
+	defer stopStatus()
 
 	start := time.Now()
 	stopProgress := startProgress(s.err, opt.progress, src, proc.Counters())
@@ -172,6 +198,11 @@ func withSources(err error, set settings) []error {
 		out[i] = e
 	}
 	return out
+}
+
+// withSource names where the value of flag came from in err.
+func withSource(err error, flag string, set settings) error {
+	return fmt.Errorf("%w (from %s)", err, set.source(flag))
 }
 
 // drainContext is done when hooks must stop: at once on a second

@@ -106,11 +106,24 @@ func frameSIP(b []byte) (int, int, error) {
 // Counters returns the live counters for progress displays.
 func (p *Processor) Counters() *Counters { return &p.counters }
 
-// Stats returns a copy of the run's figures so far.
+// publishEvery is how many packets pass between two publications of the
+// stats for other goroutines (metrics, status lines).
+const publishEvery = 4096
+
+// Stats returns a copy of the run's figures so far. Only the processing
+// goroutine may call it; others read Counters().Published().
 func (p *Processor) Stats() Stats {
-	s := p.stats
+	s := p.stats.clone()
 	s.Evicted = p.files.evictions
+	s.OpenCalls = int64(len(p.calls))
+	s.OpenFiles = int64(p.files.open)
 	return s
+}
+
+// publish makes the current Stats visible to other goroutines.
+func (p *Processor) publish() {
+	s := p.Stats()
+	p.counters.published.Store(&s)
 }
 
 // Packet processes one input packet. The Processor keeps pkt until it has
@@ -123,6 +136,9 @@ func (p *Processor) Packet(pkt *capture.Packet) error {
 	p.stats.Packets++
 	p.stats.Bytes += int64(len(pkt.Data))
 	p.counters.Packets.Add(1)
+	if p.stats.Packets%publishEvery == 0 {
+		p.publish()
+	}
 	p.advance(pkt.Info.Timestamp)
 	p.expire() // what ended before this packet ends first
 	p.dec.Decode(pkt, p.onUnit)
@@ -134,6 +150,7 @@ func (p *Processor) Packet(pkt *capture.Packet) error {
 func (p *Processor) Advance(now time.Time) error {
 	p.advance(now)
 	p.expire()
+	p.publish()
 	return p.err
 }
 
@@ -196,6 +213,7 @@ func (p *Processor) Close() error {
 	}
 	p.fail(p.other.close(p.files, ReasonShutdown, p.emit))
 	p.fail(p.files.closeAll())
+	p.publish()
 	return p.err
 }
 

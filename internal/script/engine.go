@@ -7,6 +7,7 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/lc-voip/lc/internal/processor"
 )
@@ -22,6 +23,10 @@ type EngineConfig struct {
 	Concurrency int          // workers running hooks at once
 	QueueSize   int          // events accepted and not finished; Submit waits beyond it
 	Logger      *slog.Logger // nil discards
+	// Observe, when set, is called after every hook run with the hook's
+	// name, how long it ran and its error, on the worker goroutine. It
+	// must not block (metrics use it).
+	Observe func(hook string, took time.Duration, err error)
 }
 
 // EngineStats counts what an Engine did. Runs = Succeeded + Failed.
@@ -32,6 +37,7 @@ type EngineStats struct {
 	TimedOut  int64 // of which ran out of time
 	Unrun     int64 // hook runs never started: the drain deadline passed first
 	FullWaits int64 // times Submit had to wait for room in the queue
+	Pending   int64 // events queued or running now
 }
 
 // Engine runs hooks for events on a pool of workers, off the processing
@@ -186,7 +192,11 @@ func (e *Engine) run(ev processor.Event) {
 			e.count1(func(s *EngineStats) { s.Unrun++ })
 			continue
 		}
+		start := time.Now()
 		err := h.Run(e.runCtx, ev)
+		if e.cfg.Observe != nil {
+			e.cfg.Observe(h.Name(), time.Since(start), err)
+		}
 		e.count1(func(s *EngineStats) {
 			s.Runs++
 			if err != nil {
@@ -259,16 +269,11 @@ func (e *Engine) hookCount(ev processor.Event) int64 {
 	return n
 }
 
-// Stats returns the counts so far.
+// Stats returns the counts so far. Safe from any goroutine.
 func (e *Engine) Stats() EngineStats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.stats
-}
-
-// Pending returns the number of events queued or running.
-func (e *Engine) Pending() int {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.count
+	s := e.stats
+	s.Pending = int64(e.count)
+	return s
 }

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/script"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are lc's Prometheus metrics. Counters and gauges are read at
+// scrape time from the processor's published stats and the hook engine's
+// counts, so nothing is added to the packet path; the hook duration
+// histogram is fed by the engine's Observe callback.
+type metrics struct {
+	registry *prometheus.Registry
+	hookTime *prometheus.HistogramVec
+	sources  metricSources
+}
+
+// metricSources are where the scrape-time figures come from. Either may
+// be nil until the run starts.
+type metricSources struct {
+	counters *processor.Counters
+	hooks    func() *script.EngineStats
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		registry: prometheus.NewRegistry(),
+		hookTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "lc_hook_duration_seconds",
+			Help:    "How long hook runs took, by hook.",
+			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10), // 100µs to 26s
+		}, []string{"hook"}),
+	}
+	m.registry.MustRegister(m.hookTime, m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// observe is the engine's Observe callback.
+func (m *metrics) observe(hook string, took time.Duration, _ error) {
+	m.hookTime.WithLabelValues(hook).Observe(took.Seconds())
+}
+
+var (
+	descPackets   = prometheus.NewDesc("lc_packets_total", "Input packets read.", nil, nil)
+	descBytes     = prometheus.NewDesc("lc_bytes_total", "Input bytes read (captured lengths).", nil, nil)
+	descWritten   = prometheus.NewDesc("lc_written_packets_total", "Packet records written, by output kind.", []string{"kind"}, nil)
+	descCopies    = prometheus.NewDesc("lc_packet_copies_total", "Packets written to a second file (a TCP segment carrying messages of several calls).", nil, nil)
+	descFiltered  = prometheus.NewDesc("lc_filtered_packets_total", "Packets not written because their kind of output is switched off.", nil, nil)
+	descNotes     = prometheus.NewDesc("lc_anomalies_total", "Packets noted as unusual (still written to the other files), by reason.", []string{"reason"}, nil)
+	descCalls     = prometheus.NewDesc("lc_calls_total", "Calls ended, by end state.", []string{"state"}, nil)
+	descOpenCalls = prometheus.NewDesc("lc_open_calls", "Calls open now.", nil, nil)
+	descOpenFiles = prometheus.NewDesc("lc_open_files", "Output files open now.", nil, nil)
+	descFiles     = prometheus.NewDesc("lc_files_closed_total", "Output files closed.", nil, nil)
+	descHookRuns  = prometheus.NewDesc("lc_hook_runs_total", "Hook runs finished.", nil, nil)
+	descHookFail  = prometheus.NewDesc("lc_hook_failures_total", "Hook runs that failed, timeouts included.", nil, nil)
+	descHookTime  = prometheus.NewDesc("lc_hook_timeouts_total", "Hook runs that ran out of time.", nil, nil)
+	descHookUnrun = prometheus.NewDesc("lc_hooks_unrun_total", "Hook runs never started because the shutdown deadline passed.", nil, nil)
+	descQueued    = prometheus.NewDesc("lc_hook_queue_events", "Events queued or running in the hook engine.", nil, nil)
+	descFull      = prometheus.NewDesc("lc_hook_queue_full_waits_total", "Times processing waited for room in the hook queue.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{descPackets, descBytes, descWritten, descCopies, descFiltered, descNotes,
+		descCalls, descOpenCalls, descOpenFiles, descFiles, descHookRuns, descHookFail, descHookTime, descHookUnrun, descQueued, descFull} {
+		ch <- d
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (m *metrics) Collect(ch chan<- prometheus.Metric) {
+	counter := func(d *prometheus.Desc, v int64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	gauge := func(d *prometheus.Desc, v int64) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v))
+	}
+	if c := m.sources.counters; c != nil {
+		st := c.Published()
+		counter(descPackets, st.Packets)
+		counter(descBytes, st.Bytes)
+		for _, k := range []processor.FileKind{processor.KindSIP, processor.KindRTP, processor.KindOther} {
+			counter(descWritten, st.Written[k], string(k))
+		}
+		counter(descCopies, st.Copies)
+		counter(descFiltered, st.Filtered)
+		for _, r := range processor.SortedKeys(st.Notes) {
+			counter(descNotes, st.Notes[r], r)
+		}
+		for _, s := range processor.SortedKeys(st.Calls) {
+			counter(descCalls, st.Calls[s], string(s))
+		}
+		gauge(descOpenCalls, st.OpenCalls)
+		gauge(descOpenFiles, st.OpenFiles)
+		counter(descFiles, st.Files)
+	}
+	if m.sources.hooks != nil {
+		if h := m.sources.hooks(); h != nil {
+			counter(descHookRuns, h.Runs)
+			counter(descHookFail, h.Failed)
+			counter(descHookTime, h.TimedOut)
+			counter(descHookUnrun, h.Unrun)
+			gauge(descQueued, h.Pending)
+			counter(descFull, h.FullWaits)
+		}
+	}
+}
+
+// serve listens on addr and serves /metrics until the returned stop
+// function is called. A bad or busy address is an error at once.
+func (m *metrics) serve(addr string, log *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics-addr = %q: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error("metrics server stopped", "error", err)
+		}
+	}()
+	log.Info("serving metrics", "addr", ln.Addr().String())
+	return func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
+}

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bytes"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/script"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// processSample runs the processor over the sample capture with a
+// /bin/true pcap hook, and returns its counters and the engine's counts.
+func processSample(t *testing.T, observe func(string, time.Duration, error)) (*processor.Counters, func() *script.EngineStats) {
+	t.Helper()
+	tmpl, err := script.ParseTemplate("true %pcap%", script.PcapPlaceholders)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hooks := runningHooks{engine: script.NewEngine(script.EngineConfig{Observe: observe},
+		[]script.Hook{script.NewPcapCommand(tmpl, &script.Runner{}, nil)})}
+	cfg := processor.DefaultConfig()
+	cfg.OutputDir = t.TempDir()
+	cfg.Emit = hooks.submit
+	p, err := processor.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := capture.OpenFile(samplePath, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := p.Run(t.Context(), capture.NewMerger([]*capture.File{f})); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+	hooks.close(t.Context())
+	return p.Counters(), hooks.stats
+}
+
+func TestMetricsScrape(t *testing.T) {
+	m := newMetrics()
+	counters, hooks := processSample(t, m.observe)
+	m.sources = metricSources{counters: counters, hooks: hooks}
+	srv := httptest.NewServer(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	for _, want := range []string{
+		"lc_packets_total 119",
+		`lc_written_packets_total{kind="rtp"} 100`,
+		`lc_written_packets_total{kind="sip"} 16`,
+		`lc_calls_total{state="completed"} 1`,
+		`lc_calls_total{state="failed"} 1`,
+		"lc_open_calls 0",
+		"lc_files_closed_total 5",
+		"lc_hook_runs_total 5",
+		"lc_hook_failures_total 0",
+		"lc_hook_queue_events 0",
+		`lc_hook_duration_seconds_count{hook="pcap-command"} 5`,
+		"process_resident_memory_bytes",
+	} {
+		if !strings.Contains(string(body), want+"\n") && !strings.Contains(string(body), want+" ") {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("scrape:\n%s", body)
+	}
+}
+
+func TestMetricsAddressError(t *testing.T) {
+	code, _, stderr := run(t, nil, "process", "-r", samplePath, "-o", t.TempDir(), "--metrics-addr", "256.0.0.1:http-nope")
+	if code != exitUsage || !strings.Contains(stderr, "metrics-addr") || !strings.Contains(stderr, "from flag --metrics-addr") {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	code, _, stderr = run(t, nil, "process", "-r", samplePath, "-o", t.TempDir(), "--metrics-addr", "127.0.0.1:0")
+	if code != exitOK || !strings.Contains(stderr, "serving metrics") {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+}
+
+func TestStatusLine(t *testing.T) {
+	counters, hooks := processSample(t, nil)
+	var buf bytes.Buffer
+	s := &statusLine{log: slog.New(slog.NewTextHandler(&buf, nil)), counters: counters, hooks: hooks}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.lastAt = t0
+	s.line(t0.Add(10 * time.Second))
+	line := buf.String()
+	for _, want := range []string{"msg=status", "calls_open=0", "packets=119", "packets_per_s=11", "hook_backlog=0", "hooks_failed=0"} {
+		if !strings.Contains(line, want) {
+			t.Errorf("status line lacks %s: %s", want, line)
+		}
+	}
+	if stop := s.start(0); stop == nil {
+		t.Fatal("start(0) returned nil")
+	}
+}
+
+func TestStatusIntervalFlag(t *testing.T) {
+	code, _, stderr := run(t, nil, "process", "-r", samplePath, "-o", t.TempDir(), "--status-interval", "-1s")
+	if code != exitUsage || !strings.Contains(stderr, "processor.status_interval") {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/script"
+)
+
+// defaultStatusInterval is how often a status line is logged.
+const defaultStatusInterval = 60 * time.Second
+
+// statusLine logs, on every tick, the calls open, the packet rate since
+// the last line, the anomalies so far and the hook backlog.
+type statusLine struct {
+	log      *slog.Logger
+	counters *processor.Counters
+	hooks    func() *script.EngineStats // nil result without hooks
+
+	lastPackets int64
+	lastAt      time.Time
+}
+
+// line logs one status line at now.
+func (s *statusLine) line(now time.Time) {
+	st := s.counters.Published()
+	packets := s.counters.Packets.Load()
+	rate := 0.0
+	if !s.lastAt.IsZero() {
+		rate = float64(packets-s.lastPackets) / now.Sub(s.lastAt).Seconds()
+	}
+	s.lastPackets, s.lastAt = packets, now
+	var anomalies int64
+	for _, n := range st.Notes {
+		anomalies += n
+	}
+	attrs := []any{"calls_open", s.counters.OpenCalls.Load(), "packets", packets,
+		"packets_per_s", int64(rate), "anomalies", anomalies}
+	if h := s.hooks(); h != nil {
+		attrs = append(attrs, "hook_backlog", h.Pending, "hooks_failed", h.Failed)
+	}
+	s.log.Info("status", attrs...)
+}
+
+// start logs a status line every interval until the returned function is
+// called; interval 0 disables it.
+func (s *statusLine) start(interval time.Duration) func() {
+	if interval <= 0 {
+		return func() {}
+	}
+	s.lastAt = time.Now()
+	t := time.NewTicker(interval)
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			select {
+			case now := <-t.C:
+				s.line(now)
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		t.Stop()
+		close(done)
+		wg.Wait()
+	}
+}
