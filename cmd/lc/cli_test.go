@@ -29,7 +29,7 @@ func runEnv(tb testing.TB, env map[string]string, stdin []byte, args ...string) 
 		v, ok := env[k]
 		return v, ok
 	}
-	code = execute(tb.Context(), context.Background(), args, bytes.NewReader(stdin), &out, &errb, lookup)
+	code = execute(tb.Context(), args, streams{in: bytes.NewReader(stdin), out: &out, err: &errb, lookupEnv: lookup, abort: context.Background()})
 	return code, out.String(), errb.String()
 }
 

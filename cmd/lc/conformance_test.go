@@ -420,7 +420,7 @@ func runLC(tb testing.TB, capturePath string) lcRun {
 	events := filepath.Join(tmp, "events.jsonl")
 	args := []string{"process", "-r", capturePath, "-o", run.outDir, "--events", events, "--progress", "never"}
 	var stdout, stderr bytes.Buffer
-	run.status = execute(tb.Context(), context.Background(), args, strings.NewReader(""), &stdout, &stderr, noEnv)
+	run.status = execute(tb.Context(), args, streams{in: strings.NewReader(""), out: &stdout, err: &stderr, lookupEnv: noEnv, abort: context.Background()})
 	run.stderr = stderr.String()
 	if run.status == exitUsage {
 		tb.Fatalf("lc %s: usage error:\n%s", strings.Join(args, " "), run.stderr)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
 	"time"
 
 	"github.com/lc-voip/lc/internal/processor"
@@ -137,22 +138,24 @@ type hookSet struct {
 }
 
 // start starts the engine; with no hooks there is nothing to start.
-func (s hookSet) start() runningHooks {
+func (s hookSet) start() *runningHooks {
 	if len(s.hooks) == 0 {
-		return runningHooks{}
+		return &runningHooks{}
 	}
-	return runningHooks{engine: script.NewEngine(s.cfg, s.hooks), lua: s.lua}
+	return &runningHooks{engine: script.NewEngine(s.cfg, s.hooks), lua: s.lua}
 }
 
 // runningHooks is the engine, or nothing when no hook is configured.
 type runningHooks struct {
 	engine *script.Engine
-	lua    *script.LuaHooks
+
+	mu  sync.Mutex
+	lua *script.LuaHooks // the current script's hooks; guarded by mu
 }
 
 // stats returns the engine's counts, or nil without hooks. Safe from any
 // goroutine.
-func (r runningHooks) stats() *script.EngineStats {
+func (r *runningHooks) stats() *script.EngineStats {
 	if r.engine == nil {
 		return nil
 	}
@@ -160,18 +163,34 @@ func (r runningHooks) stats() *script.EngineStats {
 	return &st
 }
 
-func (r runningHooks) submit(e processor.Event) {
+func (r *runningHooks) submit(e processor.Event) {
 	if r.engine != nil {
 		r.engine.Submit(e)
 	}
 }
 
+// replace makes s the hooks of events submitted from now on; the old
+// script's VMs are closed once no queued event needs them.
+func (r *runningHooks) replace(s hookSet) {
+	r.mu.Lock()
+	old := r.lua
+	r.lua = s.lua
+	r.mu.Unlock()
+	r.engine.Replace(s.hooks, func() {
+		if old != nil {
+			old.Close()
+		}
+	})
+}
+
 // close drains the queue until ctx is done and returns the counts.
-func (r runningHooks) close(ctx context.Context) *script.EngineStats {
+func (r *runningHooks) close(ctx context.Context) *script.EngineStats {
 	if r.engine == nil {
 		return nil
 	}
 	st := r.engine.Close(ctx)
+	r.mu.Lock()
+	defer r.mu.Unlock()
 	if r.lua != nil {
 		r.lua.Close()
 	}

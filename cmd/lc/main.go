@@ -23,5 +23,16 @@ func main() {
 		<-sig
 		abortNow()
 	}()
-	os.Exit(execute(stop, abort, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.LookupEnv))
+	// SIGHUP reloads the hook script and command templates.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	reload := make(chan struct{})
+	go func() {
+		for range hup {
+			reload <- struct{}{}
+		}
+	}()
+	os.Exit(execute(stop, os.Args[1:], streams{
+		in: os.Stdin, out: os.Stdout, err: os.Stderr, lookupEnv: os.LookupEnv, abort: abort, reload: reload,
+	}))
 }

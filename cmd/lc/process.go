@@ -15,6 +15,7 @@ import (
 	"github.com/lc-voip/lc/internal/capture"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 )
 
 // processOptions are the flags of lc process that are not processor.Config.
@@ -50,7 +51,13 @@ Several files are merged in timestamp order. Every timeout is packet time.`,
 			return runProcess(cmd, s, cfg, opt, set)
 		},
 	}
-	f := cmd.Flags()
+	addProcessFlags(cmd.Flags(), &cfg, &opt)
+	return cmd
+}
+
+// addProcessFlags defines the flags of lc process on f, bound to cfg and
+// opt.
+func addProcessFlags(f *pflag.FlagSet, cfg *processor.Config, opt *processOptions) {
 	f.SortFlags = false
 	f.StringArrayVarP(&opt.inputs, "read-file", "r", nil, "capture file to read (pcap or pcapng; - for stdin); repeat to merge several")
 	f.StringVarP(&cfg.OutputDir, "output-dir", "o", cfg.OutputDir, "output directory")
@@ -73,7 +80,6 @@ Several files are merged in timestamp order. Every timeout is packet time.`,
 	f.StringVar(&opt.metrics, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (host:port; off when empty)")
 	f.DurationVar(&opt.status, "status-interval", defaultStatusInterval, "log a status line this often (0 = never)")
 	f.StringVar(&opt.config, "config", "", "YAML config file (default: $XDG_CONFIG_HOME/lc/config.yaml, then /etc/lc/config.yaml)")
-	return cmd
 }
 
 func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt processOptions, set settings) error {
@@ -143,6 +149,10 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 		}
 		defer stopMetrics()
 	}
+	stopReload := func() {}
+	if engine.engine != nil && s.reload != nil {
+		stopReload = watchReload(s.reload, func() { reloadHooks(cmd.Flags(), s, opt.config, engine, log) })
+	}
 	status := &statusLine{log: log, counters: proc.Counters(), hooks: engine.stats}
 	stopStatus := status.start(opt.status)
 	defer stopStatus()
@@ -151,6 +161,7 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	stopProgress := startProgress(s.err, opt.progress, src, proc.Counters())
 	runErr := proc.Run(cmd.Context(), src)
 	stopProgress()
+	stopReload() // the hooks of the last events are the ones in place now
 	if errors.Is(runErr, context.Canceled) {
 		log.Warn("interrupted: stopped reading input; ending open calls and running their hooks")
 		runErr = nil

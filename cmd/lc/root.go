@@ -23,20 +23,23 @@ func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
 
 // streams are what a command works with besides its flags: the standard
-// streams, the environment, and the context a second interrupt cancels
-// (the command's own context is canceled by the first).
+// streams, the environment, the context a second interrupt cancels (the
+// command's own context is canceled by the first), and the reload
+// requests (SIGHUP).
 type streams struct {
 	in        io.Reader
 	out, err  io.Writer
 	lookupEnv func(string) (string, bool)
 	abort     context.Context
+	reload    <-chan struct{} // nil: never
 }
 
 // execute runs lc with args and returns the exit status. ctx is canceled to
 // stop (finish what was read, run the hooks for up to the shutdown
-// timeout); abort to stop at once.
-func execute(ctx, abort context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, lookupEnv func(string) (string, bool)) int {
-	root := newRootCmd(streams{in: stdin, out: stdout, err: stderr, lookupEnv: lookupEnv, abort: abort})
+// timeout); s.abort to stop at once.
+func execute(ctx context.Context, args []string, s streams) int {
+	stderr := s.err
+	root := newRootCmd(s)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

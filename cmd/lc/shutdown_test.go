@@ -53,10 +53,10 @@ func TestShutdownDeadline(t *testing.T) {
 			}
 			var out, errb bytes.Buffer
 			start := time.Now()
-			code := execute(stop, abort,
+			code := execute(stop,
 				[]string{"process", "-r", "-", "-o", t.TempDir(), "--voip-command", "sleep 10",
 					"--command-concurrency", "1", "--shutdown-timeout", tt.shutdownTimeout},
-				cancelAtEOF{bytes.NewReader(data), signal}, &out, &errb, noEnv)
+				streams{in: cancelAtEOF{bytes.NewReader(data), signal}, out: &out, err: &errb, lookupEnv: noEnv, abort: abort})
 			took := time.Since(start)
 			stderr := errb.String()
 			if code != exitOK {

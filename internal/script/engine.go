@@ -56,9 +56,8 @@ type EngineStats struct {
 // Submit and Close are called by one goroutine (the processing loop);
 // Stats may be called from any.
 type Engine struct {
-	cfg   EngineConfig
-	log   *slog.Logger
-	hooks []Hook
+	cfg EngineConfig
+	log *slog.Logger
 
 	runCtx context.Context // canceled when Close gives up: running hooks stop
 	abort  context.CancelFunc
@@ -74,11 +73,38 @@ type Engine struct {
 	closing bool     // no more Submit; workers exit when idle
 	stopped bool     // workers take no more jobs
 	stats   EngineStats
+	hooks   *hookSet // what new events run
 }
 
-// keyJobs are the events of one key; the first is running or ready.
+// keyJobs are the jobs of one key; the first is running or ready.
 type keyJobs struct {
-	events []processor.Event
+	jobs []job
+}
+
+// job is an event and the hooks it was submitted under.
+type job struct {
+	ev    processor.Event
+	hooks *hookSet
+}
+
+// hookSet is a generation of hooks: the ones given to NewEngine, then each
+// given to Replace. Guarded by Engine.mu.
+type hookSet struct {
+	hooks   []Hook
+	pending int    // jobs queued or running under this set
+	retired bool   // replaced: no new job will use it
+	release func() // called once when retired and no job uses it
+}
+
+// releaseIfIdle returns the set's release function when it may be called
+// now, and forgets it; the caller calls it without holding the lock.
+func (s *hookSet) releaseIfIdle() func() {
+	if !s.retired || s.pending > 0 || s.release == nil {
+		return nil
+	}
+	r := s.release
+	s.release = nil
+	return r
 }
 
 // NewEngine starts the workers.
@@ -97,7 +123,7 @@ func NewEngine(cfg EngineConfig, hooks []Hook) *Engine {
 	e := &Engine{
 		cfg:    cfg,
 		log:    log.With("component", "hooks"),
-		hooks:  hooks,
+		hooks:  &hookSet{hooks: hooks},
 		runCtx: ctx,
 		abort:  abort,
 		keys:   make(map[string]*keyJobs),
@@ -114,12 +140,13 @@ func NewEngine(cfg EngineConfig, hooks []Hook) *Engine {
 // Submit queues ev for every hook that wants it, waiting while the queue
 // is full. It must not be called after Close.
 func (e *Engine) Submit(ev processor.Event) {
-	if !e.wanted(ev) {
-		return
-	}
 	key := eventKey(ev)
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	set := e.hooks
+	if !wants(set.hooks, ev) {
+		return
+	}
 	if e.count >= e.cfg.QueueSize {
 		e.stats.FullWaits++
 		for e.count >= e.cfg.QueueSize && !e.stopped {
@@ -128,17 +155,36 @@ func (e *Engine) Submit(ev processor.Event) {
 	}
 	e.stats.Events++
 	e.count++
+	set.pending++
+	j := job{ev: ev, hooks: set}
 	if kj, ok := e.keys[key]; ok {
-		kj.events = append(kj.events, ev)
+		kj.jobs = append(kj.jobs, j)
 		return
 	}
-	e.keys[key] = &keyJobs{events: []processor.Event{ev}}
+	e.keys[key] = &keyJobs{jobs: []job{j}}
 	e.ready = append(e.ready, key)
 	e.work.Signal()
 }
 
-func (e *Engine) wanted(ev processor.Event) bool {
-	for _, h := range e.hooks {
+// Replace makes hooks the ones that events submitted from now on run.
+// Events already queued or running keep the hooks they were submitted
+// under. releaseOld, if not nil, is called once, on some goroutine of the
+// Engine or of the caller, when no event uses the replaced hooks any more
+// (their Lua VMs can then be closed, say).
+func (e *Engine) Replace(hooks []Hook, releaseOld func()) {
+	e.mu.Lock()
+	old := e.hooks
+	old.retired, old.release = true, releaseOld
+	e.hooks = &hookSet{hooks: hooks}
+	release := old.releaseIfIdle()
+	e.mu.Unlock()
+	if release != nil {
+		release()
+	}
+}
+
+func wants(hooks []Hook, ev processor.Event) bool {
+	for _, h := range hooks {
 		if h.Wants(ev) {
 			return true
 		}
@@ -159,15 +205,17 @@ func (e *Engine) worker() {
 		}
 		key := e.ready[0]
 		e.ready = e.ready[1:]
-		ev := e.keys[key].events[0]
+		j := e.keys[key].jobs[0]
 		e.mu.Unlock()
 
-		e.run(ev)
+		e.run(j)
 
 		e.mu.Lock()
+		j.hooks.pending--
+		release := j.hooks.releaseIfIdle()
 		kj := e.keys[key]
-		kj.events = kj.events[1:]
-		if len(kj.events) > 0 {
+		kj.jobs = kj.jobs[1:]
+		if len(kj.jobs) > 0 {
 			e.ready = append(e.ready, key)
 			e.work.Signal()
 		} else {
@@ -179,12 +227,16 @@ func (e *Engine) worker() {
 			e.work.Broadcast() // the idle workers can exit
 		}
 		e.mu.Unlock()
+		if release != nil {
+			release()
+		}
 	}
 }
 
-// run runs every hook that wants ev, in order.
-func (e *Engine) run(ev processor.Event) {
-	for _, h := range e.hooks {
+// run runs every hook of j that wants its event, in order.
+func (e *Engine) run(j job) {
+	ev := j.ev
+	for _, h := range j.hooks.hooks {
 		if !h.Wants(ev) {
 			continue
 		}
@@ -238,14 +290,14 @@ func (e *Engine) Close(ctx context.Context) EngineStats {
 		e.stopped = true
 		for _, key := range slices.Sorted(maps.Keys(e.keys)) {
 			kj := e.keys[key]
-			pending := kj.events
+			pending := kj.jobs
 			if !slices.Contains(e.ready, key) {
 				pending = pending[1:] // the first is running and counts itself
 			}
-			for _, ev := range pending {
-				n := e.hookCount(ev)
+			for _, j := range pending {
+				n := hookCount(j)
 				e.stats.Unrun += n
-				e.log.Warn("hooks not run: shutdown deadline passed", "event", ev.Name(), "key", key, "hooks", n)
+				e.log.Warn("hooks not run: shutdown deadline passed", "event", j.ev.Name(), "key", key, "hooks", n)
 			}
 		}
 		e.work.Broadcast()
@@ -259,10 +311,11 @@ func (e *Engine) Close(ctx context.Context) EngineStats {
 	return e.stats
 }
 
-func (e *Engine) hookCount(ev processor.Event) int64 {
+// hookCount is the number of hooks of j that want its event.
+func hookCount(j job) int64 {
 	var n int64
-	for _, h := range e.hooks {
-		if h.Wants(ev) {
+	for _, h := range j.hooks.hooks {
+		if h.Wants(j.ev) {
 			n++
 		}
 	}

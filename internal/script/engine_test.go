@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -206,5 +207,43 @@ func TestEngineUnwanted(t *testing.T) {
 	e.Submit(callEvent("x"))
 	if st := e.Close(t.Context()); st.Events != 1 || st.Runs != 1 {
 		t.Fatalf("stats %+v", st)
+	}
+}
+
+// TestEngineReplace checks that events keep the hooks they were submitted
+// under, that new events get the new hooks, and that the old hooks are
+// released once no event uses them.
+func TestEngineReplace(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var ran []string
+	hook := func(name string, block chan struct{}) Hook {
+		return funcHook{name: name, run: func(_ context.Context, ev processor.Event) error {
+			if block != nil {
+				<-block
+			}
+			mu.Lock()
+			ran = append(ran, name+":"+ev.(processor.CallCompleted).CallID)
+			mu.Unlock()
+			return nil
+		}}
+	}
+	gate := make(chan struct{})
+	e := NewEngine(EngineConfig{Concurrency: 2}, []Hook{hook("old", gate)})
+	e.Submit(callEvent("a"))
+	released := false
+	e.Replace([]Hook{hook("new", nil)}, func() { released = true; close(release) })
+	if released {
+		t.Fatal("old hooks released while an event still uses them")
+	}
+	e.Submit(callEvent("b"))
+	close(gate)
+	<-release
+	e.Close(t.Context())
+	mu.Lock()
+	defer mu.Unlock()
+	slices.Sort(ran)
+	if fmt.Sprint(ran) != "[new:b old:a]" {
+		t.Fatalf("ran %v", ran)
 	}
 }
