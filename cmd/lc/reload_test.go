@@ -19,15 +19,18 @@ import (
 type pausingReader struct {
 	data    []byte
 	pauseAt int
-	off     int
-	paused  chan struct{}
-	resume  chan struct{}
+	paused  chan struct{} // closed when the reader reaches pauseAt
+	resume  chan struct{} // closed by the test to go on
+
+	// Used by the reading goroutine only.
+	off    int
+	waited bool
 }
 
 func (r *pausingReader) Read(p []byte) (int, error) {
-	if r.off == r.pauseAt && r.paused != nil {
+	if r.off == r.pauseAt && !r.waited {
+		r.waited = true
 		close(r.paused)
-		r.paused = nil
 		<-r.resume
 	}
 	end := len(r.data)
