@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
@@ -29,6 +30,7 @@ type processOptions struct {
 	hooks     hookOptions
 	metrics   string
 	status    time.Duration
+	user      string
 }
 
 func newProcessCmd(s streams) *cobra.Command {
@@ -79,6 +81,7 @@ func addProcessFlags(f *pflag.FlagSet, cfg *processor.Config, opt *processOption
 	opt.hooks.addFlags(f)
 	f.StringVar(&opt.metrics, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (host:port; off when empty)")
 	f.DurationVar(&opt.status, "status-interval", defaultStatusInterval, "log a status line this often (0 = never)")
+	f.StringVar(&opt.user, "user", "", "after opening inputs, output directory and metrics port, run as this user (hooks too); needs root")
 	f.StringVar(&opt.config, "config", "", "YAML config file (default: $XDG_CONFIG_HOME/lc/config.yaml, then /etc/lc/config.yaml)")
 }
 
@@ -100,6 +103,10 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	problems = append(problems, withSources(cfg.Validate(), set)...)
 	hooks, err := opt.hooks.build(log)
 	problems = append(problems, withSources(err, set)...)
+	runAs, err := lookupAccount(opt.user)
+	if err != nil {
+		problems = append(problems, withSource(err, "user", set))
+	}
 	if err := errors.Join(problems...); err != nil {
 		return usageError{err}
 	}
@@ -132,6 +139,7 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 		}
 		engine.submit(e)
 	}
+	_, statErr := os.Stat(cfg.OutputDir)
 	proc, err := processor.New(cfg)
 	if err != nil {
 		closeEvents()
@@ -148,6 +156,14 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 			return usageError{withSource(err, "metrics-addr", set)}
 		}
 		defer stopMetrics()
+	}
+	if runAs != nil {
+		if err := runAs.become(cfg.OutputDir, errors.Is(statErr, fs.ErrNotExist)); err != nil {
+			closeEvents()
+			engine.close(s.abort)
+			return err
+		}
+		log.Info("running as user", "user", runAs.name, "uid", runAs.uid)
 	}
 	stopReload := func() {}
 	if engine.engine != nil && s.reload != nil {
@@ -167,6 +183,9 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 		runErr = nil
 	}
 	closeErr := proc.Close()
+	if closeErr == runErr {
+		closeErr = nil // the write error that stopped the run, reported once
+	}
 	eventsErr := closeEvents()
 	hookStats := engine.close(drainContext(cmd.Context(), s.abort, opt.hooks.shutdownTimeout))
 
