@@ -188,17 +188,6 @@ func (c *collector) payloads(k Kind) []string {
 	return out
 }
 
-// ofPacket returns the units that contain p.
-func (c *collector) ofPacket(p *capture.Packet) []got {
-	var out []got
-	for _, u := range c.units {
-		if slices.Contains(u.Packets, p) {
-			out = append(out, u)
-		}
-	}
-	return out
-}
-
 // checkInvariant verifies the package contract over all input packets in
 // and all units emitted until Flush: each packet is in a unit; a packet in a
 // KindOther unit is in no other unit; each unit lists distinct packets in

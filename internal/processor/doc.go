@@ -12,15 +12,14 @@
 // A unit whose payload is SIP is parsed; a message of an INVITE dialog goes
 // to its call's SIP file, other SIP to the "other" files. A UDP unit to or
 // from an endpoint that a call's SDP announced goes to that call's RTP
-// file. Everything else goes to the "other" files. After each packet, calls
-// and files whose time has come are ended.
+// file. Everything else goes to the "other" files.
 //
 // # Time
 //
 // Packet time is the clock: every timeout (grace, idle, maximum duration,
 // auth wait, rotation age and idle) is measured against capture
-// timestamps, which never move the clock backwards. Advance feeds wall time
-// in when no packets arrive.
+// timestamps, which never move the clock backwards. Before each packet,
+// the calls and files whose time has come by that packet's time are ended.
 //
 // # Concurrency
 //

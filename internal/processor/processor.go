@@ -145,15 +145,6 @@ func (p *Processor) Packet(pkt *capture.Packet) error {
 	return p.err
 }
 
-// Advance moves packet time to now when no packet does (a live capture
-// with no traffic) and ends what is due.
-func (p *Processor) Advance(now time.Time) error {
-	p.advance(now)
-	p.expire()
-	p.publish()
-	return p.err
-}
-
 // advance moves the clock. Packet time never goes back: a packet older than
 // the clock is counted and processed at the current time. Timestamps before
 // 1990 or after 2100 are counted and do not move the clock.
