@@ -33,8 +33,8 @@ type Decoder struct {
 func New(cfg Config) *Decoder {
 	return &Decoder{
 		cfg:     cfg.withDefaults(),
-		frags:   defragmenter{queues: make(map[fragKey]*fragQueue)},
-		streams: streamTable{m: make(map[flowKey]*stream)},
+		frags:   newDefragmenter(),
+		streams: newStreamTable(),
 	}
 }
 

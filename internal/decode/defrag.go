@@ -44,40 +44,31 @@ type fragQueue struct {
 	pkts    []*capture.Packet
 	ords    []uint64
 
-	prev, next *fragQueue // creation order
+	order links[fragQueue] // in defragmenter.order
 }
 
 // defragmenter is the set of incomplete datagrams, oldest first.
 type defragmenter struct {
-	queues     map[fragKey]*fragQueue
-	head, tail *fragQueue
-	bytes      int // sum of cost
+	queues map[fragKey]*fragQueue
+	order  list[fragQueue] // oldest first
+	bytes  int             // sum of cost
+}
+
+func newDefragmenter() defragmenter {
+	return defragmenter{
+		queues: make(map[fragKey]*fragQueue),
+		order:  list[fragQueue]{at: func(q *fragQueue) *links[fragQueue] { return &q.order }},
+	}
 }
 
 func (f *defragmenter) push(q *fragQueue) {
 	f.queues[q.key] = q
-	q.prev = f.tail
-	if f.tail != nil {
-		f.tail.next = q
-	} else {
-		f.head = q
-	}
-	f.tail = q
+	f.order.pushBack(q)
 }
 
 func (f *defragmenter) remove(q *fragQueue) {
 	delete(f.queues, q.key)
-	if q.prev != nil {
-		q.prev.next = q.next
-	} else {
-		f.head = q.next
-	}
-	if q.next != nil {
-		q.next.prev = q.prev
-	} else {
-		f.tail = q.prev
-	}
-	q.prev, q.next = nil, nil
+	f.order.remove(q)
 	f.bytes -= q.cost
 }
 
@@ -110,11 +101,11 @@ func (d *Decoder) addFragment(k fragKey, off int, more bool, data []byte, c carr
 		d.other(Unit{Note: NoteFragmentOverflow, Packets: c.pkts}, emit)
 		return nil, carrier{}, fragTaken
 	}
-	for f.bytes+cost > d.cfg.MaxFragmentBytes && f.head != nil {
-		if f.head == q {
+	for f.bytes+cost > d.cfg.MaxFragmentBytes && f.order.head != nil {
+		if f.order.head == q {
 			q = nil
 		}
-		d.dropFragments(f.head, NoteFragmentOverflow, emit)
+		d.dropFragments(f.order.head, NoteFragmentOverflow, emit)
 	}
 	if q == nil {
 		q = &fragQueue{key: k, first: d.now, total: -1}
@@ -211,14 +202,14 @@ func (d *Decoder) dropFragments(q *fragQueue, note Note, emit func(Unit)) {
 // FragmentTimeout at now. Datagrams are visited oldest first and the walk
 // stops at the first one still in time.
 func (d *Decoder) expireFragments(now time.Time, emit func(Unit)) {
-	for q := d.frags.head; q != nil && now.Sub(q.first) > d.cfg.FragmentTimeout; q = d.frags.head {
+	for q := d.frags.order.head; q != nil && now.Sub(q.first) > d.cfg.FragmentTimeout; q = d.frags.order.head {
 		d.dropFragments(q, NoteFragmentTimeout, emit)
 	}
 }
 
 // flushFragments gives up every incomplete datagram.
 func (d *Decoder) flushFragments(emit func(Unit)) {
-	for d.frags.head != nil {
-		d.dropFragments(d.frags.head, NoteFragmentTimeout, emit)
+	for d.frags.order.head != nil {
+		d.dropFragments(d.frags.order.head, NoteFragmentTimeout, emit)
 	}
 }

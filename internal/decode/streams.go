@@ -47,85 +47,36 @@ type stream struct {
 
 	last time.Time // packet time of the last segment
 
-	lruPrev, lruNext *stream // least recently used first
-	gapPrev, gapNext *stream // directions with held segments, oldest gap first
-	inGap            bool
+	lru links[stream] // in streamTable.lru
+	gap links[stream] // in streamTable.gaps
 }
 
 // streamTable is the set of tracked directions.
 type streamTable struct {
-	m                map[flowKey]*stream
-	lruHead, lruTail *stream
-	gapHead, gapTail *stream
+	m    map[flowKey]*stream
+	lru  list[stream] // least recently used first
+	gaps list[stream] // directions with held segments, oldest gap first
 }
 
-func (t *streamTable) lruPush(s *stream) {
-	s.lruPrev, s.lruNext = t.lruTail, nil
-	if t.lruTail != nil {
-		t.lruTail.lruNext = s
-	} else {
-		t.lruHead = s
+func newStreamTable() streamTable {
+	return streamTable{
+		m:    make(map[flowKey]*stream),
+		lru:  list[stream]{at: func(s *stream) *links[stream] { return &s.lru }},
+		gaps: list[stream]{at: func(s *stream) *links[stream] { return &s.gap }},
 	}
-	t.lruTail = s
-}
-
-func (t *streamTable) lruRemove(s *stream) {
-	if s.lruPrev != nil {
-		s.lruPrev.lruNext = s.lruNext
-	} else {
-		t.lruHead = s.lruNext
-	}
-	if s.lruNext != nil {
-		s.lruNext.lruPrev = s.lruPrev
-	} else {
-		t.lruTail = s.lruPrev
-	}
-	s.lruPrev, s.lruNext = nil, nil
-}
-
-func (t *streamTable) gapPush(s *stream) {
-	if s.inGap {
-		return
-	}
-	s.inGap = true
-	s.gapPrev, s.gapNext = t.gapTail, nil
-	if t.gapTail != nil {
-		t.gapTail.gapNext = s
-	} else {
-		t.gapHead = s
-	}
-	t.gapTail = s
-}
-
-func (t *streamTable) gapRemove(s *stream) {
-	if !s.inGap {
-		return
-	}
-	s.inGap = false
-	if s.gapPrev != nil {
-		s.gapPrev.gapNext = s.gapNext
-	} else {
-		t.gapHead = s.gapNext
-	}
-	if s.gapNext != nil {
-		s.gapNext.gapPrev = s.gapPrev
-	} else {
-		t.gapTail = s.gapPrev
-	}
-	s.gapPrev, s.gapNext = nil, nil
 }
 
 // newStream starts tracking direction k at sequence number next, dropping
 // the least recently used direction if the table is full.
 func (d *Decoder) newStream(k flowKey, next uint32, emit func(Unit)) *stream {
 	t := &d.streams
-	if len(t.m) >= d.cfg.MaxStreams && t.lruHead != nil {
+	if len(t.m) >= d.cfg.MaxStreams && t.lru.head != nil {
 		d.stats.TCPStreamsEvicted++
-		d.closeStream(t.lruHead, emit)
+		d.closeStream(t.lru.head, emit)
 	}
 	s := &stream{key: k, next: next, last: d.now}
 	t.m[k] = s
-	t.lruPush(s)
+	t.lru.pushBack(s)
 	d.stats.TCPStreams++
 	return s
 }
@@ -133,9 +84,9 @@ func (d *Decoder) newStream(k flowKey, next uint32, emit func(Unit)) *stream {
 // touch marks s as used by the current packet.
 func (d *Decoder) touch(s *stream) {
 	s.last = d.now
-	if d.streams.lruTail != s {
-		d.streams.lruRemove(s)
-		d.streams.lruPush(s)
+	if d.streams.lru.tail != s {
+		d.streams.lru.remove(s)
+		d.streams.lru.pushBack(s)
 	}
 }
 
@@ -148,8 +99,8 @@ func (d *Decoder) closeStream(s *stream, emit func(Unit)) {
 	d.leftovers(s, NoteTCPIncomplete, emit)
 	t := &d.streams
 	delete(t.m, s.key)
-	t.lruRemove(s)
-	t.gapRemove(s)
+	t.lru.remove(s)
+	t.gaps.remove(s)
 }
 
 // expireStreams skips the gaps that have waited longer than GapTimeout and
@@ -158,12 +109,12 @@ func (d *Decoder) closeStream(s *stream, emit func(Unit)) {
 // in time.
 func (d *Decoder) expireStreams(now time.Time, emit func(Unit)) {
 	t := &d.streams
-	for s := t.gapHead; s != nil && now.Sub(s.gapSince) > d.cfg.GapTimeout; s = t.gapHead {
+	for s := t.gaps.head; s != nil && now.Sub(s.gapSince) > d.cfg.GapTimeout; s = t.gaps.head {
 		for len(s.held) > 0 {
 			d.skipGap(s, emit)
 		}
 	}
-	for s := t.lruHead; s != nil && now.Sub(s.last) > d.cfg.StreamTimeout; s = t.lruHead {
+	for s := t.lru.head; s != nil && now.Sub(s.last) > d.cfg.StreamTimeout; s = t.lru.head {
 		d.stats.TCPStreamsExpired++
 		d.closeStream(s, emit)
 	}
@@ -171,8 +122,8 @@ func (d *Decoder) expireStreams(now time.Time, emit func(Unit)) {
 
 // flushStreams closes every direction, least recently used first.
 func (d *Decoder) flushStreams(emit func(Unit)) {
-	for d.streams.lruHead != nil {
-		d.closeStream(d.streams.lruHead, emit)
+	for d.streams.lru.head != nil {
+		d.closeStream(d.streams.lru.head, emit)
 	}
 }
 

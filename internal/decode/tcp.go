@@ -133,7 +133,7 @@ func (d *Decoder) holdSegment(s *stream, seq uint32, payload []byte, c carrier) 
 	s.heldBytes += len(payload)
 	if len(s.held) == 1 {
 		s.gapSince = d.now
-		d.streams.gapPush(s)
+		d.streams.gaps.pushBack(s)
 	}
 }
 
@@ -148,7 +148,7 @@ func (d *Decoder) drain(s *stream, emit func(Unit)) {
 		d.inOrder(s, h.seq, h.payload, h.hc, emit)
 	}
 	if len(s.held) == 0 {
-		d.streams.gapRemove(s)
+		d.streams.gaps.remove(s)
 	}
 }
 
