@@ -167,7 +167,7 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	}
 	stopReload := func() {}
 	if engine.engine != nil && s.reload != nil {
-		stopReload = watchReload(s.reload, func() { reloadHooks(cmd.Flags(), s, opt.config, engine, log) })
+		stopReload = each(s.reload, func(struct{}) { reloadHooks(cmd.Flags(), s, opt.config, engine, log) })
 	}
 	status := &statusLine{log: log, counters: proc.Counters(), hooks: engine.stats}
 	stopStatus := status.start(opt.status)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -47,37 +46,24 @@ func startProgress(w io.Writer, mode string, src *trackedInput, c *processor.Cou
 	if mode == "never" || mode == "auto" && !isTerminal(w) {
 		return func() {}
 	}
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(progressEvery)
-		defer tick.Stop()
-		start, last := time.Now(), int64(0)
-		prev := start
-		for {
-			select {
-			case <-done:
-				fmt.Fprint(w, "\r\033[K")
-				return
-			case now := <-tick.C:
-				n := c.Packets.Load()
-				rate := float64(n-last) / now.Sub(prev).Seconds()
-				last, prev = n, now
-				read, total := src.Progress()
-				share := "  ?%"
-				if total > 0 {
-					share = fmt.Sprintf("%3.0f%%", 100*float64(read)/float64(total))
-				}
-				fmt.Fprintf(w, "\r\033[K%s read · %d packets · %.0f packets/s · %d calls open",
-					share, n, rate, c.OpenCalls.Load())
-			}
+	tick := time.NewTicker(progressEvery)
+	last, prev := int64(0), time.Now()
+	stop := each(tick.C, func(now time.Time) {
+		n := c.Packets.Load()
+		rate := float64(n-last) / now.Sub(prev).Seconds()
+		last, prev = n, now
+		read, total := src.Progress()
+		share := "  ?%"
+		if total > 0 {
+			share = fmt.Sprintf("%3.0f%%", 100*float64(read)/float64(total))
 		}
-	}()
+		fmt.Fprintf(w, "\r\033[K%s read · %d packets · %.0f packets/s · %d calls open",
+			share, n, rate, c.OpenCalls.Load())
+	})
 	return func() {
-		close(done)
-		wg.Wait()
+		tick.Stop()
+		stop()
+		fmt.Fprint(w, "\r\033[K")
 	}
 }
 

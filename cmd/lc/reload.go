@@ -2,34 +2,10 @@ package main
 
 import (
 	"log/slog"
-	"sync"
 
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/spf13/pflag"
 )
-
-// watchReload calls reload on every request until the returned function
-// is called; that function returns once no reload is under way.
-func watchReload(requests <-chan struct{}, reload func()) (stop func()) {
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-requests:
-				reload()
-			case <-done:
-				return
-			}
-		}
-	}()
-	return func() {
-		close(done)
-		wg.Wait()
-	}
-}
 
 // reloadHooks builds the hooks again from the same command line, the
 // environment and the config file as it is now, and, if that succeeds,

@@ -2,7 +2,6 @@ package main
 
 import (
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/lc-voip/lc/internal/processor"
@@ -52,23 +51,9 @@ func (s *statusLine) start(interval time.Duration) func() {
 	}
 	s.lastAt = time.Now()
 	t := time.NewTicker(interval)
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case now := <-t.C:
-				s.line(now)
-			case <-done:
-				return
-			}
-		}
-	}()
+	stop := each(t.C, s.line)
 	return func() {
 		t.Stop()
-		close(done)
-		wg.Wait()
+		stop()
 	}
 }
