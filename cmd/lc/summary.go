@@ -9,6 +9,7 @@ import (
 	"github.com/lc-voip/lc/internal/capture"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
+	"github.com/lc-voip/lc/internal/units"
 )
 
 // summary is what the end-of-run report is made from.
@@ -30,7 +31,7 @@ func printSummary(w io.Writer, s summary) {
 		rate = float64(st.Packets) / secs
 	}
 	fmt.Fprintf(w, "lc: %d packets (%s) from %d input(s) in %s, %.0f packets/s\n",
-		st.Packets, humanBytes(st.Bytes), s.inputs, s.elapsed.Round(time.Millisecond), rate)
+		st.Packets, units.Bytes(st.Bytes), s.inputs, s.elapsed.Round(time.Millisecond), rate)
 	written := st.Written[processor.KindSIP] + st.Written[processor.KindRTP] + st.Written[processor.KindOther]
 	fmt.Fprintf(w, "  written: %d sip + %d rtp + %d other = %d records", st.Written[processor.KindSIP],
 		st.Written[processor.KindRTP], st.Written[processor.KindOther], written)
@@ -79,17 +80,4 @@ func printSummary(w io.Writer, s summary) {
 			fmt.Fprintf(w, "  warning: %v\n", p.Err)
 		}
 	}
-}
-
-func humanBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
 }

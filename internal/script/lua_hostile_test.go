@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/lc-voip/lc/internal/units"
 )
 
 // hostileHarness is appended to every script of testdata/lua/hostile: the
@@ -137,16 +139,16 @@ func TestLuaHostile(t *testing.T) {
 				t.Errorf("took %s, more than %s", elapsed, limit)
 			}
 			if peak > cfg.MemoryLimit {
-				t.Errorf("memory estimate peaked at %s, over the budget of %s", formatBytes(peak), formatBytes(cfg.MemoryLimit))
+				t.Errorf("memory estimate peaked at %s, over the budget of %s", units.Bytes(peak), units.Bytes(cfg.MemoryLimit))
 			}
 			if live > 4*cfg.MemoryLimit {
-				t.Errorf("live heap grew by %s, more than 4 budgets", formatBytes(live))
+				t.Errorf("live heap grew by %s, more than 4 budgets", units.Bytes(live))
 			}
 			if total > 8*cfg.MemoryLimit {
-				t.Errorf("heap objects grew by %s, more than 8 budgets", formatBytes(total))
+				t.Errorf("heap objects grew by %s, more than 8 budgets", units.Bytes(total))
 			}
 			t.Logf("%s: %s in %s, estimate peak %s, live heap +%s, heap objects +%s", filepath.Base(file), expect,
-				elapsed.Round(time.Millisecond), formatBytes(peak), formatBytes(live), formatBytes(total))
+				elapsed.Round(time.Millisecond), units.Bytes(peak), units.Bytes(live), units.Bytes(total))
 
 			if err := k.Run(t.Context(), testCall()); err != nil {
 				t.Fatalf("normal event after the hostile one: %v", err)

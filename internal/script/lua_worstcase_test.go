@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lc-voip/lc/internal/units"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -89,7 +90,7 @@ end`
 	fmt.Fprintf(&b, "\n%-24s %-8s %-14s %-12s %s\n", "built-in", "ended by", "past deadline", "live heap", "heap objects")
 	for _, r := range rows {
 		fmt.Fprintf(&b, "%-24s %-8s %-14s %-12s %s\n", r.name, r.err, r.overshot.Round(100*time.Microsecond),
-			"+"+formatBytes(max(r.live, 0)), "+"+formatBytes(max(r.total, 0)))
+			"+"+units.Bytes(max(r.live, 0)), "+"+units.Bytes(max(r.total, 0)))
 	}
 	t.Log(b.String())
 }
@@ -190,9 +191,9 @@ end`, cfg)
 		}
 		vm.close()
 		ratio := float64(estimate) / float64(real)
-		t.Logf("%-74s estimate %8s, heap %8s (%.2f)", body, formatBytes(estimate), formatBytes(real), ratio)
+		t.Logf("%-74s estimate %8s, heap %8s (%.2f)", body, units.Bytes(estimate), units.Bytes(real), ratio)
 		if ratio < 0.75 || ratio > 1.5 {
-			t.Errorf("%s: estimate %s for %s on the heap", body, formatBytes(estimate), formatBytes(real))
+			t.Errorf("%s: estimate %s for %s on the heap", body, units.Bytes(estimate), units.Bytes(real))
 		}
 	}
 }

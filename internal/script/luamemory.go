@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"unsafe"
 
+	"github.com/lc-voip/lc/internal/units"
 	lua "github.com/yuin/gopher-lua"
 )
 
@@ -133,14 +134,14 @@ func (h *heldBuffer) lstring() lua.LString {
 
 // memoryError fails the invocation for memory and raises the error.
 func (vm *luaVM) memoryError(L *lua.LState) {
-	vm.ctx.fail(ErrMemoryLimit, fmt.Sprintf("memory limit exceeded (%s)", formatBytes(vm.meter.limit)))
+	vm.ctx.fail(ErrMemoryLimit, fmt.Sprintf("memory limit exceeded (%s)", units.Bytes(vm.meter.limit)))
 	L.RaiseError("%s", vm.ctx.luaErr.Error())
 }
 
 // overBudget fails the invocation for memory from the instruction hook:
 // the VM raises the error at the instruction.
 func (vm *luaVM) overBudget() {
-	vm.ctx.fail(ErrMemoryLimit, fmt.Sprintf("memory limit exceeded (%s)", formatBytes(vm.meter.limit)))
+	vm.ctx.fail(ErrMemoryLimit, fmt.Sprintf("memory limit exceeded (%s)", units.Bytes(vm.meter.limit)))
 }
 
 // chargeInstruction sizes what the instruction about to run may allocate
@@ -384,22 +385,4 @@ func (w *luaWalker) mark(p unsafe.Pointer) bool {
 	}
 	w.seen[p] = struct{}{}
 	return true
-}
-
-// formatBytes writes n with a binary unit: "16 MiB", "1.5 KiB", "300 B".
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	div, exp := int64(unit), 0
-	for m := n / unit; m >= unit; m /= unit {
-		div *= unit
-		exp++
-	}
-	v := float64(n) / float64(div)
-	if v == float64(int64(v)) {
-		return fmt.Sprintf("%d %ciB", int64(v), "KMGTPE"[exp])
-	}
-	return fmt.Sprintf("%.1f %ciB", v, "KMGTPE"[exp])
 }
