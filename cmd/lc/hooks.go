@@ -101,21 +101,23 @@ func (o *hookOptions) build(log *slog.Logger) (hookSet, error) {
 	errs = append(errs, o.lua.validate()...)
 	runner := &script.Runner{Timeout: o.commandTimeout, DryRun: o.dryRun}
 	set := hookSet{cfg: script.EngineConfig{Concurrency: o.concurrency, Logger: log}}
-	if o.pcapCommand != "" {
-		t, err := script.ParseTemplate(o.pcapCommand, script.PcapPlaceholders)
-		if err != nil {
-			errs = append(errs, &processor.FieldError{Key: "pcap-command", Value: o.pcapCommand, Reason: err.Error()})
-		} else {
-			set.hooks = append(set.hooks, script.NewPcapCommand(t, runner, log))
+	for _, c := range []struct {
+		key, tmpl string
+		names     []string
+		hook      func(*script.Template, *script.Runner, *slog.Logger) *script.CommandHook
+	}{
+		{"pcap-command", o.pcapCommand, script.PcapPlaceholders, script.NewPcapCommand},
+		{"voip-command", o.voipCommand, script.CallPlaceholders, script.NewVoipCommand},
+	} {
+		if c.tmpl == "" {
+			continue
 		}
-	}
-	if o.voipCommand != "" {
-		t, err := script.ParseTemplate(o.voipCommand, script.CallPlaceholders)
+		t, err := script.ParseTemplate(c.tmpl, c.names)
 		if err != nil {
-			errs = append(errs, &processor.FieldError{Key: "voip-command", Value: o.voipCommand, Reason: err.Error()})
-		} else {
-			set.hooks = append(set.hooks, script.NewVoipCommand(t, runner, log))
+			errs = append(errs, &processor.FieldError{Key: c.key, Value: c.tmpl, Reason: err.Error()})
+			continue
 		}
+		set.hooks = append(set.hooks, c.hook(t, runner, log))
 	}
 	if o.lua.script != "" && len(errs) == 0 {
 		lh, err := o.lua.load(o.lua.script, script.LuaConfig{PoolSize: o.concurrency, Runner: runner, Logger: log})
