@@ -117,21 +117,18 @@ func (vm *luaVM) strLower(L *lua.LState) int {
 const stringCheckEvery = 64 << 10
 
 func (vm *luaVM) mapBytes(L *lua.LState, f func(byte) byte) int {
-	s := L.CheckString(1)
-	vm.alloc(len(s) + sizeString)
-	b := make([]byte, len(s))
-	for i := 0; i < len(s); i++ {
-		if i%stringCheckEvery == stringCheckEvery-1 {
-			vm.ctx.interrupt(L)
-		}
-		b[i] = f(s[i])
-	}
-	L.Push(lua.LString(unsafe.String(unsafe.SliceData(b), len(b))))
-	return 1
+	return vm.rebuild(L, func(i, _ int) int { return i }, f)
 }
 
 // strReverse is string.reverse(s), byte by byte.
 func (vm *luaVM) strReverse(L *lua.LState) int {
+	return vm.rebuild(L, func(i, n int) int { return n - 1 - i }, func(c byte) byte { return c })
+}
+
+// rebuild returns a string as long as argument 1 in which byte i, mapped
+// by f, stands at at(i, len). The result is charged to the budget before
+// it is built, and the deadline is checked as it is filled.
+func (vm *luaVM) rebuild(L *lua.LState, at func(i, n int) int, f func(byte) byte) int {
 	s := L.CheckString(1)
 	vm.alloc(len(s) + sizeString)
 	b := make([]byte, len(s))
@@ -139,7 +136,7 @@ func (vm *luaVM) strReverse(L *lua.LState) int {
 		if i%stringCheckEvery == stringCheckEvery-1 {
 			vm.ctx.interrupt(L)
 		}
-		b[len(s)-1-i] = s[i]
+		b[at(i, len(s))] = f(s[i])
 	}
 	L.Push(lua.LString(unsafe.String(unsafe.SliceData(b), len(b))))
 	return 1

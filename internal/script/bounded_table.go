@@ -16,13 +16,7 @@ const tableCheckEvery = 4096
 func (vm *luaVM) tableConcat(L *lua.LState) int {
 	t := L.CheckTable(1)
 	sep := L.OptString(2, "")
-	i := L.OptInt(3, 1)
-	j := 0
-	if L.Get(4) == lua.LNil {
-		j = t.Len()
-	} else {
-		j = L.CheckInt(4)
-	}
+	i, j := tableRange(L, t, 3)
 	if i > j {
 		L.Push(lua.LString(""))
 		return 1
@@ -134,4 +128,14 @@ func (vm *luaVM) tableSort(L *lua.LState) int {
 		t.RawSetInt(i+1, v)
 	}
 	return 0
+}
+
+// tableRange reads the optional range arguments i (default 1) and j
+// (default #t) at positions arg and arg+1.
+func tableRange(L *lua.LState, t *lua.LTable, arg int) (i, j int) {
+	i = L.OptInt(arg, 1)
+	if L.Get(arg+1) == lua.LNil {
+		return i, t.Len()
+	}
+	return i, L.CheckInt(arg + 1)
 }

@@ -74,13 +74,7 @@ func (vm *luaVM) baseRawset(L *lua.LState) int {
 // baseUnpack is unpack(t [, i [, j]]), limited to maxResults values.
 func (vm *luaVM) baseUnpack(L *lua.LState) int {
 	t := L.CheckTable(1)
-	i := L.OptInt(2, 1)
-	j := 0
-	if L.Get(3) == lua.LNil {
-		j = t.Len()
-	} else {
-		j = L.CheckInt(3)
-	}
+	i, j := tableRange(L, t, 2)
 	if i > j {
 		return 0
 	}
