@@ -1,10 +1,6 @@
 package decode
 
-import (
-	"errors"
-	"fmt"
-	"time"
-)
+import "time"
 
 // Defaults applied by New to zero Config fields.
 const (
@@ -59,24 +55,6 @@ type Config struct {
 	// least recently used one is dropped to make room. Zero means
 	// DefaultMaxStreams.
 	MaxStreams int
-}
-
-// Validate reports every negative field. New treats negative fields like
-// zero ones.
-func (c Config) Validate() error {
-	var errs []error
-	neg := func(name string, v int64) {
-		if v < 0 {
-			errs = append(errs, fmt.Errorf("decode: %s must not be negative, got %d", name, v))
-		}
-	}
-	neg("fragment timeout", int64(c.FragmentTimeout))
-	neg("max fragment bytes", int64(c.MaxFragmentBytes))
-	neg("stream timeout", int64(c.StreamTimeout))
-	neg("gap timeout", int64(c.GapTimeout))
-	neg("max stream buffer", int64(c.MaxStreamBuffer))
-	neg("max streams", int64(c.MaxStreams))
-	return errors.Join(errs...)
 }
 
 // withDefaults returns c with every zero or negative limit replaced by its
