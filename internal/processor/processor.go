@@ -162,6 +162,18 @@ func (p *Processor) advance(ts time.Time) {
 	}
 }
 
+// Tick moves the clock to now when now is later, without a packet: in live
+// capture a wall-clock ticker calls it so that idle calls, grace periods and
+// rotation still end when traffic stops. A now before the clock is ignored,
+// as are absurd times. It also publishes the stats for other goroutines.
+func (p *Processor) Tick(now time.Time) {
+	if now.After(p.clock) && now.Year() <= 2100 {
+		p.advance(now)
+		p.expire()
+	}
+	p.publish()
+}
+
 // expire ends the calls and files whose time has come.
 func (p *Processor) expire() {
 	for {

@@ -10,6 +10,10 @@ import (
 
 // Source is where packets come from: a capture.Merger over files, or a
 // live interface. Next returns io.EOF when there is no more input.
+//
+// A Packet with nil Data is a clock tick, not a packet: a live source
+// returns one now and then so that time moves on when no traffic arrives.
+// Run hands it to Tick.
 type Source interface {
 	Next() (capture.Packet, error)
 }
@@ -31,6 +35,13 @@ func (p *Processor) Run(ctx context.Context, src Source) error {
 		}
 		if err != nil {
 			return err
+		}
+		if pkt.Data == nil {
+			p.Tick(pkt.Info.Timestamp)
+			if ctx.Err() != nil {
+				return context.Cause(ctx)
+			}
+			continue
 		}
 		if err := p.Packet(&pkt); err != nil {
 			return err

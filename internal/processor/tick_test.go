@@ -1,0 +1,113 @@
+package processor
+
+import (
+	"context"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/google/gopacket"
+	"github.com/google/gopacket/layers"
+	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/testpcap"
+)
+
+// sliceSource returns its packets in order, then io.EOF.
+type sliceSource []capture.Packet
+
+func (s *sliceSource) Next() (capture.Packet, error) {
+	if len(*s) == 0 {
+		return capture.Packet{}, io.EOF
+	}
+	p := (*s)[0]
+	*s = (*s)[1:]
+	return p, nil
+}
+
+func tick(at time.Time) capture.Packet {
+	return capture.Packet{Info: gopacket.CaptureInfo{Timestamp: at}}
+}
+
+// TestTickEndsCallsWithoutTraffic: with no packet after the call's last
+// one, clock ticks alone end an answered call by idle timeout and a hung-up
+// call after its grace period, before the source ends.
+func TestTickEndsCallsWithoutTraffic(t *testing.T) {
+	var tl testpcap.Timeline
+	tl.Now = t0
+	hungUp, silent := testpcap.NewDialog(1), testpcap.NewDialog(2)
+	tl.BasicCall(hungUp, 2)
+	tl.Add(testpcap.UDP(silent.Caller, silent.Callee, silent.Request("INVITE", 1, "", testpcap.SDP(silent.CallerRTP))), 10*ms)
+	tl.Add(testpcap.UDP(silent.Callee, silent.Caller, silent.Response(200, "OK", "INVITE", 1, "ts", testpcap.SDP(silent.CalleeRTP))), 10*ms)
+	var src sliceSource
+	for i, p := range tl.Pkts {
+		src = append(src, capture.Packet{
+			Data:     p.Data,
+			Info:     gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.Data), Length: len(p.Data)},
+			LinkType: uint16(layers.LinkTypeEthernet),
+			Frame:    i + 1,
+		})
+	}
+	last := tl.Pkts[len(tl.Pkts)-1].Time
+
+	cfg := DefaultConfig()
+	cfg.OutputDir = t.TempDir()
+	cfg.IdleTimeout = time.Minute
+	var calls []CallCompleted
+	var ended []time.Time // the clock each call ended at: the tick that ended it
+	var clock time.Time
+	cfg.Emit = func(e Event) {
+		if c, ok := e.(CallCompleted); ok {
+			calls = append(calls, c)
+			ended = append(ended, clock)
+		}
+	}
+	p, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Ticks every 10 s of wall clock, one of them earlier than the clock
+	// (ignored), up to two minutes after the last packet.
+	src = append(src, tick(last.Add(-time.Hour)))
+	for at := last.Add(10 * time.Second); !at.After(last.Add(2 * time.Minute)); at = at.Add(10 * time.Second) {
+		src = append(src, tick(at))
+	}
+	ticking := &clockedSource{src: &src, clock: &clock}
+	if err := p.Run(context.Background(), ticking); err != nil {
+		t.Fatal(err)
+	}
+	if len(calls) != 2 {
+		t.Fatalf("%d calls ended before the source did, want 2: %+v", len(calls), calls)
+	}
+	if calls[0].State != StateCompleted || calls[1].State != StateTimeout {
+		t.Fatalf("states %s, %s; want completed, timeout", calls[0].State, calls[1].State)
+	}
+	if want := last.Add(10 * time.Second); !ended[0].Equal(want) {
+		t.Errorf("completed call ended at tick %v, want the first tick after the grace period, %v", ended[0], want)
+	}
+	if want := last.Add(time.Minute); !ended[1].Equal(want) {
+		t.Errorf("silent call ended at tick %v, want %v (idle timeout after its last packet)", ended[1], want)
+	}
+	if n := p.Stats().Notes["out-of-order"]; n != 0 {
+		t.Errorf("a late tick was counted as %d out-of-order packets", n)
+	}
+	if got := p.Counters().Published().Packets; got != int64(len(tl.Pkts)) {
+		t.Errorf("published packets = %d after ticks, want %d", got, len(tl.Pkts))
+	}
+	if err := p.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// clockedSource records the time of each packet or tick it hands out.
+type clockedSource struct {
+	src   *sliceSource
+	clock *time.Time
+}
+
+func (c *clockedSource) Next() (capture.Packet, error) {
+	p, err := c.src.Next()
+	if err == nil && p.Info.Timestamp.After(*c.clock) {
+		*c.clock = p.Info.Timestamp
+	}
+	return p, err
+}
