@@ -11,6 +11,7 @@ import (
 
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
+	"github.com/lc-voip/lc/internal/spool"
 	"github.com/spf13/pflag"
 )
 
@@ -144,12 +145,14 @@ func (s hookSet) start() *runningHooks {
 	if len(s.hooks) == 0 {
 		return &runningHooks{}
 	}
-	return &runningHooks{engine: script.NewEngine(s.cfg, s.hooks), lua: s.lua}
+	return &runningHooks{engine: script.NewEngine(s.cfg, s.hooks), lua: s.lua, queueSize: s.cfg.QueueSize}
 }
 
 // runningHooks is the engine, or nothing when no hook is configured.
 type runningHooks struct {
-	engine *script.Engine
+	engine    *script.Engine
+	spool     *hookSpool // live capture: events wait here, not in the loop
+	queueSize int
 
 	mu  sync.Mutex
 	lua *script.LuaHooks // the current script's hooks; guarded by mu
@@ -166,9 +169,22 @@ func (r *runningHooks) stats() *script.EngineStats {
 }
 
 func (r *runningHooks) submit(e processor.Event) {
-	if r.engine != nil {
+	switch {
+	case r.spool != nil:
+		r.spool.put(e)
+	case r.engine != nil:
 		r.engine.Submit(e)
 	}
+}
+
+// spoolStats returns the spool's figures, or nil without a spool. Safe
+// from any goroutine until close.
+func (r *runningHooks) spoolStats() *spool.Stats {
+	if r.spool == nil {
+		return nil
+	}
+	st := r.spool.stats()
+	return &st
 }
 
 // replace makes s the hooks of events submitted from now on; the old
@@ -189,6 +205,9 @@ func (r *runningHooks) replace(s hookSet) {
 func (r *runningHooks) close(ctx context.Context) *script.EngineStats {
 	if r.engine == nil {
 		return nil
+	}
+	if r.spool != nil {
+		r.spool.close(ctx)
 	}
 	st := r.engine.Close(ctx)
 	r.mu.Lock()

@@ -144,7 +144,7 @@ func (t testEvent) build() (processor.Event, error) {
 // replayEvents processes a capture into dir and returns its events.
 func replayEvents(cmd *cobra.Command, s streams, path, dir string) ([]processor.Event, error) {
 	fmt.Fprintf(s.out, "replaying %s into %s (removed afterwards)\n", path, dir)
-	merger, err := openInputs([]string{path}, s.in)
+	merger, err := openFiles([]string{path}, s.in)
 	if err != nil {
 		return nil, err
 	}

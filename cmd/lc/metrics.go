@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
+	"github.com/lc-voip/lc/internal/spool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -31,6 +33,8 @@ type metrics struct {
 type metricSources struct {
 	counters *processor.Counters
 	hooks    func() *script.EngineStats
+	capture  func() []live.Stats // nil result when reading files
+	spool    func() *spool.Stats // nil result without a spool
 }
 
 func newMetrics() *metrics {
@@ -68,12 +72,20 @@ var (
 	descHookUnrun = prometheus.NewDesc("lc_hooks_unrun_total", "Hook runs never started because the shutdown deadline passed.", nil, nil)
 	descQueued    = prometheus.NewDesc("lc_hook_queue_events", "Events queued or running in the hook engine.", nil, nil)
 	descFull      = prometheus.NewDesc("lc_hook_queue_full_waits_total", "Times processing waited for room in the hook queue.", nil, nil)
+	descReceived  = prometheus.NewDesc("lc_capture_received_packets_total", "Packets captured on an interface and handed to lc.", []string{"interface"}, nil)
+	descKernDrop  = prometheus.NewDesc("lc_capture_kernel_drops_total", "Packets the kernel dropped because lc's capture ring was full.", []string{"interface"}, nil)
+	descIfDrop    = prometheus.NewDesc("lc_capture_interface_drops_total", "Packets the interface itself dropped on receive (rx_dropped + rx_missed_errors) since capture began.", []string{"interface"}, nil)
+	descSpooled   = prometheus.NewDesc("lc_hook_spool_events", "Events waiting in the hook spool (live capture), in memory and on disk.", nil, nil)
+	descOnDisk    = prometheus.NewDesc("lc_hook_spool_disk_events", "Events of the hook spool waiting on disk.", nil, nil)
+	descSpilled   = prometheus.NewDesc("lc_hook_spilled_events_total", "Events written to the hook spool's disk file because the hooks fell behind.", nil, nil)
+	descLost      = prometheus.NewDesc("lc_hook_spool_lost_events_total", "Events whose hooks never ran because the spool could not write or read them back.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPackets, descBytes, descWritten, descCopies, descFiltered, descNotes,
-		descCalls, descOpenCalls, descOpenFiles, descFiles, descHookRuns, descHookFail, descHookTime, descHookUnrun, descQueued, descFull} {
+		descCalls, descOpenCalls, descOpenFiles, descFiles, descHookRuns, descHookFail, descHookTime, descHookUnrun, descQueued, descFull,
+		descReceived, descKernDrop, descIfDrop, descSpooled, descOnDisk, descSpilled, descLost} {
 		ch <- d
 	}
 }
@@ -85,6 +97,23 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge := func(d *prometheus.Desc, v int64) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v))
+	}
+	if m.sources.capture != nil {
+		for _, st := range m.sources.capture() {
+			counter(descReceived, st.Received, st.Interface)
+			counter(descKernDrop, st.KernelDrops, st.Interface)
+			if st.InterfaceDrops >= 0 {
+				counter(descIfDrop, st.InterfaceDrops, st.Interface)
+			}
+		}
+	}
+	if m.sources.spool != nil {
+		if sp := m.sources.spool(); sp != nil {
+			gauge(descSpooled, sp.Queued)
+			gauge(descOnDisk, sp.OnDisk)
+			counter(descSpilled, sp.Spilled)
+			counter(descLost, sp.Lost)
+		}
 	}
 	if c := m.sources.counters; c != nil {
 		st := c.Published()

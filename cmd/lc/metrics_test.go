@@ -10,8 +10,10 @@ import (
 	"time"
 
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
+	"github.com/lc-voip/lc/internal/spool"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -50,7 +52,7 @@ func processSample(t *testing.T, observe func(string, time.Duration, error)) (*p
 func TestMetricsScrape(t *testing.T) {
 	m := newMetrics()
 	counters, hooks := processSample(t, m.observe)
-	m.sources = metricSources{counters: counters, hooks: hooks}
+	m.sources = metricSources{counters: counters, hooks: hooks, capture: fakeCapture, spool: fakeSpool}
 	srv := httptest.NewServer(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	defer srv.Close()
 	resp, err := srv.Client().Get(srv.URL)
@@ -72,10 +74,21 @@ func TestMetricsScrape(t *testing.T) {
 		"lc_hook_queue_events 0",
 		`lc_hook_duration_seconds_count{hook="pcap-command"} 5`,
 		"process_resident_memory_bytes",
+		`lc_capture_received_packets_total{interface="eth1"} 1000`,
+		`lc_capture_kernel_drops_total{interface="eth1"} 7`,
+		`lc_capture_interface_drops_total{interface="eth1"} 2`,
+		`lc_capture_kernel_drops_total{interface="eth2"} 0`,
+		"lc_hook_spool_events 30",
+		"lc_hook_spool_disk_events 20",
+		"lc_hook_spilled_events_total 50",
+		"lc_hook_spool_lost_events_total 1",
 	} {
 		if !strings.Contains(string(body), want+"\n") && !strings.Contains(string(body), want+" ") {
 			t.Errorf("scrape lacks %q", want)
 		}
+	}
+	if strings.Contains(string(body), `lc_capture_interface_drops_total{interface="eth2"}`) {
+		t.Error("unknown interface drops were exported")
 	}
 	if t.Failed() {
 		t.Logf("scrape:\n%s", body)
@@ -96,12 +109,13 @@ func TestMetricsAddressError(t *testing.T) {
 func TestStatusLine(t *testing.T) {
 	counters, hooks := processSample(t, nil)
 	var buf bytes.Buffer
-	s := &statusLine{log: slog.New(slog.NewTextHandler(&buf, nil)), counters: counters, hooks: hooks}
+	s := &statusLine{log: slog.New(slog.NewTextHandler(&buf, nil)), counters: counters, hooks: hooks, capture: fakeCapture, spool: fakeSpool}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	s.lastAt = t0
 	s.line(t0.Add(10 * time.Second))
 	line := buf.String()
-	for _, want := range []string{"msg=status", "calls_open=0", "packets=119", "packets_per_s=11", "hook_backlog=0", "hooks_failed=0"} {
+	for _, want := range []string{"msg=status", "calls_open=0", "packets=119", "packets_per_s=11", "hook_backlog=0", "hooks_failed=0",
+		"kernel_drops=7", "interface_drops=2", "hook_spool=30", "hook_spool_on_disk=20"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("status line lacks %s: %s", want, line)
 		}
@@ -117,3 +131,13 @@ func TestStatusIntervalFlag(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, stderr)
 	}
 }
+
+// fakeCapture and fakeSpool stand for a live capture's figures.
+func fakeCapture() []live.Stats {
+	return []live.Stats{
+		{Interface: "eth1", Received: 1000, KernelDrops: 7, InterfaceDrops: 2},
+		{Interface: "eth2", Received: 5, InterfaceDrops: -1},
+	}
+}
+
+func fakeSpool() *spool.Stats { return &spool.Stats{Queued: 30, OnDisk: 20, Spilled: 50, Lost: 1} }

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -21,7 +21,7 @@ import (
 
 // processOptions are the flags of lc process that are not processor.Config.
 type processOptions struct {
-	inputs    []string
+	capture   captureOptions
 	events    string
 	logLevel  string
 	logFormat string
@@ -37,12 +37,14 @@ func newProcessCmd(s streams) *cobra.Command {
 	cfg := processor.DefaultConfig()
 	var opt processOptions
 	cmd := &cobra.Command{
-		Use:   "process -r FILE [-r FILE ...] [-o DIR] [flags]",
-		Short: "Split captures into per-call pcaps and report closed files and calls",
+		Use:   "process (-r FILE ... | -i INTERFACE ...) [-f FILTER] [-o DIR] [flags]",
+		Short: "Split captures or live traffic into per-call pcaps and run hooks",
 		Long: `process reads packets from capture files (pcap or pcapng; "-" is standard
-input), follows SIP calls and the RTP/RTCP their SDP negotiates, and writes
-one SIP and one RTP pcap per call plus rotating pcaps for all other traffic.
-Several files are merged in timestamp order. Every timeout is packet time.`,
+input) or captures them on network interfaces (Linux; "any" for all),
+follows SIP calls and the RTP/RTCP their SDP negotiates, and writes one SIP
+and one RTP pcap per call plus rotating pcaps for all other traffic.
+Several files are merged in timestamp order. Every timeout is packet time;
+in live capture a wall-clock tick moves time on when no packet arrives.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Before cfg and opt are copied: this sets the flags' variables.
@@ -61,7 +63,13 @@ Several files are merged in timestamp order. Every timeout is packet time.`,
 // opt.
 func addProcessFlags(f *pflag.FlagSet, cfg *processor.Config, opt *processOptions) {
 	f.SortFlags = false
-	f.StringArrayVarP(&opt.inputs, "read-file", "r", nil, "capture file to read (pcap or pcapng; - for stdin); repeat to merge several")
+	f.StringArrayVarP(&opt.capture.files, "read-file", "r", nil, "capture file to read (pcap or pcapng; - for stdin); repeat to merge several")
+	f.StringArrayVarP(&opt.capture.interfaces, "interface", "i", nil, "capture on this network interface (Linux; any = all); repeat for several")
+	f.StringVarP(&opt.capture.filter, "filter", "f", "", "keep only packets matching this tcpdump-style filter (in the kernel when capturing)")
+	f.IntVar(&opt.capture.snaplen, "snaplen", live.DefaultSnaplen, "bytes kept of each captured packet")
+	f.BoolVar(&opt.capture.promisc, "promisc", true, "put capture interfaces in promiscuous mode")
+	opt.capture.buffer = live.DefaultBuffer
+	f.Var(sizeValue{&opt.capture.buffer}, "capture-buffer", "kernel ring size per interface (K/M/G suffixes)")
 	f.StringVarP(&cfg.OutputDir, "output-dir", "o", cfg.OutputDir, "output directory")
 	f.BoolVar(&cfg.PerCallPcap, "per-call-pcap", cfg.PerCallPcap, "write a SIP and an RTP pcap per call")
 	f.BoolVar(&cfg.OtherPcap, "auto-rotate-pcap", cfg.OtherPcap, "write traffic of no call to rotating pcaps")
@@ -91,9 +99,7 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	if err != nil {
 		problems = append(problems, err)
 	}
-	if len(opt.inputs) == 0 {
-		problems = append(problems, errors.New("no input: give at least one -r FILE"))
-	}
+	problems = append(problems, withSources(errors.Join(opt.capture.validate()...), set)...)
 	if opt.progress != "auto" && opt.progress != "always" && opt.progress != "never" {
 		problems = append(problems, fmt.Errorf("progress = %q: must be auto, always or never", opt.progress))
 	}
@@ -115,12 +121,11 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 		log.Debug("config file read", "file", set.file)
 	}
 
-	merger, err := openInputs(opt.inputs, s.in)
+	in, err := openInput(opt.capture, s.in)
 	if err != nil {
 		return err
 	}
-	defer merger.Close()
-	src := &trackedInput{Merger: merger}
+	defer in.Close()
 
 	events, closeEvents, err := openEvents(opt.events, s.out)
 	if err != nil {
@@ -132,6 +137,11 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 		hooks.cfg.Observe = mx.observe
 	}
 	engine := hooks.start()
+	if in.live != nil {
+		// Capture must never wait for hooks: events beyond the queue
+		// spill to disk in the output directory, in order.
+		engine.spill(cfg.OutputDir, log)
+	}
 	var emitErr error
 	cfg.Emit = func(e processor.Event) {
 		if err := events(e); err != nil && emitErr == nil {
@@ -148,7 +158,7 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	}
 
 	if mx != nil {
-		mx.sources = metricSources{counters: proc.Counters(), hooks: engine.stats}
+		mx.sources = metricSources{counters: proc.Counters(), hooks: engine.stats, capture: in.captureStats, spool: engine.spoolStats}
 		stopMetrics, err := mx.serve(opt.metrics, log)
 		if err != nil {
 			closeEvents()
@@ -165,19 +175,32 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 		}
 		log.Info("running as user", "user", runAs.name, "uid", runAs.uid)
 	}
+	if dropped, err := dropCapabilities(); err != nil {
+		log.Warn("hooks run with lc's capabilities", "error", err)
+	} else if dropped {
+		log.Info("capabilities dropped after opening the capture")
+	}
 	stopReload := func() {}
 	if engine.engine != nil && s.reload != nil {
 		stopReload = each(s.reload, func(struct{}) { reloadHooks(cmd.Flags(), s, opt.config, engine, log) })
 	}
-	status := &statusLine{log: log, counters: proc.Counters(), hooks: engine.stats}
+	status := &statusLine{log: log, counters: proc.Counters(), hooks: engine.stats, capture: in.captureStats, spool: engine.spoolStats}
 	stopStatus := status.start(opt.status)
 	defer stopStatus()
 
 	start := time.Now()
-	stopProgress := startProgress(s.err, opt.progress, src, proc.Counters())
-	runErr := proc.Run(cmd.Context(), src)
+	src, runCtx := in.start(cmd.Context())
+	if in.live != nil {
+		log.Info("capturing", "interfaces", strings.Join(opt.capture.interfaces, ","), "filter", opt.capture.filter)
+	}
+	stopProgress := startProgress(s.err, opt.progress, in, proc.Counters())
+	runErr := proc.Run(runCtx, src)
 	stopProgress()
+	in.Close()   // a ring no longer read would fill and count drops
 	stopReload() // the hooks of the last events are the ones in place now
+	if in.live != nil && cmd.Context().Err() != nil {
+		log.Info("stopped capturing; ending open calls and running their hooks")
+	}
 	if errors.Is(runErr, context.Canceled) {
 		log.Warn("interrupted: stopped reading input; ending open calls and running their hooks")
 		runErr = nil
@@ -190,18 +213,21 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	hookStats := engine.close(drainContext(cmd.Context(), s.abort, opt.hooks.shutdownTimeout))
 
 	printSummary(s.err, summary{
-		stats:    proc.Stats(),
-		hooks:    hookStats,
-		problems: src.Problems(),
-		elapsed:  time.Since(start),
-		inputs:   len(opt.inputs),
-		out:      cfg.OutputDir,
+		stats:     proc.Stats(),
+		hooks:     hookStats,
+		spool:     engine.spoolStats(),
+		problems:  in.problems(),
+		capture:   in.captureStats(),
+		unmatched: in.unmatched(),
+		elapsed:   time.Since(start),
+		inputs:    len(opt.capture.files) + len(opt.capture.interfaces),
+		out:       cfg.OutputDir,
 	})
 	if err := errors.Join(runErr, closeErr, emitErr, eventsErr); err != nil {
 		return err
 	}
 	var corrupt []error
-	for _, p := range src.Problems() {
+	for _, p := range in.problems() {
 		if !p.Truncated {
 			corrupt = append(corrupt, p.Err)
 		}
@@ -242,30 +268,6 @@ func drainContext(stop, abort context.Context, shutdownTimeout time.Duration) co
 	ctx, cancel := context.WithCancel(abort)
 	context.AfterFunc(stop, func() { time.AfterFunc(shutdownTimeout, cancel) })
 	return ctx
-}
-
-// openInputs opens every capture and merges them in time order.
-func openInputs(paths []string, stdin io.Reader) (*capture.Merger, error) {
-	files := make([]*capture.File, 0, len(paths))
-	for i, path := range paths {
-		var (
-			f   *capture.File
-			err error
-		)
-		if path == "-" {
-			f, err = capture.OpenReader("-", stdin, i)
-		} else {
-			f, err = capture.OpenFile(path, i)
-		}
-		if err != nil {
-			for _, f := range files {
-				f.Close()
-			}
-			return nil, err
-		}
-		files = append(files, f)
-	}
-	return capture.NewMerger(files), nil
 }
 
 // openEvents returns the event sink for --events and a function that

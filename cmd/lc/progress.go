@@ -42,7 +42,7 @@ func (t *trackedInput) Progress() (done, total int64) { return t.done.Load(), t.
 // startProgress draws a one-line progress display on w while processing
 // runs, when mode says so ("auto": only when w is a terminal). The returned
 // function stops it and clears the line.
-func startProgress(w io.Writer, mode string, src *trackedInput, c *processor.Counters) func() {
+func startProgress(w io.Writer, mode string, in *packetInput, c *processor.Counters) func() {
 	if mode == "never" || mode == "auto" && !isTerminal(w) {
 		return func() {}
 	}
@@ -52,13 +52,8 @@ func startProgress(w io.Writer, mode string, src *trackedInput, c *processor.Cou
 		n := c.Packets.Load()
 		rate := float64(n-last) / now.Sub(prev).Seconds()
 		last, prev = n, now
-		read, total := src.Progress()
-		share := "  ?%"
-		if total > 0 {
-			share = fmt.Sprintf("%3.0f%%", 100*float64(read)/float64(total))
-		}
-		fmt.Fprintf(w, "\r\033[K%s read · %d packets · %.0f packets/s · %d calls open",
-			share, n, rate, c.OpenCalls.Load())
+		fmt.Fprintf(w, "\r\033[K%s · %d packets · %.0f packets/s · %d calls open",
+			in.position(), n, rate, c.OpenCalls.Load())
 	})
 	return func() {
 		tick.Stop()

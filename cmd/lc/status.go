@@ -4,19 +4,23 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
+	"github.com/lc-voip/lc/internal/spool"
 )
 
 // defaultStatusInterval is how often a status line is logged.
 const defaultStatusInterval = 60 * time.Second
 
 // statusLine logs, on every tick, the calls open, the packet rate since
-// the last line, the anomalies so far and the hook backlog.
+// the last line, the anomalies so far, capture drops and the hook backlog.
 type statusLine struct {
 	log      *slog.Logger
 	counters *processor.Counters
 	hooks    func() *script.EngineStats // nil result without hooks
+	capture  func() []live.Stats        // nil, or nil result, when reading files
+	spool    func() *spool.Stats        // nil, or nil result, without a hook spool
 
 	lastPackets int64
 	lastAt      time.Time
@@ -37,8 +41,19 @@ func (s *statusLine) line(now time.Time) {
 	}
 	attrs := []any{"calls_open", s.counters.OpenCalls.Load(), "packets", packets,
 		"packets_per_s", int64(rate), "anomalies", anomalies}
+	if s.capture != nil {
+		if st := s.capture(); st != nil {
+			_, kernel, iface := totalDrops(st)
+			attrs = append(attrs, "kernel_drops", kernel, "interface_drops", iface)
+		}
+	}
 	if h := s.hooks(); h != nil {
 		attrs = append(attrs, "hook_backlog", h.Pending, "hooks_failed", h.Failed)
+	}
+	if s.spool != nil {
+		if sp := s.spool(); sp != nil {
+			attrs = append(attrs, "hook_spool", sp.Queued, "hook_spool_on_disk", sp.OnDisk)
+		}
 	}
 	s.log.Info("status", attrs...)
 }

@@ -7,19 +7,24 @@ import (
 	"time"
 
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
+	"github.com/lc-voip/lc/internal/spool"
 	"github.com/lc-voip/lc/internal/units"
 )
 
 // summary is what the end-of-run report is made from.
 type summary struct {
-	stats    processor.Stats
-	hooks    *script.EngineStats // nil when no hook is configured
-	problems []capture.Problem
-	elapsed  time.Duration
-	inputs   int
-	out      string
+	stats     processor.Stats
+	hooks     *script.EngineStats // nil when no hook is configured
+	spool     *spool.Stats        // nil without a hook spool (reading files)
+	problems  []capture.Problem
+	capture   []live.Stats // nil when reading files
+	unmatched int64        // packets read from files that the filter left out
+	elapsed   time.Duration
+	inputs    int
+	out       string
 }
 
 // printSummary writes a few lines a person can read at the end of a run.
@@ -32,6 +37,17 @@ func printSummary(w io.Writer, s summary) {
 	}
 	fmt.Fprintf(w, "lc: %d packets (%s) from %d input(s) in %s, %.0f packets/s\n",
 		st.Packets, units.Bytes(st.Bytes), s.inputs, s.elapsed.Round(time.Millisecond), rate)
+	if s.unmatched > 0 {
+		fmt.Fprintf(w, "  left out by the filter (not counted here): %d\n", s.unmatched)
+	}
+	for _, c := range s.capture {
+		ifdrops := "unknown"
+		if c.InterfaceDrops >= 0 {
+			ifdrops = fmt.Sprint(c.InterfaceDrops)
+		}
+		fmt.Fprintf(w, "  capture on %s: %d received, %d dropped by the kernel (ring full), %s by the interface\n",
+			c.Interface, c.Received, c.KernelDrops, ifdrops)
+	}
 	written := st.Written[processor.KindSIP] + st.Written[processor.KindRTP] + st.Written[processor.KindOther]
 	fmt.Fprintf(w, "  written: %d sip + %d rtp + %d other = %d records", st.Written[processor.KindSIP],
 		st.Written[processor.KindRTP], st.Written[processor.KindOther], written)
@@ -71,9 +87,13 @@ func printSummary(w io.Writer, s summary) {
 	if h := s.hooks; h != nil {
 		fmt.Fprintf(w, "  hooks: %d ran, %d failed (%d timed out), %d not run", h.Runs, h.Failed, h.TimedOut, h.Unrun)
 		if h.FullWaits > 0 {
-			fmt.Fprintf(w, "; processing waited %d times for room in the hook queue", h.FullWaits)
+			fmt.Fprintf(w, "; %d waits for room in the hook queue", h.FullWaits)
 		}
 		fmt.Fprintln(w)
+	}
+	if sp := s.spool; sp != nil && (sp.Spilled > 0 || sp.Lost > 0 || sp.Queued > 0) {
+		fmt.Fprintf(w, "  hook spool: %d events waited on disk; %d lost (not written or not read back); %d left unrun at shutdown\n",
+			sp.Spilled, sp.Lost, sp.Queued)
 	}
 	for _, p := range s.problems {
 		if p.Truncated { // errors are the command's own last line

@@ -1,0 +1,57 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestCaptureFlagErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{nil, []string{"no input: give -r FILE or -i INTERFACE"}},
+		{[]string{"-r", samplePath, "-i", "lo"}, []string{"give capture files (-r) or interfaces (-i), not both"}},
+		{[]string{"-i", "lo", "--snaplen", "10", "--capture-buffer", "10K"},
+			[]string{`processor.snaplen = "10" (from flag --snaplen): must be from 64 to 262144`,
+				`processor.capture_buffer = "10K" (from flag --capture-buffer): must be from 1M to 2G`}},
+		{[]string{"-r", samplePath, "-f", "udp port 5060 and (host 10.0.0.1"}, []string{`filter "udp port 5060 and (host 10.0.0.1"`}},
+		{[]string{"-r", samplePath, "-f", "host sip.example.com"}, []string{`filter "host sip.example.com"`, "not resolved"}},
+	} {
+		code, _, stderr := run(t, nil, append([]string{"process", "-o", t.TempDir()}, tc.args...)...)
+		if code != exitUsage {
+			t.Errorf("%q: exit %d, want %d\n%s", tc.args, code, exitUsage, stderr)
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(stderr, w) {
+				t.Errorf("%q: stderr lacks %q:\n%s", tc.args, w, stderr)
+			}
+		}
+	}
+}
+
+func TestCaptureMissingInterface(t *testing.T) {
+	code, _, stderr := run(t, nil, "process", "-i", "no-such-if0", "-o", t.TempDir())
+	if code != exitError || !strings.Contains(stderr, `interface "no-such-if0": no such interface`) {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+}
+
+// TestFileFilter: -f applies to capture files too, like tcpdump -r with a
+// filter. The summary counts what the filter left out, and the packets it
+// kept add up on their own.
+func TestFileFilter(t *testing.T) {
+	code, _, stderr := run(t, nil, "process", "-r", samplePath, "-o", t.TempDir(), "-f", "udp port 5060")
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	for _, want := range []string{
+		"lc: 19 packets",
+		"left out by the filter (not counted here): 100",
+		"written: 16 sip + 0 rtp + 3 other = 19 records",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("summary lacks %q:\n%s", want, stderr)
+		}
+	}
+}

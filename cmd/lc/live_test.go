@@ -1,0 +1,404 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/testnet"
+)
+
+// livePair makes a namespace pair for a live capture test: root is a
+// prerequisite, missing in a normal user's run, required in CI.
+func livePair(t *testing.T) *testnet.Pair {
+	t.Helper()
+	p, err := testnet.NewPair(t)
+	if err != nil {
+		missingPrerequisite(t, "live capture test: %v", err)
+	}
+	return p
+}
+
+// buildLC builds the lc binary without cgo, as the service instructions
+// say, and returns its path.
+func buildLC(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "lc")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// background is a process started by a test, its standard error kept.
+type background struct {
+	cmd    *exec.Cmd
+	mu     sync.Mutex
+	stderr bytes.Buffer
+	lines  chan string
+	done   chan error
+}
+
+// start runs cmd and waits until a line of its standard error contains
+// ready.
+func start(t *testing.T, cmd *exec.Cmd, ready string) *background {
+	t.Helper()
+	b := &background{cmd: cmd, lines: make(chan string, 1024), done: make(chan error, 1)}
+	pipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			b.mu.Lock()
+			b.stderr.WriteString(sc.Text() + "\n")
+			b.mu.Unlock()
+			select {
+			case b.lines <- sc.Text():
+			default:
+			}
+		}
+		b.done <- cmd.Wait()
+	}()
+	t.Cleanup(func() { cmd.Process.Kill() })
+	timeout := time.After(20 * time.Second)
+	for {
+		select {
+		case line := <-b.lines:
+			if strings.Contains(line, ready) {
+				return b
+			}
+		case err := <-b.done:
+			t.Fatalf("%s ended before it was ready: %v\n%s", cmd.Path, err, b.output())
+		case <-timeout:
+			t.Fatalf("%s not ready after 20 s:\n%s", cmd.Path, b.output())
+		}
+	}
+}
+
+func (b *background) output() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.stderr.String()
+}
+
+// stop interrupts the process and waits for it to end.
+func (b *background) stop(t *testing.T) string {
+	t.Helper()
+	b.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case err := <-b.done:
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", b.cmd.Path, err, b.output())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("%s did not stop within 30 s of SIGINT:\n%s", b.cmd.Path, b.output())
+	}
+	return b.output()
+}
+
+// waitForPackets waits until the capture at path holds n packets.
+func waitForPackets(t *testing.T, path string, n int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	got := 0
+	for time.Now().Before(deadline) {
+		if got = countPackets(path); got >= n {
+			return
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("%s holds %d packets after 10 s, want %d", path, got, n)
+}
+
+func countPackets(path string) int {
+	f, err := capture.OpenFile(path, 0)
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	n := 0
+	for {
+		if _, err := f.Next(); err != nil {
+			return n
+		}
+		n++
+	}
+}
+
+// sendOne sends one UDP datagram from side 0 to a socket bound on side 1
+// for it, so that no ICMP answers it.
+func sendOne(t *testing.T, p *testnet.Pair, port uint16, payload []byte) {
+	t.Helper()
+	dst := netip.AddrPortFrom(p.Addr[1], port)
+	var sink *net.UDPConn
+	if err := p.Do(1, func() (err error) {
+		sink, err = net.ListenUDP("udp", net.UDPAddrFromAddrPort(dst))
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer sink.Close()
+	if err := p.Do(0, func() error {
+		c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(dst))
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.Write(payload)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	sink.SetReadDeadline(time.Now().Add(5 * time.Second))
+	if _, _, err := sink.ReadFromUDP(make([]byte, 2048)); err != nil {
+		t.Fatalf("the datagram did not arrive: %v", err)
+	}
+}
+
+// TestLiveCaptureMatchesTcpdump sends real SIP calls with RTP across a
+// veth link between two network namespaces, captures them with lc -i and
+// with tcpdump at the same time, then runs lc on tcpdump's file: files,
+// events and hook runs must be the same, byte for byte. It does so on the
+// veth itself (Ethernet frames) and on "any" (cooked, Linux SLL headers).
+func TestLiveCaptureMatchesTcpdump(t *testing.T) {
+	bin := buildLC(t)
+	t.Run("veth", func(t *testing.T) { liveMatchesTcpdump(t, bin, false) })
+	t.Run("any", func(t *testing.T) { liveMatchesTcpdump(t, bin, true) })
+}
+
+func liveMatchesTcpdump(t *testing.T, bin string, any bool) {
+	p := livePair(t)
+	if _, err := exec.LookPath("tcpdump"); err != nil {
+		missingPrerequisite(t, "tcpdump is needed: %v", err)
+	}
+	iface := p.Iface[1]
+	if any {
+		iface = "any"
+	}
+	dir := t.TempDir()
+	pcap := filepath.Join(dir, "tcpdump.pcap")
+	td := start(t, p.Command(1, "tcpdump", "-i", iface, "-w", pcap, "-U", "--immediate-mode",
+		"--time-stamp-precision=nano", "-Z", "root", "-B", "16384", "-n"), "listening on")
+
+	hooks := func(tag string) []string {
+		log := filepath.Join(dir, tag+"-hooks.txt")
+		return []string{
+			"--events", filepath.Join(dir, tag+"-events.jsonl"),
+			"--call-grace-period", "200ms",
+			"--voip-command", "sh -c 'echo call \"$1\" \"$2\" \"$3\" \"$4\" >> " + log + "' sh %callid% %caller% %called% %state%",
+			"--pcap-command", "sh -c 'echo file \"$(basename \"$1\")\" >> " + log + "' sh %pcap%",
+		}
+	}
+	liveOut := filepath.Join(dir, "live")
+	lc := start(t, p.Command(1, bin, append([]string{"process", "-i", iface, "-o", liveOut,
+		"-f", "udp", "--status-interval", "0"}, hooks("live")...)...), "capturing")
+
+	// tcpdump on "any" loses packets of back-to-back bursts; a small gap
+	// keeps the reference capture whole.
+	_, sent, err := p.SendCalls(testnet.Calls{N: 4, RTP: 25, Gap: 200 * time.Microsecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond) // past the grace period: the calls end
+	sendOne(t, p, 5070, []byte("OPTIONS sip:ping@lc-test SIP/2.0\r\nCall-ID: ping@lc-test\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"))
+	sent++
+	waitForPackets(t, pcap, sent)
+	liveLog := lc.stop(t)
+	td.stop(t)
+	if n := countPackets(pcap); n != sent {
+		t.Fatalf("tcpdump captured %d packets, %d were sent", n, sent)
+	}
+	if !strings.Contains(liveLog, fmt.Sprintf("capture on %s: %d received, 0 dropped by the kernel", iface, sent)) {
+		t.Errorf("summary does not report %d packets received and no drop:\n%s", sent, liveLog)
+	}
+
+	fileOut := filepath.Join(dir, "file")
+	code, _, stderr := run(t, nil, append([]string{"process", "-r", pcap, "-o", fileOut, "-f", "udp"}, hooks("file")...)...)
+	if code != 0 {
+		t.Fatalf("lc -r: exit %d\n%s", code, stderr)
+	}
+
+	liveTree, fileTree := tree(t, liveOut), tree(t, fileOut)
+	if len(liveTree) == 0 || !slices.Equal(liveTree, fileTree) {
+		t.Errorf("output trees differ:\nlive: %v\nfile: %v", liveTree, fileTree)
+	}
+	liveEvents := strings.ReplaceAll(readFile(t, filepath.Join(dir, "live-events.jsonl")), liveOut, "OUT")
+	fileEvents := strings.ReplaceAll(readFile(t, filepath.Join(dir, "file-events.jsonl")), fileOut, "OUT")
+	if liveEvents != fileEvents {
+		t.Errorf("events differ:\nlive:\n%s\nfile:\n%s", liveEvents, fileEvents)
+	}
+	if n := strings.Count(liveEvents, `"call_completed"`); n != 4 {
+		t.Errorf("%d call_completed events, want 4", n)
+	}
+	liveHooks, fileHooks := sortedLines(t, filepath.Join(dir, "live-hooks.txt")), sortedLines(t, filepath.Join(dir, "file-hooks.txt"))
+	if len(liveHooks) != 4+4*2+1 || !slices.Equal(liveHooks, fileHooks) {
+		t.Errorf("hook runs differ (want 4 calls, 8 call files, 1 other file):\nlive: %q\nfile: %q", liveHooks, fileHooks)
+	}
+}
+
+// tree lists the files under root with a hash of their contents.
+func tree(t *testing.T, root string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		rel, _ := filepath.Rel(root, path)
+		out = append(out, fmt.Sprintf("%s %x", rel, sha256.Sum256(b)))
+		return err
+	})
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func sortedLines(t *testing.T, path string) []string {
+	t.Helper()
+	lines := strings.Split(strings.TrimSpace(readFile(t, path)), "\n")
+	slices.Sort(lines)
+	return lines
+}
+
+// TestLiveUnprivileged runs lc as the service unit does: as an ordinary
+// user whose only capability is CAP_NET_RAW (ambient, bounding set reduced
+// to it, no new privileges). lc captures, then drops the capability, so
+// its hooks run with none. Without the capability, lc says what is
+// missing.
+func TestLiveUnprivileged(t *testing.T) {
+	p := livePair(t)
+	bin := buildLC(t)
+	base := t.TempDir()
+	for d := base; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
+		os.Chmod(d, 0o755) // nobody must reach the output directory
+	}
+	os.Chmod(base, 0o777)
+	caps := filepath.Join(base, "caps")
+	setpriv := []string{"--reuid=65534", "--regid=65534", "--clear-groups", "--no-new-privs", "--reset-env"}
+	withRaw := append(slices.Clone(setpriv), "--inh-caps=-all,+net_raw", "--ambient-caps=+net_raw", "--bounding-set=-all,+net_raw")
+	args := []string{bin, "process", "-i", p.Iface[1], "-o", filepath.Join(base, "out"), "--call-grace-period", "100ms",
+		"--voip-command", "sh -c 'grep ^Cap /proc/self/status > " + caps + "'"}
+
+	lc := start(t, p.Command(1, "setpriv", append(withRaw, args...)...), "capturing")
+	if _, _, err := p.SendCalls(testnet.Calls{N: 1, RTP: 5}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !fileExists(caps) && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	log := lc.stop(t)
+	if !strings.Contains(log, "capabilities dropped after opening the capture") || !strings.Contains(log, "completed 1") {
+		t.Errorf("lc did not capture the call or did not drop its capabilities:\n%s", log)
+	}
+	status := readFile(t, caps)
+	for _, set := range []string{"CapInh", "CapPrm", "CapEff", "CapAmb"} {
+		if !strings.Contains(status, set+":\t0000000000000000") {
+			t.Errorf("the hook ran with %s set:\n%s", set, status)
+		}
+	}
+
+	cmd := p.Command(1, "setpriv", append(setpriv, args...)...)
+	out, err := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != exitError || !strings.Contains(string(out), "capture on "+p.Iface[1]+": opening a packet socket: operation not permitted (capturing needs root or CAP_NET_RAW)") {
+		t.Errorf("without CAP_NET_RAW: exit %d (%v)\n%s", code, err, out)
+	}
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// TestLiveFilter: the filter runs in the kernel, so lc receives only what
+// it keeps, as its metrics say while it runs; a filter that cannot apply
+// to the interface's link layer is a usage error naming it.
+func TestLiveFilter(t *testing.T) {
+	p := livePair(t)
+	bin := buildLC(t)
+	lc := start(t, p.Command(1, bin, "process", "-i", p.Iface[1], "-o", t.TempDir(), "-f", "udp port 5060",
+		"--metrics-addr", "127.0.0.1:0"), "capturing")
+	if _, _, err := p.SendCalls(testnet.Calls{N: 2, RTP: 5}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond) // the last ring block is handed over
+	addr := regexp.MustCompile(`"serving metrics" addr=(\S+)`).FindStringSubmatch(lc.output())
+	if addr == nil {
+		t.Fatalf("no metrics address logged:\n%s", lc.output())
+	}
+	var scrape []byte
+	if err := p.Do(1, func() error {
+		// Dialled here, on the thread inside the namespace: an
+		// http.Client would dial from another goroutine, outside it.
+		conn, err := net.Dial("tcp", addr[1])
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "GET /metrics HTTP/1.0\r\nHost: %s\r\n\r\n", addr[1])
+		resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			return err
+		}
+		defer resp.Body.Close()
+		scrape, err = io.ReadAll(resp.Body)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		fmt.Sprintf(`lc_capture_received_packets_total{interface="%s"} 14`, p.Iface[1]),
+		fmt.Sprintf(`lc_capture_kernel_drops_total{interface="%s"} 0`, p.Iface[1]),
+		fmt.Sprintf(`lc_capture_interface_drops_total{interface="%s"} 0`, p.Iface[1]),
+	} {
+		if !strings.Contains(string(scrape), want+"\n") {
+			t.Errorf("scrape lacks %q", want)
+		}
+	}
+	log := lc.stop(t)
+	if received, kernel, _ := parseCapture(t, log); received != 14 || kernel != 0 {
+		t.Errorf("received %d, dropped %d; want the 14 SIP packets of 2 calls and no RTP:\n%s", received, kernel, log)
+	}
+
+	cmd := p.Command(1, bin, "process", "-i", "any", "-o", t.TempDir(), "-f", "ether host 02:00:00:00:00:01")
+	out, _ := cmd.CombinedOutput()
+	if code := cmd.ProcessState.ExitCode(); code != exitUsage || !strings.Contains(string(out), `filter "ether host 02:00:00:00:00:01"`) {
+		t.Errorf("a link-layer filter on any: exit %d\n%s", code, out)
+	}
+}

@@ -1,0 +1,37 @@
+// Package live captures packets from network interfaces on Linux through
+// AF_PACKET sockets with a TPACKET_V3 memory-mapped ring, in pure Go: no
+// libpcap and no cgo.
+//
+// # What it owns
+//
+//   - Opening one socket per interface (or one for "any"), with the snap
+//     length, promiscuous mode, ring size and a compiled capture filter
+//     attached in the kernel before the socket receives its first packet.
+//   - The link-layer view: Ethernet and loopback interfaces are captured
+//     with their link headers (LINKTYPE_ETHERNET); interfaces without one
+//     (tun, WireGuard) as raw IP (LINKTYPE_RAW); "any" and other hardware
+//     types in cooked mode, with a Linux SLL2 header built from the socket
+//     address (LINKTYPE_LINUX_SLL2, which names the interface of each
+//     packet), as tcpdump does. VLAN tags that the network card stripped
+//     are put back into the frame.
+//   - Kernel timestamps with nanosecond resolution.
+//   - Counters: packets received, packets the kernel dropped because the
+//     ring was full, and the interface's own receive drops
+//     (/sys/class/net/IFACE/statistics), since the socket was opened.
+//
+// # Concurrency
+//
+// Open makes the sockets; it needs CAP_NET_RAW. Start begins one reader
+// goroutine per socket. Each reader copies a whole ring block at a time
+// into memory of its own, gives the block back to the kernel at once and
+// hands the batch to Next over a channel. When the consumer is slower than
+// the traffic, the channel fills, the reader waits, the ring fills and the
+// kernel drops and counts packets: the consumer is never blocked by
+// capture and drops are never silent.
+//
+// Next, and Close after it, are called by one goroutine; Stats from any.
+// Besides packets, Next returns clock ticks (a Packet with nil Data) at
+// the configured interval so that timeouts run when no traffic arrives.
+// When Start's context is done, the readers take what the ring still holds,
+// then Next returns io.EOF.
+package live
