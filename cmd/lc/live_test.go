@@ -299,8 +299,9 @@ func sortedLines(t *testing.T, path string) []string {
 // TestLiveUnprivileged runs lc as the service unit does: as an ordinary
 // user whose only capability is CAP_NET_RAW (ambient, bounding set reduced
 // to it, no new privileges). lc captures, then drops the capability, so
-// its hooks run with none. Without the capability, lc says what is
-// missing.
+// its hooks run with none. Started as root with --user, lc opens the
+// socket first and then captures as that user, hooks too. Without the
+// capability, lc says what is missing.
 func TestLiveUnprivileged(t *testing.T) {
 	p := livePair(t)
 	bin := buildLC(t)
@@ -309,32 +310,44 @@ func TestLiveUnprivileged(t *testing.T) {
 		os.Chmod(d, 0o755) // nobody must reach the output directory
 	}
 	os.Chmod(base, 0o777)
-	caps := filepath.Join(base, "caps")
 	setpriv := []string{"--reuid=65534", "--regid=65534", "--clear-groups", "--no-new-privs", "--reset-env"}
 	withRaw := append(slices.Clone(setpriv), "--inh-caps=-all,+net_raw", "--ambient-caps=+net_raw", "--bounding-set=-all,+net_raw")
-	args := []string{bin, "process", "-i", p.Iface[1], "-o", filepath.Join(base, "out"), "--call-grace-period", "100ms",
-		"--voip-command", "sh -c 'grep ^Cap /proc/self/status > " + caps + "'"}
-
-	lc := start(t, p.Command(1, "setpriv", append(withRaw, args...)...), "capturing")
-	if _, _, err := p.SendCalls(testnet.Calls{N: 1, RTP: 5}); err != nil {
-		t.Fatal(err)
+	lcArgs := func(name string) []string {
+		return []string{bin, "process", "-i", p.Iface[1], "-o", filepath.Join(base, name), "--call-grace-period", "100ms",
+			"--voip-command", "sh -c '{ id -u; grep ^Cap /proc/self/status; } > " + filepath.Join(base, name+"-hook") + "'"}
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !fileExists(caps) && time.Now().Before(deadline) {
-		time.Sleep(50 * time.Millisecond)
-	}
-	log := lc.stop(t)
-	if !strings.Contains(log, "capabilities dropped after opening the capture") || !strings.Contains(log, "completed 1") {
-		t.Errorf("lc did not capture the call or did not drop its capabilities:\n%s", log)
-	}
-	status := readFile(t, caps)
-	for _, set := range []string{"CapInh", "CapPrm", "CapEff", "CapAmb"} {
-		if !strings.Contains(status, set+":\t0000000000000000") {
-			t.Errorf("the hook ran with %s set:\n%s", set, status)
+	for _, tc := range []struct {
+		name, logs string
+		cmd        []string
+	}{
+		{"ambient", "capabilities dropped after opening the capture", append(append([]string{"setpriv"}, withRaw...), lcArgs("ambient")...)},
+		{"user", "running as user", append(lcArgs("user"), "--user", "nobody")},
+	} {
+		lc := start(t, p.Command(1, tc.cmd[0], tc.cmd[1:]...), "capturing")
+		if _, _, err := p.SendCalls(testnet.Calls{N: 1, RTP: 5}); err != nil {
+			t.Fatal(err)
+		}
+		hook := filepath.Join(base, tc.name+"-hook")
+		deadline := time.Now().Add(10 * time.Second)
+		for !fileExists(hook) && time.Now().Before(deadline) { // the call ends by the clock tick alone
+			time.Sleep(50 * time.Millisecond)
+		}
+		log := lc.stop(t)
+		if !strings.Contains(log, tc.logs) || !strings.Contains(log, "completed 1") {
+			t.Errorf("%s: lc did not capture the call or did not give up its privileges:\n%s", tc.name, log)
+		}
+		status := readFile(t, hook)
+		if !strings.HasPrefix(status, "65534\n") {
+			t.Errorf("%s: the hook ran as uid %q, want 65534", tc.name, strings.SplitN(status, "\n", 2)[0])
+		}
+		for _, set := range []string{"CapInh", "CapPrm", "CapEff", "CapAmb"} {
+			if !strings.Contains(status, set+":\t0000000000000000") {
+				t.Errorf("%s: the hook ran with %s set:\n%s", tc.name, set, status)
+			}
 		}
 	}
 
-	cmd := p.Command(1, "setpriv", append(setpriv, args...)...)
+	cmd := p.Command(1, "setpriv", append(setpriv, lcArgs("none")...)...)
 	out, err := cmd.CombinedOutput()
 	if code := cmd.ProcessState.ExitCode(); code != exitError || !strings.Contains(string(out), "capture on "+p.Iface[1]+": opening a packet socket: operation not permitted (capturing needs root or CAP_NET_RAW)") {
 		t.Errorf("without CAP_NET_RAW: exit %d (%v)\n%s", code, err, out)
@@ -394,6 +407,40 @@ func TestLiveFilter(t *testing.T) {
 	log := lc.stop(t)
 	if received, kernel, _ := parseCapture(t, log); received != 14 || kernel != 0 {
 		t.Errorf("received %d, dropped %d; want the 14 SIP packets of 2 calls and no RTP:\n%s", received, kernel, log)
+	}
+
+	// --snaplen truncates in the kernel: every record keeps 64 bytes and
+	// the length on the wire.
+	short := t.TempDir()
+	lc = start(t, p.Command(1, bin, "process", "-i", p.Iface[1], "-o", short, "-f", "udp port 5060", "--snaplen", "64"), "capturing")
+	if _, _, err := p.SendCalls(testnet.Calls{N: 1, RTP: 5}); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(300 * time.Millisecond)
+	lc.stop(t)
+	records := 0
+	filepath.WalkDir(short, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		f, err := capture.OpenFile(path, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		for {
+			pkt, err := f.Next()
+			if err != nil {
+				return nil
+			}
+			records++
+			if pkt.Info.CaptureLength != 64 || pkt.Info.Length <= 64 {
+				t.Errorf("%s: record of %d bytes of %d, want 64 of more", path, pkt.Info.CaptureLength, pkt.Info.Length)
+			}
+		}
+	})
+	if records != 7 {
+		t.Errorf("%d records written with --snaplen 64, want the 7 SIP packets", records)
 	}
 
 	cmd := p.Command(1, bin, "process", "-i", "any", "-o", t.TempDir(), "-f", "ether host 02:00:00:00:00:01")

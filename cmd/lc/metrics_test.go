@@ -120,6 +120,14 @@ func TestStatusLine(t *testing.T) {
 			t.Errorf("status line lacks %s: %s", want, line)
 		}
 	}
+	if !strings.Contains(line, "level=WARN msg=\"capture dropped packets since the last status line\" kernel_drops=7 interface_drops=2") {
+		t.Errorf("no warning about the drops: %s", line)
+	}
+	buf.Reset()
+	s.line(t0.Add(20 * time.Second))
+	if strings.Contains(buf.String(), "WARN") {
+		t.Errorf("warned again without new drops: %s", buf.String())
+	}
 	if stop := s.start(0); stop == nil {
 		t.Fatal("start(0) returned nil")
 	}

@@ -14,7 +14,8 @@ import (
 const defaultStatusInterval = 60 * time.Second
 
 // statusLine logs, on every tick, the calls open, the packet rate since
-// the last line, the anomalies so far, capture drops and the hook backlog.
+// the last line, the anomalies so far, capture drops and the hook backlog;
+// and a warning when the capture dropped packets since the last tick.
 type statusLine struct {
 	log      *slog.Logger
 	counters *processor.Counters
@@ -24,6 +25,7 @@ type statusLine struct {
 
 	lastPackets int64
 	lastAt      time.Time
+	lastDrops   [2]int64 // kernel and interface drops at the last line
 }
 
 // line logs one status line at now.
@@ -45,6 +47,11 @@ func (s *statusLine) line(now time.Time) {
 		if st := s.capture(); st != nil {
 			_, kernel, iface := totalDrops(st)
 			attrs = append(attrs, "kernel_drops", kernel, "interface_drops", iface)
+			if kernel > s.lastDrops[0] || iface > s.lastDrops[1] {
+				s.log.Warn("capture dropped packets since the last status line",
+					"kernel_drops", kernel-s.lastDrops[0], "interface_drops", iface-s.lastDrops[1])
+			}
+			s.lastDrops = [2]int64{kernel, iface}
 		}
 	}
 	if h := s.hooks(); h != nil {
