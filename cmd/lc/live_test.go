@@ -59,10 +59,11 @@ type background struct {
 	done   chan error
 }
 
-// start runs cmd and waits until a line of its standard error contains
-// ready.
+// start runs cmd in a directory of its own and waits until a line of its
+// standard error contains ready.
 func start(t *testing.T, cmd *exec.Cmd, ready string) *background {
 	t.Helper()
+	cmd.Dir = t.TempDir()
 	b := &background{cmd: cmd, lines: make(chan string, 1024), done: make(chan error, 1)}
 	pipe, err := cmd.StderrPipe()
 	if err != nil {

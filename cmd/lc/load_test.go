@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -33,12 +34,13 @@ var captureLine = regexp.MustCompile(`capture on \S+: (\d+) received, (\d+) drop
 func TestLiveLoad(t *testing.T) {
 	p := livePair(t)
 	bin := buildLC(t)
+	calls := filepath.Join(t.TempDir(), "calls.txt")
 	for _, mode := range []struct {
 		name  string
 		hooks []string
 	}{
 		{"no hooks", nil},
-		{"hooks", []string{"--pcap-command", "gzip -kf %pcap%", "--voip-command", "sh -c 'echo \"$1\" >> calls.txt' sh %callid%"}},
+		{"hooks", []string{"--pcap-command", "gzip -kf %pcap%", "--voip-command", "sh -c 'echo \"$1\" >> " + calls + "' sh %callid%"}},
 	} {
 		first := 0
 		for _, rate := range loadRates {
