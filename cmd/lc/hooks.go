@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -145,14 +146,14 @@ func (s hookSet) start() *runningHooks {
 	if len(s.hooks) == 0 {
 		return &runningHooks{}
 	}
-	return &runningHooks{engine: script.NewEngine(s.cfg, s.hooks), lua: s.lua, queueSize: s.cfg.QueueSize}
+	return &runningHooks{engine: script.NewEngine(s.cfg, s.hooks), lua: s.lua, queueSize: cmp.Or(s.cfg.QueueSize, script.DefaultQueueSize)}
 }
 
 // runningHooks is the engine, or nothing when no hook is configured.
 type runningHooks struct {
 	engine    *script.Engine
 	spool     *hookSpool // live capture: events wait here, not in the loop
-	queueSize int
+	queueSize int        // the engine's queue, and the spool's memory part
 
 	mu  sync.Mutex
 	lua *script.LuaHooks // the current script's hooks; guarded by mu

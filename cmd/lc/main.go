@@ -1,6 +1,3 @@
-// Command lc follows SIP calls in packet captures, writes one pcap per call
-// and stream, and runs the operator's hooks for every closed file and
-// finished call.
 package main
 
 import (

@@ -1,0 +1,28 @@
+// Command lc follows SIP calls in packet captures and on live interfaces,
+// writes one pcap per call and stream, and runs the operator's hooks for
+// every closed file and finished call.
+//
+// This package is the command line: the cobra commands (root.go,
+// process.go, hookscmd.go), settings from flags, environment and config
+// file (config.go), the input of lc process, files or interfaces with
+// the filter (input.go), the hooks and, in live capture, their spool
+// (hooks.go, hookspool.go), reload on SIGHUP (reload.go), metrics
+// (metrics.go), the status and progress lines (status.go, progress.go),
+// privileges (privileges.go, capabilities_*.go) and the summary
+// (summary.go).
+//
+// # Goroutines
+//
+// lc process runs the processor on the goroutine that called it. Around
+// it: the live capture's readers (package live), the hook engine's
+// workers and, in live capture, the spool's pump (package script,
+// hookspool.go), and one goroutine each for the progress line, the
+// status line, reload requests and the metrics server. These read the
+// processor's published counters and the engine's and capture's
+// counters, which are safe from any goroutine; only reload changes
+// anything, and only the engine's hooks (script.Engine.Replace).
+//
+// Signals (main.go): the first SIGINT or SIGTERM stops the input (files:
+// at the next packet; live: after what the ring holds) and lets the last
+// hooks run for --shutdown-timeout; the second stops them at once.
+package main
