@@ -185,14 +185,16 @@ func sendOne(t *testing.T, p *testnet.Pair, port uint16, payload []byte) {
 // veth link between two network namespaces, captures them with lc -i and
 // with tcpdump at the same time, then runs lc on tcpdump's file: files,
 // events and hook runs must be the same, byte for byte. It does so on the
-// veth itself (Ethernet frames) and on "any" (cooked, Linux SLL headers).
+// veth itself (Ethernet frames), over IPv4 and IPv6, and on "any" (cooked,
+// Linux SLL2 headers).
 func TestLiveCaptureMatchesTcpdump(t *testing.T) {
 	bin := buildLC(t)
-	t.Run("veth", func(t *testing.T) { liveMatchesTcpdump(t, bin, false) })
-	t.Run("any", func(t *testing.T) { liveMatchesTcpdump(t, bin, true) })
+	t.Run("veth", func(t *testing.T) { liveMatchesTcpdump(t, bin, false, false) })
+	t.Run("veth-ipv6", func(t *testing.T) { liveMatchesTcpdump(t, bin, false, true) })
+	t.Run("any", func(t *testing.T) { liveMatchesTcpdump(t, bin, true, false) })
 }
 
-func liveMatchesTcpdump(t *testing.T, bin string, any bool) {
+func liveMatchesTcpdump(t *testing.T, bin string, any, ipv6 bool) {
 	p := livePair(t)
 	if _, err := exec.LookPath("tcpdump"); err != nil {
 		missingPrerequisite(t, "tcpdump is needed: %v", err)
@@ -221,7 +223,7 @@ func liveMatchesTcpdump(t *testing.T, bin string, any bool) {
 
 	// tcpdump on "any" loses packets of back-to-back bursts; a small gap
 	// keeps the reference capture whole.
-	_, sent, err := p.SendCalls(testnet.Calls{N: 4, RTP: 25, Gap: 200 * time.Microsecond})
+	_, sent, err := p.SendCalls(testnet.Calls{N: 4, RTP: 25, Gap: 200 * time.Microsecond, IPv6: ipv6})
 	if err != nil {
 		t.Fatal(err)
 	}
