@@ -71,7 +71,7 @@ var (
 	descHookTime  = prometheus.NewDesc("lc_hook_timeouts_total", "Hook runs that ran out of time.", nil, nil)
 	descHookUnrun = prometheus.NewDesc("lc_hooks_unrun_total", "Hook runs never started because the shutdown deadline passed.", nil, nil)
 	descQueued    = prometheus.NewDesc("lc_hook_queue_events", "Events queued or running in the hook engine.", nil, nil)
-	descFull      = prometheus.NewDesc("lc_hook_queue_full_waits_total", "Times processing waited for room in the hook queue.", nil, nil)
+	descFull      = prometheus.NewDesc("lc_hook_queue_full_waits_total", "Times an event waited for room in the hook queue: the processing loop reading files, the spool's pump in live capture.", nil, nil)
 	descReceived  = prometheus.NewDesc("lc_capture_received_packets_total", "Packets captured on an interface and handed to lc.", []string{"interface"}, nil)
 	descKernDrop  = prometheus.NewDesc("lc_capture_kernel_drops_total", "Packets the kernel dropped because lc's capture ring was full.", []string{"interface"}, nil)
 	descIfDrop    = prometheus.NewDesc("lc_capture_interface_drops_total", "Packets the interface itself dropped on receive (rx_dropped + rx_missed_errors) since capture began.", []string{"interface"}, nil)
