@@ -1,0 +1,47 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lc-voip/lc/internal/live"
+	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/script"
+	"github.com/lc-voip/lc/internal/spool"
+)
+
+// TestSummaryLiveLines: the lines only live capture and filtering add.
+func TestSummaryLiveLines(t *testing.T) {
+	var buf bytes.Buffer
+	printSummary(&buf, summary{
+		stats: processor.Stats{Packets: 10, Bytes: 10, Written: map[processor.FileKind]int64{processor.KindRTP: 10}},
+		hooks: &script.EngineStats{Runs: 4, FullWaits: 2},
+		spool: &spool.Stats{Spilled: 40, Lost: 1, Queued: 3},
+		capture: []live.Stats{
+			{Interface: "eth1", Received: 10, KernelDrops: 5, InterfaceDrops: 1},
+			{Interface: "tun0", InterfaceDrops: -1},
+		},
+		unmatched: 7,
+		elapsed:   time.Second,
+		inputs:    2,
+		out:       "/out",
+	})
+	got := buf.String()
+	for _, want := range []string{
+		"lc: 10 packets (10 B) from 2 input(s) in 1s, 10 packets/s\n",
+		"  left out by the filter (not counted here): 7\n",
+		"  capture on eth1: 10 received, 5 dropped by the kernel (ring full), 1 by the interface\n",
+		"  capture on tun0: 0 received, 0 dropped by the kernel (ring full), unknown by the interface\n",
+		"  hooks: 4 ran, 0 failed (0 timed out), 0 not run; 2 waits for room in the hook queue\n",
+		"  hook spool: 40 events waited on disk; 1 lost (not written or not read back); 3 left unrun at shutdown\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "UNACCOUNTED") {
+		t.Errorf("counts do not add up:\n%s", got)
+	}
+}
