@@ -80,6 +80,25 @@ func (f *Filter) Matcher(l Link) (func(pkt []byte) bool, error) {
 	}, nil
 }
 
+// UsesVLAN reports whether the expression has a vlan primitive. Such a
+// filter reads tags in the frame; on a live Linux interface the kernel has
+// usually taken them out of the frame before a socket filter runs.
+func (f *Filter) UsesVLAN() bool { return usesVLAN(f.root) }
+
+func usesVLAN(n node) bool {
+	switch n := n.(type) {
+	case *andNode:
+		return usesVLAN(n.x) || usesVLAN(n.y)
+	case *orNode:
+		return usesVLAN(n.x) || usesVLAN(n.y)
+	case *notNode:
+		return usesVLAN(n.x)
+	case *vlanPrim:
+		return true
+	}
+	return false
+}
+
 func (f *Filter) errorf(format string, args ...any) error {
 	return &Error{Expr: f.expr, Pos: -1, Msg: fmt.Sprintf(format, args...)}
 }

@@ -179,3 +179,23 @@ func TestParsePrimitiveLimit(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+func TestUsesVLAN(t *testing.T) {
+	for expr, want := range map[string]bool{
+		"":                          false,
+		"udp port 5060":             false,
+		"vlan":                      true,
+		"vlan 100 and udp":          true,
+		"udp or not (vlan 7)":       true,
+		"tcp and (port 1 or vlan)":  true,
+		"host 10.0.0.1 or 10.0.0.2": false,
+	} {
+		f, err := Parse(expr)
+		if err != nil {
+			t.Fatalf("%q: %v", expr, err)
+		}
+		if got := f.UsesVLAN(); got != want {
+			t.Errorf("%q: UsesVLAN() = %v, want %v", expr, got, want)
+		}
+	}
+}

@@ -126,6 +126,12 @@ func compile(f *filter.Filter, v view, snaplen uint32) ([]bpf.RawInstruction, er
 	if f == nil {
 		return bpf.Assemble([]bpf.Instruction{bpf.RetConstant{Val: snaplen}})
 	}
+	if f.UsesVLAN() {
+		// The kernel has taken the tags out of the frame before a socket
+		// filter runs; a vlan test would see the inner frame.
+		return nil, &filter.Error{Expr: f.String(), Pos: -1,
+			Msg: "vlan cannot be tested on a live interface: Linux takes VLAN tags out of frames before the capture filter sees them (the filter sees the untagged frame; lc puts the tag back when saving it)"}
+	}
 	link := filter.Ethernet
 	switch v {
 	case viewRaw:

@@ -5,10 +5,13 @@ package live
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 	"unsafe"
 
+	"github.com/lc-voip/lc/internal/filter"
 	"golang.org/x/sys/unix"
 )
 
@@ -123,5 +126,24 @@ func TestTakeKeepsPacketsApart(t *testing.T) {
 	pkts[0].Data = append(pkts[0].Data, 0xff) // must not run into the next packet
 	if !bytes.Equal(pkts[1].Data, ethFrame) {
 		t.Fatal("appending to one packet changed the next one")
+	}
+}
+
+func TestCompileRefusesVLAN(t *testing.T) {
+	f, err := filter.Parse("vlan 100 and udp port 5060")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = compile(f, viewEthernet, 100)
+	var fe *filter.Error
+	if !errors.As(err, &fe) || !strings.Contains(err.Error(), "vlan cannot be tested on a live interface") {
+		t.Fatalf("got %v, want a filter error about vlan", err)
+	}
+	f, _ = filter.Parse("udp port 5060")
+	if prog, err := compile(f, viewEthernet, 100); err != nil || len(prog) == 0 {
+		t.Fatalf("udp port 5060: %v", err)
+	}
+	if prog, err := compile(nil, viewCooked, 100); err != nil || len(prog) != 1 || prog[0].K != 100 {
+		t.Fatalf("no filter: %v %v, want one ret #100", prog, err)
 	}
 }
