@@ -30,8 +30,13 @@
 // capture and drops are never silent.
 //
 // Next, and Close after it, are called by one goroutine; Stats from any.
-// Besides packets, Next returns clock ticks (a Packet with nil Data) at
-// the configured interval so that timeouts run when no traffic arrives.
+// Next hands out the packets of several interfaces in timestamp order: a
+// packet waits until every other interface has a packet queued or until
+// it is older than the longest time a block can wait in the kernel (see
+// order). Besides packets, Next returns clock ticks (a Packet with nil
+// Data) at the configured interval when no packet is waiting, so that
+// timeouts run when no traffic arrives; a tick's time lags the wall clock
+// by that same bound, so it never runs ahead of packets still in a ring.
 // When Start's context is done, the readers take what the ring still holds,
 // then Next returns io.EOF.
 package live

@@ -13,24 +13,37 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// batchQueue is how many ring blocks' worth of packets may wait for Next.
+// batchQueue is how many ring blocks' worth of packets may wait in the
+// channel from the readers to Next.
 const batchQueue = 16
 
-// tickLag is how far behind the wall clock a tick's time is: a packet that
-// waits in a block the kernel has not handed over yet is never older than
-// that, so ticks do not run ahead of the packets still to come.
-const tickLag = 2 * retireTimeout
+// handoverLag is how far behind the wall clock a packet can be when its
+// block is handed over: the kernel retires a block retireTimeout after its
+// first packet, and the reader takes it within a poll. Ticks are that much
+// behind the wall clock, so they do not run ahead of packets still to
+// come, and packets of several interfaces wait that long for each other.
+const handoverLag = 2 * retireTimeout
 
 // Source captures from live interfaces. See the package documentation.
 type Source struct {
 	socks   []*socket
-	batches chan []capture.Packet
-	cur     []capture.Packet
+	batches chan batch
+	order   *order
+	done    bool // batches is closed: every reader has ended
 	ticks   <-chan time.Time
 	ticker  *time.Ticker
+	wait    *time.Timer
+	now     func() time.Time
 	quit    chan struct{} // closed by Close: readers return at once
 	readers sync.WaitGroup
 	closing sync.Once
+}
+
+// batch is one ring block's packets, copied out, and the position of the
+// interface they came from.
+type batch struct {
+	sock int
+	pkts []capture.Packet
 }
 
 // Open makes one socket per interface of cfg; it needs CAP_NET_RAW. No
@@ -39,7 +52,13 @@ func Open(cfg Config) (*Source, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	s := &Source{batches: make(chan []capture.Packet, batchQueue), quit: make(chan struct{}), ticks: cfg.Ticks}
+	s := &Source{
+		batches: make(chan batch, batchQueue),
+		order:   newOrder(len(cfg.Interfaces), handoverLag),
+		ticks:   cfg.Ticks,
+		now:     time.Now,
+		quit:    make(chan struct{}),
+	}
 	for i, name := range cfg.Interfaces {
 		ifc, err := lookup(name, hardwareType)
 		var sock *socket
@@ -72,15 +91,6 @@ func hardwareType(name string) (uint16, error) {
 	return ifr.Uint16(), nil // ifr_hwaddr.sa_family
 }
 
-// LinkTypes returns the LINKTYPE_ value of each interface's packets.
-func (s *Source) LinkTypes() []uint16 {
-	types := make([]uint16, len(s.socks))
-	for i, sock := range s.socks {
-		types[i] = sock.iface.view.linkType()
-	}
-	return types
-}
-
 // Start begins reading. When ctx is done, the readers take what the rings
 // hold (at most one ring's worth more), then Next returns io.EOF.
 func (s *Source) Start(ctx context.Context) {
@@ -88,11 +98,11 @@ func (s *Source) Start(ctx context.Context) {
 		s.ticker = time.NewTicker(DefaultTick)
 		s.ticks = s.ticker.C
 	}
-	for _, sock := range s.socks {
+	for i, sock := range s.socks {
 		s.readers.Add(1)
 		go func() {
 			defer s.readers.Done()
-			s.read(ctx, sock)
+			s.read(ctx, i, sock)
 		}()
 	}
 	go func() {
@@ -101,9 +111,9 @@ func (s *Source) Start(ctx context.Context) {
 	}()
 }
 
-// read hands sock's blocks to Next until ctx is done and the ring is
-// drained, or Close.
-func (s *Source) read(ctx context.Context, sock *socket) {
+// read hands the blocks of sock, interface i, to Next until ctx is done
+// and the ring is drained, or Close.
+func (s *Source) read(ctx context.Context, i int, sock *socket) {
 	left := -1 // blocks still to take after ctx is done; -1 while running
 	for left != 0 {
 		if left < 0 && ctx.Err() != nil {
@@ -119,12 +129,12 @@ func (s *Source) read(ctx context.Context, sock *socket) {
 			}
 			continue
 		}
-		batch := sock.take()
+		b := batch{sock: i, pkts: sock.take()}
 		if left > 0 {
 			left--
 		}
 		select {
-		case s.batches <- batch:
+		case s.batches <- b:
 		case <-s.quit:
 			return
 		}
@@ -132,24 +142,55 @@ func (s *Source) read(ctx context.Context, sock *socket) {
 }
 
 // Next returns the next packet, or a clock tick (nil Data, Timestamp set)
-// when the tick interval has passed, or io.EOF after Start's context is
-// done and the rings are drained.
+// when the tick interval has passed and no packet is waiting, or io.EOF
+// after Start's context is done and the rings are drained. Packets of
+// several interfaces come out in timestamp order (see order).
 func (s *Source) Next() (capture.Packet, error) {
-	for len(s.cur) == 0 {
-		select {
-		case b, ok := <-s.batches:
-			if !ok {
-				return capture.Packet{}, io.EOF
+	for {
+		p, ok, wait := s.order.next(s.now(), s.done)
+		if ok {
+			return p, nil
+		}
+		if s.done {
+			return capture.Packet{}, io.EOF
+		}
+		if wait == 0 { // nothing queued: take what the readers have before any tick
+			select {
+			case b, open := <-s.batches:
+				s.receive(b, open)
+				continue
+			default:
 			}
-			s.cur = b
+		}
+		var timeout <-chan time.Time
+		if wait > 0 {
+			if s.wait == nil {
+				s.wait = time.NewTimer(wait)
+			} else {
+				s.wait.Reset(wait)
+			}
+			timeout = s.wait.C
+		}
+		select {
+		case b, open := <-s.batches:
+			s.receive(b, open)
 		case now := <-s.ticks:
-			return capture.Packet{Info: gopacket.CaptureInfo{Timestamp: now.Add(-tickLag)}}, nil
+			if s.order.empty() {
+				return capture.Packet{Info: gopacket.CaptureInfo{Timestamp: now.Add(-handoverLag)}}, nil
+			}
+		case <-timeout:
 		}
 	}
-	p := s.cur[0]
-	s.cur[0] = capture.Packet{}
-	s.cur = s.cur[1:]
-	return p, nil
+}
+
+// receive queues a batch from the readers; !open means they have all
+// ended.
+func (s *Source) receive(b batch, open bool) {
+	if !open {
+		s.done = true
+		return
+	}
+	s.order.add(b.sock, b.pkts)
 }
 
 // Stats returns the counters of every interface, in Config order. Safe
@@ -169,6 +210,9 @@ func (s *Source) Close() error {
 		s.readers.Wait()
 		if s.ticker != nil {
 			s.ticker.Stop()
+		}
+		if s.wait != nil {
+			s.wait.Stop()
 		}
 		for _, sock := range s.socks {
 			sock.release()
