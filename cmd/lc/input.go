@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"sync/atomic"
 
 	"github.com/lc-voip/lc/internal/capture"
@@ -55,7 +56,7 @@ type packetInput struct {
 
 // openInput opens the files or the capture sockets. A filter that does
 // not parse is a usage error.
-func openInput(o captureOptions, stdin io.Reader) (*packetInput, error) {
+func openInput(o captureOptions, stdin io.Reader, log *slog.Logger) (*packetInput, error) {
 	f, err := filter.Parse(o.filter)
 	if err != nil {
 		return nil, usageError{err}
@@ -63,6 +64,7 @@ func openInput(o captureOptions, stdin io.Reader) (*packetInput, error) {
 	if len(o.interfaces) > 0 {
 		cfg := live.DefaultConfig()
 		cfg.Interfaces, cfg.Snaplen, cfg.Promisc, cfg.Buffer = o.interfaces, o.snaplen, o.promisc, int(o.buffer)
+		cfg.Logger = log
 		if o.filter != "" {
 			cfg.Filter = f
 		}

@@ -520,3 +520,83 @@ func TestLiveTwoInterfaces(t *testing.T) {
 		t.Errorf("events differ:\nlive:\n%s\nfile:\n%s", live, file)
 	}
 }
+
+// TestLiveInterfaceDownAndGone: an interface that goes down is waited for
+// without burning CPU, and capture goes on when it comes back; one that
+// disappears ends the run with status 1 naming it, after the calls already
+// seen have been written and their hooks run.
+func TestLiveInterfaceDownAndGone(t *testing.T) {
+	p := livePair(t)
+	bin := buildLC(t)
+	dir := t.TempDir()
+	hook := filepath.Join(dir, "calls.txt")
+	lc := start(t, p.Command(1, bin, "process", "-i", p.Iface[1], "-o", filepath.Join(dir, "out"), "--call-grace-period", "100ms",
+		"--voip-command", "sh -c 'echo \"$1\" \"$2\" >> "+hook+"' sh %callid% %state%"), "capturing")
+	if _, _, err := p.SendCalls(testnet.Calls{N: 1, RTP: 5}); err != nil {
+		t.Fatal(err)
+	}
+	ip := func(args ...string) {
+		t.Helper()
+		if out, err := p.Command(1, "ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v\n%s", args, err, out)
+		}
+	}
+	ip("link", "set", p.Iface[1], "down")
+	waitFor(t, lc, "interface went down")
+	before := cpuTime(t, lc.cmd.Process.Pid)
+	time.Sleep(time.Second)
+	if used := cpuTime(t, lc.cmd.Process.Pid) - before; used > 200*time.Millisecond {
+		t.Errorf("lc used %v of CPU in 1 s waiting for the interface", used)
+	}
+	ip("link", "set", p.Iface[1], "up")
+	sendOne(t, p, 5070, []byte("OPTIONS sip:ping@lc-test SIP/2.0\r\nCall-ID: ping@lc-test\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"))
+	waitFor(t, lc, "interface is up again")
+
+	if out, err := p.Command(0, "ip", "link", "del", p.Iface[0]).CombinedOutput(); err != nil { // both ends go
+		t.Fatalf("%v\n%s", err, out)
+	}
+	select {
+	case err := <-lc.done:
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != exitError {
+			t.Errorf("lc ended with %v, want exit status %d", err, exitError)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("lc still runs after its interface disappeared:\n%s", lc.output())
+	}
+	log := lc.output()
+	for _, want := range []string{"lc: capture on " + p.Iface[1] + ": the interface is gone", "completed 1", "1 other"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+	if got := readFile(t, hook); got != "call-0@lc-test completed\n" {
+		t.Errorf("hook runs: %q", got)
+	}
+}
+
+// waitFor waits until the process has logged want.
+func waitFor(t *testing.T, b *background, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(b.output(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q after 10 s:\n%s", want, b.output())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// cpuTime is the user and system time a process has used so far.
+func cpuTime(t *testing.T, pid int) time.Duration {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	var user, sys int64
+	fmt.Sscan(f[11], &user) // utime and stime, fields 14 and 15, in clock ticks
+	fmt.Sscan(f[12], &sys)
+	return time.Duration(user+sys) * time.Second / 100
+}

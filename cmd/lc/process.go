@@ -121,7 +121,7 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 		log.Debug("config file read", "file", set.file)
 	}
 
-	in, err := openInput(opt.capture, s.in)
+	in, err := openInput(opt.capture, s.in, log)
 	if err != nil {
 		return err
 	}

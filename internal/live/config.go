@@ -3,6 +3,7 @@ package live
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -27,6 +28,10 @@ type Config struct {
 	// Filter, when not nil, runs in the kernel: only matching packets are
 	// captured (and counted).
 	Filter *filter.Filter
+
+	// Logger receives what happens to the interfaces while capturing (one
+	// goes down, comes back, disappears). Nil discards.
+	Logger *slog.Logger
 
 	// Ticks delivers the wall-clock times that Next hands out as clock
 	// ticks. Nil means a ticker of DefaultTick. Tests inject their own.

@@ -159,14 +159,20 @@ func (s *socket) blockStatus(i int) *uint32 {
 }
 
 // ready waits up to timeout for the next block and says whether it is the
-// program's to read.
-func (s *socket) ready(timeout time.Duration) bool {
+// program's to read. An error the kernel reported on the socket is
+// returned, and cleared: ENETDOWN when the interface went down or away.
+func (s *socket) ready(timeout time.Duration) (bool, error) {
 	if atomic.LoadUint32(s.blockStatus(s.next))&unix.TP_STATUS_USER != 0 {
-		return true
+		return true, nil
 	}
 	fds := []unix.PollFd{{Fd: int32(s.fd), Events: unix.POLLIN | unix.POLLERR}}
-	unix.Poll(fds, int(timeout/time.Millisecond)) // EINTR and timeouts alike: look again
-	return atomic.LoadUint32(s.blockStatus(s.next))&unix.TP_STATUS_USER != 0
+	n, _ := unix.Poll(fds, int(timeout/time.Millisecond)) // EINTR and timeouts alike: look again
+	if n > 0 && fds[0].Revents&unix.POLLERR != 0 {
+		if e, err := unix.GetsockoptInt(s.fd, unix.SOL_SOCKET, unix.SO_ERROR); err == nil && e != 0 {
+			return false, unix.Errno(e)
+		}
+	}
+	return atomic.LoadUint32(s.blockStatus(s.next))&unix.TP_STATUS_USER != 0, nil
 }
 
 // take copies the packets of the next block, gives the block back to the

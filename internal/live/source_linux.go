@@ -3,8 +3,13 @@
 package live
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"fmt"
 	"io"
+	"log/slog"
+	"net"
 	"sync"
 	"time"
 
@@ -34,9 +39,14 @@ type Source struct {
 	ticker  *time.Ticker
 	wait    *time.Timer
 	now     func() time.Time
+	log     *slog.Logger
 	quit    chan struct{} // closed by Close: readers return at once
 	readers sync.WaitGroup
 	closing sync.Once
+
+	stop    context.CancelFunc // ends every reader when one fails
+	failure error              // the first reader's failure; read by Next after done
+	failMu  sync.Mutex
 }
 
 // batch is one ring block's packets, copied out, and the position of the
@@ -57,6 +67,7 @@ func Open(cfg Config) (*Source, error) {
 		order:   newOrder(len(cfg.Interfaces), handoverLag),
 		ticks:   cfg.Ticks,
 		now:     time.Now,
+		log:     cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
 		quit:    make(chan struct{}),
 	}
 	for i, name := range cfg.Interfaces {
@@ -92,8 +103,11 @@ func hardwareType(name string) (uint16, error) {
 }
 
 // Start begins reading. When ctx is done, the readers take what the rings
-// hold (at most one ring's worth more), then Next returns io.EOF.
+// hold (at most one ring's worth more), then Next returns io.EOF. An
+// interface that goes down is waited for; one that disappears ends the
+// capture the same way, and Next then returns an error naming it.
 func (s *Source) Start(ctx context.Context) {
+	ctx, s.stop = context.WithCancel(ctx)
 	if s.ticks == nil {
 		s.ticker = time.NewTicker(DefaultTick)
 		s.ticks = s.ticker.C
@@ -115,6 +129,7 @@ func (s *Source) Start(ctx context.Context) {
 // and the ring is drained, or Close.
 func (s *Source) read(ctx context.Context, i int, sock *socket) {
 	left := -1 // blocks still to take after ctx is done; -1 while running
+	down := false
 	for left != 0 {
 		if left < 0 && ctx.Err() != nil {
 			left = sock.blocks
@@ -123,11 +138,28 @@ func (s *Source) read(ctx context.Context, i int, sock *socket) {
 		if left > 0 {
 			wait = 2 * retireTimeout // long enough for a partly filled block to be handed over
 		}
-		if !sock.ready(wait) {
+		ok, err := sock.ready(wait)
+		if err != nil && left >= 0 {
+			return // stopping anyway
+		}
+		if err != nil {
+			if err = s.interfaceDown(sock, err); err != nil {
+				s.fail(err)
+			} else if !down {
+				down = true
+				s.log.Warn("interface went down; capture goes on when it comes back up", "interface", sock.iface.name)
+			}
+			continue
+		}
+		if !ok {
 			if left > 0 {
 				return
 			}
 			continue
+		}
+		if down {
+			down = false
+			s.log.Info("interface is up again: capturing", "interface", sock.iface.name)
 		}
 		b := batch{sock: i, pkts: sock.take()}
 		if left > 0 {
@@ -141,6 +173,31 @@ func (s *Source) read(ctx context.Context, i int, sock *socket) {
 	}
 }
 
+// interfaceDown interprets an error the kernel reported on sock: nil when
+// the interface is only down (the kernel resumes capture when it comes
+// back), an error when it is gone or the error is another.
+func (s *Source) interfaceDown(sock *socket, err error) error {
+	if !errors.Is(err, unix.ENETDOWN) {
+		return fmt.Errorf("capture on %s: %w", sock.iface.name, err)
+	}
+	if ni, lerr := net.InterfaceByIndex(sock.iface.index); lerr != nil || ni.Name != sock.iface.name {
+		return fmt.Errorf("capture on %s: the interface is gone", sock.iface.name)
+	}
+	return nil
+}
+
+// fail records the first reader failure and ends every reader; Next
+// returns the failure once their last packets are out.
+func (s *Source) fail(err error) {
+	s.failMu.Lock()
+	defer s.failMu.Unlock()
+	if s.failure == nil {
+		s.failure = err
+		s.log.Error("capture stopped", "error", err)
+	}
+	s.stop()
+}
+
 // Next returns the next packet, or a clock tick (nil Data, Timestamp set)
 // when the tick interval has passed and no packet is waiting, or io.EOF
 // after Start's context is done and the rings are drained. Packets of
@@ -152,6 +209,11 @@ func (s *Source) Next() (capture.Packet, error) {
 			return p, nil
 		}
 		if s.done {
+			s.failMu.Lock()
+			defer s.failMu.Unlock()
+			if s.failure != nil {
+				return capture.Packet{}, s.failure
+			}
 			return capture.Packet{}, io.EOF
 		}
 		if wait == 0 { // nothing queued: take what the readers have before any tick
