@@ -1,3 +1,5 @@
+//go:build linux
+
 // Package testnet runs real SIP and RTP traffic between two Linux network
 // namespaces, for tests that capture from a live interface. Like testpcap
 // it serves tests only; nothing in lc imports it.
