@@ -43,11 +43,12 @@ func (o *order) empty() bool {
 	return true
 }
 
-// next returns the oldest queued packet if it is safe to hand out at now,
-// or at once when final (no interface will deliver more). Otherwise ok is
-// false and wait says how long until it is safe; wait is 0 when nothing
-// is queued.
-func (o *order) next(now time.Time, final bool) (p capture.Packet, ok bool, wait time.Duration) {
+// next returns the oldest queued packet if it is safe to hand out at
+// now(), or at once when final (no interface will deliver more). Otherwise
+// ok is false and wait says how long until it is safe; wait is 0 when
+// nothing is queued. now is read only when another interface has nothing
+// queued, so a single interface costs no clock reading per packet.
+func (o *order) next(now func() time.Time, final bool) (p capture.Packet, ok bool, wait time.Duration) {
 	oldest, all := -1, true
 	for i, q := range o.queues {
 		switch {
@@ -62,7 +63,7 @@ func (o *order) next(now time.Time, final bool) (p capture.Packet, ok bool, wait
 	}
 	q := o.queues[oldest]
 	if !all && !final {
-		if wait := q[0][0].Info.Timestamp.Add(o.lag).Sub(now); wait > 0 {
+		if wait := q[0][0].Info.Timestamp.Add(o.lag).Sub(now()); wait > 0 {
 			return capture.Packet{}, false, wait
 		}
 	}

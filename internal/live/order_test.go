@@ -10,6 +10,9 @@ import (
 
 var base = time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
 
+// fixed is a clock that always reads t.
+func fixed(t time.Time) func() time.Time { return func() time.Time { return t } }
+
 func at(ms int, frame int) capture.Packet {
 	return capture.Packet{Data: []byte{1}, Frame: frame, Info: gopacket.CaptureInfo{Timestamp: base.Add(time.Duration(ms) * time.Millisecond)}}
 }
@@ -24,7 +27,7 @@ func TestOrderMergesInterfaces(t *testing.T) {
 	now := base.Add(45 * time.Millisecond)
 	var got []time.Duration
 	for {
-		p, ok, wait := o.next(now, false)
+		p, ok, wait := o.next(fixed(now), false)
 		if !ok {
 			if wait != 85*time.Millisecond {
 				t.Errorf("waiting %v for the ACK, want 85ms (its time + lag - now)", wait)
@@ -44,11 +47,11 @@ func TestOrderMergesInterfaces(t *testing.T) {
 	}
 	// Interface 1 is quiet: its packets wait until lag after their time.
 	for want := 2; want <= 3; want++ {
-		if p, ok, _ := o.next(base.Add(140*time.Millisecond), false); !ok || p.Frame != want {
+		if p, ok, _ := o.next(fixed(base.Add(140 * time.Millisecond)), false); !ok || p.Frame != want {
 			t.Fatalf("after the lag: %+v %v, want frame %d", p, ok, want)
 		}
 	}
-	if _, ok, wait := o.next(now, false); ok || wait != 0 || !o.empty() {
+	if _, ok, wait := o.next(fixed(now), false); ok || wait != 0 || !o.empty() {
 		t.Fatalf("empty order: ok %v wait %v", ok, wait)
 	}
 }
@@ -57,7 +60,7 @@ func TestOrderOneInterfaceNeverWaits(t *testing.T) {
 	o := newOrder(1, time.Second)
 	o.add(0, []capture.Packet{at(0, 1), at(5, 2)})
 	for want := 1; want <= 2; want++ {
-		if p, ok, _ := o.next(base, false); !ok || p.Frame != want {
+		if p, ok, _ := o.next(fixed(base), false); !ok || p.Frame != want {
 			t.Fatalf("packet %d: %+v %v", want, p, ok)
 		}
 	}
@@ -66,10 +69,10 @@ func TestOrderOneInterfaceNeverWaits(t *testing.T) {
 func TestOrderFinalDoesNotWait(t *testing.T) {
 	o := newOrder(2, time.Second)
 	o.add(1, []capture.Packet{at(0, 1)})
-	if _, ok, _ := o.next(base, false); ok {
+	if _, ok, _ := o.next(fixed(base), false); ok {
 		t.Fatal("handed out while interface 0 could still deliver older packets")
 	}
-	if p, ok, _ := o.next(base, true); !ok || p.Frame != 1 {
+	if p, ok, _ := o.next(fixed(base), true); !ok || p.Frame != 1 {
 		t.Fatalf("final: %+v %v", p, ok)
 	}
 }

@@ -204,7 +204,7 @@ func (s *Source) fail(err error) {
 // several interfaces come out in timestamp order (see order).
 func (s *Source) Next() (capture.Packet, error) {
 	for {
-		p, ok, wait := s.order.next(s.now(), s.done)
+		p, ok, wait := s.order.next(s.now, s.done)
 		if ok {
 			return p, nil
 		}
