@@ -1,7 +1,6 @@
 package main
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -146,14 +145,13 @@ func (s hookSet) start() *runningHooks {
 	if len(s.hooks) == 0 {
 		return &runningHooks{}
 	}
-	return &runningHooks{engine: script.NewEngine(s.cfg, s.hooks), lua: s.lua, queueSize: cmp.Or(s.cfg.QueueSize, script.DefaultQueueSize)}
+	return &runningHooks{engine: script.NewEngine(s.cfg, s.hooks), lua: s.lua}
 }
 
 // runningHooks is the engine, or nothing when no hook is configured.
 type runningHooks struct {
-	engine    *script.Engine
-	spool     *hookSpool // live capture: events wait here, not in the loop
-	queueSize int        // the engine's queue, and the spool's memory part
+	engine *script.Engine
+	spool  *hookSpool // live capture: events wait here, not in the loop
 
 	mu  sync.Mutex
 	lua *script.LuaHooks // the current script's hooks; guarded by mu

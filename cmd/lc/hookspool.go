@@ -1,11 +1,13 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"sync/atomic"
 
 	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/script"
 	"github.com/lc-voip/lc/internal/spool"
 )
 
@@ -44,15 +46,16 @@ type hookSpool struct {
 	final  atomic.Pointer[spool.Stats] // the figures when the pump stopped
 }
 
-// spill puts a spool in front of the engine, keeping its overflow under
+// spill puts a spool in front of the engine that holds memory events (0:
+// as many as the engine's default queue) before it keeps the rest under
 // dir. Without hooks there is nothing to spool.
-func (r *runningHooks) spill(dir string, log *slog.Logger) {
+func (r *runningHooks) spill(dir string, memory int, log *slog.Logger) {
 	if r.engine == nil {
 		return
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	sp := &hookSpool{
-		queue:  spool.New[spooledEvent](spool.Config{Dir: dir, Memory: r.queueSize}),
+		queue:  spool.New[spooledEvent](spool.Config{Dir: dir, Memory: cmp.Or(memory, script.DefaultQueueSize)}),
 		log:    log,
 		cancel: cancel,
 		done:   make(chan struct{}),

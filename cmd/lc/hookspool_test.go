@@ -44,7 +44,7 @@ func TestSpoolKeepsCaptureMoving(t *testing.T) {
 	hook := &gatedHook{gate: make(chan struct{})}
 	r := hookSet{cfg: script.EngineConfig{Concurrency: 1, QueueSize: 2}, hooks: []script.Hook{hook}}.start()
 	dir := t.TempDir()
-	r.spill(dir, slog.New(slog.DiscardHandler))
+	r.spill(dir, 2, slog.New(slog.DiscardHandler))
 
 	const n = 1000
 	done := make(chan struct{})

@@ -139,8 +139,9 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	engine := hooks.start()
 	if in.live != nil {
 		// Capture must never wait for hooks: events beyond the queue
-		// spill to disk in the output directory, in order.
-		engine.spill(cfg.OutputDir, log)
+		// wait as many again in memory, then on disk in the output
+		// directory, in order.
+		engine.spill(cfg.OutputDir, hooks.cfg.QueueSize, log)
 	}
 	var emitErr error
 	cfg.Emit = func(e processor.Event) {

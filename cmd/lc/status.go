@@ -20,8 +20,8 @@ type statusLine struct {
 	log      *slog.Logger
 	counters *processor.Counters
 	hooks    func() *script.EngineStats // nil result without hooks
-	capture  func() []live.Stats        // nil, or nil result, when reading files
-	spool    func() *spool.Stats        // nil, or nil result, without a hook spool
+	capture  func() []live.Stats        // nil result when reading files
+	spool    func() *spool.Stats        // nil result without a hook spool
 
 	lastPackets int64
 	lastAt      time.Time
@@ -43,24 +43,20 @@ func (s *statusLine) line(now time.Time) {
 	}
 	attrs := []any{"calls_open", s.counters.OpenCalls.Load(), "packets", packets,
 		"packets_per_s", int64(rate), "anomalies", anomalies}
-	if s.capture != nil {
-		if st := s.capture(); st != nil {
-			_, kernel, iface := totalDrops(st)
-			attrs = append(attrs, "kernel_drops", kernel, "interface_drops", iface)
-			if kernel > s.lastDrops[0] || iface > s.lastDrops[1] {
-				s.log.Warn("capture dropped packets since the last status line",
-					"kernel_drops", kernel-s.lastDrops[0], "interface_drops", iface-s.lastDrops[1])
-			}
-			s.lastDrops = [2]int64{kernel, iface}
+	if st := s.capture(); st != nil {
+		_, kernel, iface := totalDrops(st)
+		attrs = append(attrs, "kernel_drops", kernel, "interface_drops", iface)
+		if kernel > s.lastDrops[0] || iface > s.lastDrops[1] {
+			s.log.Warn("capture dropped packets since the last status line",
+				"kernel_drops", kernel-s.lastDrops[0], "interface_drops", iface-s.lastDrops[1])
 		}
+		s.lastDrops = [2]int64{kernel, iface}
 	}
 	if h := s.hooks(); h != nil {
 		attrs = append(attrs, "hook_backlog", h.Pending, "hooks_failed", h.Failed)
 	}
-	if s.spool != nil {
-		if sp := s.spool(); sp != nil {
-			attrs = append(attrs, "hook_spool", sp.Queued, "hook_spool_on_disk", sp.OnDisk)
-		}
+	if sp := s.spool(); sp != nil {
+		attrs = append(attrs, "hook_spool", sp.Queued, "hook_spool_on_disk", sp.OnDisk)
 	}
 	s.log.Info("status", attrs...)
 }
