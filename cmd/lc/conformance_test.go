@@ -12,7 +12,6 @@ import (
 	"io/fs"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/pcapgo"
+	"github.com/lc-voip/lc/internal/testenv"
 )
 
 // diffKind says how lc and tshark may differ on a capture or a call.
@@ -138,90 +138,14 @@ func (e expectations) call(callID string, kind diffKind) (expectedDiff, bool) {
 }
 
 func TestConformance(t *testing.T) {
-	dir := sharedPcaps(t)
-	tshark := tsharkCommand(t)
-	captures := listCaptures(t, dir)
+	dir, captures := testenv.SharedCaptures(t)
+	tshark := testenv.Command(t, "tshark")
 	for _, name := range captures {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			checkCapture(t, tshark, dir, name)
 		})
 	}
-}
-
-// inCI reports whether the test runs in CI, where missing prerequisites
-// are failures.
-func inCI() bool {
-	ci, _ := strconv.ParseBool(os.Getenv("CI"))
-	return ci
-}
-
-// missingPrerequisite fails the test in CI and skips it elsewhere.
-func missingPrerequisite(tb testing.TB, format string, args ...any) {
-	tb.Helper()
-	if inCI() {
-		tb.Fatalf(format, args...)
-	}
-	tb.Skipf(format, args...)
-}
-
-// sharedPcaps returns the directory of public captures: LC_SHARED_PCAPS,
-// or shared/pcaps beside the repository.
-func sharedPcaps(tb testing.TB) string {
-	tb.Helper()
-	dir := os.Getenv("LC_SHARED_PCAPS")
-	if dir == "" {
-		repoRoot, err := filepath.Abs(filepath.Join("..", ".."))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		dir = filepath.Join(repoRoot, "..", "shared", "pcaps")
-	}
-	fi, err := os.Stat(dir)
-	if err == nil && !fi.IsDir() {
-		err = errors.New("not a directory")
-	}
-	if err != nil {
-		missingPrerequisite(tb, "captures directory (set LC_SHARED_PCAPS): %v", err)
-	}
-	return dir
-}
-
-// tsharkCommand returns the path of tshark.
-func tsharkCommand(tb testing.TB) string {
-	tb.Helper()
-	path, err := exec.LookPath("tshark")
-	if err != nil {
-		missingPrerequisite(tb, "tshark not found: %v", err)
-	}
-	return path
-}
-
-// listCaptures returns the *.pcap and *.pcapng files below dir, as sorted
-// slash-separated paths relative to dir.
-func listCaptures(tb testing.TB, dir string) []string {
-	tb.Helper()
-	var names []string
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		ext := filepath.Ext(path)
-		if d.IsDir() || (ext != ".pcap" && ext != ".pcapng") {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, path)
-		names = append(names, filepath.ToSlash(rel))
-		return err
-	})
-	if err != nil {
-		tb.Fatalf("list captures: %v", err)
-	}
-	if len(names) == 0 {
-		missingPrerequisite(tb, "no captures in %s", dir)
-	}
-	slices.Sort(names)
-	return names
 }
 
 // checkCapture runs lc and tshark on one capture and compares them call

@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/testenv"
 	"github.com/lc-voip/lc/internal/testnet"
 )
 
@@ -34,7 +35,7 @@ func livePair(t *testing.T) *testnet.Pair {
 	t.Helper()
 	p, err := testnet.NewPair(t)
 	if err != nil {
-		missingPrerequisite(t, "live capture test: %v", err)
+		testenv.MissingPrerequisite(t, "live capture test: %v", err)
 	}
 	return p
 }
@@ -198,9 +199,7 @@ func TestLiveCaptureMatchesTcpdump(t *testing.T) {
 
 func liveMatchesTcpdump(t *testing.T, bin string, any, ipv6 bool) {
 	p := livePair(t)
-	if _, err := exec.LookPath("tcpdump"); err != nil {
-		missingPrerequisite(t, "tcpdump is needed: %v", err)
-	}
+	testenv.Command(t, "tcpdump")
 	iface := p.Iface[1]
 	if any {
 		iface = "any"

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"io"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/testenv"
 )
 
 // Synthetic frames for the oracle and the benchmarks. Every byte is
@@ -197,33 +197,14 @@ func prefixes(pkts [][]byte) [][]byte {
 }
 
 // sharedPackets reads the shared captures, grouped by the Link of their
-// link type. When the directory is missing the test fails under CI and is
-// skipped otherwise.
+// link type. When they are missing the test fails under CI and is skipped
+// otherwise.
 func sharedPackets(t testing.TB) map[Link][][]byte {
 	t.Helper()
-	dir := os.Getenv("LC_SHARED_PCAPS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "pcaps")
-	}
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("shared captures: %v", err)
-		}
-		t.Skipf("shared captures: %v", err)
-	}
-	var paths []string
-	for _, glob := range []string{"*.pcap", "*/*.pcap", "*.pcapng", "*/*.pcapng"} {
-		m, err := filepath.Glob(filepath.Join(dir, glob))
-		if err != nil {
-			t.Fatal(err)
-		}
-		paths = append(paths, m...)
-	}
-	if len(paths) == 0 {
-		t.Fatalf("no captures under %s", dir)
-	}
+	dir, names := testenv.SharedCaptures(t)
 	out := map[Link][][]byte{}
-	for _, path := range paths {
+	for _, name := range names {
+		path := filepath.Join(dir, filepath.FromSlash(name))
 		f, err := capture.OpenFile(path, 0)
 		if err != nil {
 			t.Fatal(err)

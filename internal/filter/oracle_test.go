@@ -14,6 +14,7 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/lc-voip/lc/internal/testenv"
 	"golang.org/x/net/bpf"
 )
 
@@ -125,7 +126,7 @@ func deviates(l Link, err error) bool {
 // the link, the shared Ethernet frames reframed for it, and the 3,112
 // prefixes of the 38 synthetic frames reframed for it.
 func TestOracle(t *testing.T) {
-	tcpdump := requireTcpdump(t)
+	tcpdump := testenv.Command(t, "tcpdump")
 	shared := sharedPackets(t)
 	var pairs atomic.Int64
 	t.Run("links", func(t *testing.T) {
@@ -150,25 +151,11 @@ var oracleLinks = []struct {
 	linktype uint32
 }{{Ethernet, 1}, {LinuxSLL, 113}, {LinuxSLL2, 276}, {Raw, 101}}
 
-// requireTcpdump returns the path of tcpdump. When it is missing the test
-// fails under CI and is skipped otherwise.
-func requireTcpdump(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("tcpdump")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("tcpdump: %v", err)
-		}
-		t.Skipf("tcpdump: %v", err)
-	}
-	return path
-}
-
 // TestOracleRandom compares programs with tcpdump's for random
 // combinations of primitives, which exercise the optimizer's rewrites in
 // ways a fixed list does not, on every prefix of the synthetic frames.
 func TestOracleRandom(t *testing.T) {
-	tcpdump := requireTcpdump(t)
+	tcpdump := testenv.Command(t, "tcpdump")
 	rng := rand.New(rand.NewPCG(2024, 1))
 	for _, lt := range oracleLinks {
 		empty := emptyPcap(t, lt.linktype)

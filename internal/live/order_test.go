@@ -47,7 +47,7 @@ func TestOrderMergesInterfaces(t *testing.T) {
 	}
 	// Interface 1 is quiet: its packets wait until lag after their time.
 	for want := 2; want <= 3; want++ {
-		if p, ok, _ := o.next(fixed(base.Add(140 * time.Millisecond)), false); !ok || p.Frame != want {
+		if p, ok, _ := o.next(fixed(base.Add(140*time.Millisecond)), false); !ok || p.Frame != want {
 			t.Fatalf("after the lag: %+v %v, want frame %d", p, ok, want)
 		}
 	}

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lc-voip/lc/internal/testenv"
 )
 
 func TestPairSides(t *testing.T) {
@@ -176,7 +178,7 @@ func threadsIn(t *testing.T, ino uint64) []string {
 
 func TestRootNamespaceUntouched(t *testing.T) {
 	if os.Geteuid() != 0 {
-		missingPrerequisite(t, "need root")
+		testenv.MissingPrerequisite(t, "need root")
 	}
 	before := rootState(t)
 	var p *Pair

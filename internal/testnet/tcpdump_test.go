@@ -17,6 +17,7 @@ import (
 	"github.com/google/gopacket"
 	"github.com/google/gopacket/layers"
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/testenv"
 )
 
 // tcpdumpTimeout bounds every wait on tcpdump.
@@ -44,9 +45,7 @@ type tcpdump struct {
 // behind a fast burst.
 func startTcpdump(t *testing.T, p *Pair, i int) *tcpdump {
 	t.Helper()
-	if _, err := exec.LookPath("tcpdump"); err != nil {
-		missingPrerequisite(t, "need tcpdump: %v", err)
-	}
+	testenv.Command(t, "tcpdump")
 	d := &tcpdump{path: filepath.Join(t.TempDir(), "capture.pcap"), done: make(chan struct{})}
 	d.cmd = p.Command(i, "tcpdump", "-i", p.Iface[i], "-w", d.path, "-U", "--immediate-mode",
 		"--time-stamp-precision=nano", "-Z", "root", "-B", "16384")
