@@ -121,7 +121,18 @@ func combine(op tokKind, x, y node) node {
 }
 
 func (p *parser) expr() (node, error) {
-	x, err := p.term()
+	return p.chain(p.term, func() (node, error) {
+		if p.valueAhead() {
+			return p.id()
+		}
+		return p.term()
+	})
+}
+
+// chain parses first, then any number of "and" or "or" each followed by
+// what operand parses, grouped left to right.
+func (p *parser) chain(first, operand func() (node, error)) (node, error) {
+	x, err := first()
 	if err != nil {
 		return nil, err
 	}
@@ -131,12 +142,7 @@ func (p *parser) expr() (node, error) {
 			return x, nil
 		}
 		p.next()
-		var y node
-		if p.valueAhead() {
-			y, err = p.id()
-		} else {
-			y, err = p.term()
-		}
+		y, err := operand()
 		if err != nil {
 			return nil, err
 		}
@@ -375,21 +381,4 @@ func (p *parser) id() (node, error) {
 }
 
 // idList parses ids joined by "and" and "or" inside parentheses.
-func (p *parser) idList() (node, error) {
-	x, err := p.id()
-	if err != nil {
-		return nil, err
-	}
-	for {
-		op := p.peek().kind
-		if op != tAnd && op != tOr {
-			return x, nil
-		}
-		p.next()
-		y, err := p.id()
-		if err != nil {
-			return nil, err
-		}
-		x = combine(op, x, y)
-	}
-}
+func (p *parser) idList() (node, error) { return p.chain(p.id, p.id) }

@@ -157,18 +157,13 @@ func (p *parser) host4(t token) (node, error) {
 	if t.kind == tIPv4 {
 		switch n := p.peek(); {
 		case n.kind == tSlash:
-			p.next()
-			l := p.peek()
-			if l.kind != tNum {
-				return nil, p.errAt(l.pos, "a prefix length must follow %q", t.text+"/")
+			bits, err := p.prefixLen(t, 32)
+			if err != nil {
+				return nil, err
 			}
-			p.next()
-			if l.num > 32 {
-				return nil, p.errAt(l.pos, "prefix length %d is more than 32", l.num)
-			}
-			mask = prefixMask4(int(l.num))
+			mask = prefixMask4(bits)
 			if addr&^mask != 0 {
-				return nil, p.errAt(t.pos, "non-network bits set in %s/%d", t.text, l.num)
+				return nil, p.errAt(t.pos, "non-network bits set in %s/%d", t.text, bits)
 			}
 			if q.addr != aNet {
 				return nil, p.errAt(t.pos, "a prefix length needs net, not host")
@@ -192,6 +187,21 @@ func (p *parser) host4(t token) (node, error) {
 	return &hostPrim{at: p.at(q.pos), proto: q.proto, dir: q.dir, addr: addr, mask: mask}, nil
 }
 
+// prefixLen consumes the "/" and the length after address t, which must
+// be at most max.
+func (p *parser) prefixLen(t token, max int) (int, error) {
+	p.next()
+	l := p.peek()
+	if l.kind != tNum {
+		return 0, p.errAt(l.pos, "a prefix length must follow %q", t.text+"/")
+	}
+	p.next()
+	if l.num > uint32(max) {
+		return 0, p.errAt(l.pos, "prefix length %d is more than %d", l.num, max)
+	}
+	return int(l.num), nil
+}
+
 // host6 handles an IPv6 address under host or net, with an optional
 // "/len".
 func (p *parser) host6(t token) (node, error) {
@@ -207,16 +217,10 @@ func (p *parser) host6(t token) (node, error) {
 	}
 	bits := 128
 	if p.peek().kind == tSlash {
-		p.next()
-		l := p.peek()
-		if l.kind != tNum {
-			return nil, p.errAt(l.pos, "a prefix length must follow %q", t.text+"/")
+		var err error
+		if bits, err = p.prefixLen(t, 128); err != nil {
+			return nil, err
 		}
-		p.next()
-		if l.num > 128 {
-			return nil, p.errAt(l.pos, "prefix length %d is more than 128", l.num)
-		}
-		bits = int(l.num)
 	}
 	addr, mask := ip6Words(t.ip6.As16()), prefixMask6(bits)
 	for i := range addr {
