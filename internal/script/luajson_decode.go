@@ -224,18 +224,8 @@ func (d *jsonDecoder) array(depth int) lua.LValue {
 		v := d.value(depth + 1)
 		d.vm.hold(int(d.vm.storeCost(t, lua.LNumber(n))))
 		t.RawSetInt(n, v)
-		d.space()
-		if d.i >= len(d.s) {
-			d.fail("unterminated array")
-		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
+		if !d.more(']', "array") {
 			return t
-		default:
-			d.fail("expected , or ]")
 		}
 	}
 }
@@ -267,18 +257,27 @@ func (d *jsonDecoder) object(depth int) lua.LValue {
 		v := d.value(depth + 1)
 		d.vm.hold(len(k) + sizeString + int(d.vm.storeCost(t, lua.LString(k))))
 		t.RawSetString(k, v)
-		d.space()
-		if d.i >= len(d.s) {
-			d.fail("unterminated object")
-		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
+		if !d.more('}', "object") {
 			return t
-		default:
-			d.fail("expected , or }")
 		}
 	}
+}
+
+// more consumes what follows an element of an array or object: true after
+// a comma, false after the closing byte; anything else fails.
+func (d *jsonDecoder) more(closing byte, container string) bool {
+	d.space()
+	if d.i >= len(d.s) {
+		d.fail("unterminated " + container)
+	}
+	switch d.s[d.i] {
+	case ',':
+		d.i++
+		return true
+	case closing:
+		d.i++
+		return false
+	}
+	d.fail("expected , or " + string(closing))
+	return false
 }
