@@ -221,19 +221,22 @@ func (s *socket) take() []capture.Packet {
 // protocol, as after an Ethernet header).
 func (s *socket) frame(p []byte, h *unix.Tpacket3Hdr, slab []byte) (frame, rest []byte) {
 	start := len(slab)
-	var tag []byte
+	var tagBuf [vlanLen]byte
+	var tag []byte // TPID and TCI, when the kernel took a tag out
 	if h.Status&unix.TP_STATUS_VLAN_VALID != 0 {
 		tpid := uint16(0x8100)
 		if h.Status&unix.TP_STATUS_VLAN_TPID_VALID != 0 {
 			tpid = h.Hv1.Vlan_tpid
 		}
-		tag = binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, tpid), uint16(h.Hv1.Vlan_tci))
+		binary.BigEndian.PutUint16(tagBuf[:], tpid)
+		binary.BigEndian.PutUint16(tagBuf[2:], uint16(h.Hv1.Vlan_tci))
+		tag = tagBuf[:]
 	}
-	var proto [2]byte // the frame's EtherType, in network order
 	switch s.iface.view {
 	case viewCooked:
 		sa := (*unix.RawSockaddrLinklayer)(unsafe.Pointer(&p[hdrLen]))
-		binary.NativeEndian.PutUint16(proto[:], sa.Protocol) // kept in network order
+		var proto [2]byte // the frame's EtherType, kept in network order
+		binary.NativeEndian.PutUint16(proto[:], sa.Protocol)
 		if tag != nil {
 			slab = append(slab, tag[:2]...)
 		} else {
