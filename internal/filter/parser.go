@@ -100,6 +100,39 @@ func (p *parser) nest(pos int) error {
 	return nil
 }
 
+// nested consumes t, the "not" or "(" that opens a nested part, and
+// parses the part with parse, one level deeper.
+func (p *parser) nested(t token, parse func() (node, error)) (node, error) {
+	p.next()
+	if err := p.nest(t.pos); err != nil {
+		return nil, err
+	}
+	x, err := parse()
+	p.depth--
+	return x, err
+}
+
+// not parses "not" (t) and what operand parses after it.
+func (p *parser) not(t token, operand func() (node, error)) (node, error) {
+	x, err := p.nested(t, operand)
+	if err != nil {
+		return nil, err
+	}
+	return &notNode{x}, nil
+}
+
+// parens parses "(" (t), what inner parses, and the matching ")".
+func (p *parser) parens(t token, inner func() (node, error)) (node, error) {
+	x, err := p.nested(t, inner)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.closeParen(t.pos); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
 // closeParen consumes the ')' matching the '(' at open.
 func (p *parser) closeParen(open int) error {
 	t := p.peek()
@@ -167,34 +200,14 @@ func (p *parser) term() (node, error) {
 	t := p.peek()
 	switch t.kind {
 	case tNot:
-		p.next()
-		if err := p.nest(t.pos); err != nil {
-			return nil, err
-		}
-		x, err := p.term()
-		p.depth--
-		if err != nil {
-			return nil, err
-		}
-		return &notNode{x}, nil
+		return p.not(t, p.term)
 	case tLParen:
-		p.next()
-		if err := p.nest(t.pos); err != nil {
-			return nil, err
-		}
 		// A parenthesized expression leaves the qualifiers as they were
 		// before it, as libpcap does.
 		saved := p.q
-		x, err := p.expr()
-		p.depth--
-		if err != nil {
-			return nil, err
-		}
-		if err := p.closeParen(t.pos); err != nil {
-			return nil, err
-		}
+		x, err := p.parens(t, p.expr)
 		p.q = saved
-		return x, nil
+		return x, err
 	case tKeyword:
 		return p.keywordTerm()
 	case tName:
@@ -344,30 +357,9 @@ func (p *parser) id() (node, error) {
 	t := p.peek()
 	switch {
 	case t.kind == tNot:
-		p.next()
-		if err := p.nest(t.pos); err != nil {
-			return nil, err
-		}
-		x, err := p.id()
-		p.depth--
-		if err != nil {
-			return nil, err
-		}
-		return &notNode{x}, nil
+		return p.not(t, p.id)
 	case t.kind == tLParen:
-		p.next()
-		if err := p.nest(t.pos); err != nil {
-			return nil, err
-		}
-		x, err := p.idList()
-		p.depth--
-		if err != nil {
-			return nil, err
-		}
-		if err := p.closeParen(t.pos); err != nil {
-			return nil, err
-		}
-		return x, nil
+		return p.parens(t, p.idList)
 	case t.isValue(), t.kind == tKeyword && p.q.set && p.q.addr == aProto:
 		p.next()
 		return p.value(t)
