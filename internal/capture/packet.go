@@ -1,6 +1,6 @@
 package capture
 
-import "github.com/google/gopacket"
+import "github.com/gopacket/gopacket"
 
 // Packet is one captured frame as read from an input.
 //

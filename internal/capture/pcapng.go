@@ -5,7 +5,7 @@ import (
 	"math/bits"
 	"time"
 
-	"github.com/google/gopacket"
+	"github.com/gopacket/gopacket"
 )
 
 // pcapng block types, option codes and limits (draft-ietf-opsawg-pcapng).

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/gopacket/layers"
+	"github.com/gopacket/gopacket/layers"
 )
 
 // usec and nsec express base in pcapng timestamp units.

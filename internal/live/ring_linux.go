@@ -11,7 +11,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/google/gopacket"
+	"github.com/gopacket/gopacket"
 	"github.com/lc-voip/lc/internal/capture"
 	"github.com/lc-voip/lc/internal/filter"
 	"golang.org/x/net/bpf"

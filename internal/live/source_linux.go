@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/google/gopacket"
+	"github.com/gopacket/gopacket"
 	"github.com/lc-voip/lc/internal/capture"
 	"golang.org/x/sys/unix"
 )
