@@ -10,3 +10,12 @@ func TestInCI(t *testing.T) {
 		}
 	}
 }
+
+func TestLongEnabled(t *testing.T) {
+	for v, want := range map[string]bool{"": false, "1": true, "true": true, "0": false, "no": false, "junk": false} {
+		t.Setenv(LongEnv, v)
+		if got := LongEnabled(); got != want {
+			t.Errorf("%s=%q: LongEnabled() = %v, want %v", LongEnv, v, got, want)
+		}
+	}
+}
