@@ -43,6 +43,12 @@ type luaCtx struct {
 	expired atomic.Bool
 	timer   *time.Timer
 
+	// checked, when set, is called at every check of the limits: before
+	// each instruction and in the loops of the bounded built-ins. Tests
+	// use it to measure the work done between two checks; lc leaves it
+	// nil.
+	checked func()
+
 	// Guarded by mu.
 	mu     sync.Mutex
 	active bool      // an invocation is running
@@ -111,6 +117,9 @@ func (c *luaCtx) Err() error { return c.luaErr }
 // Done implements context.Context. gopher-lua calls it before every
 // instruction; see luaCtx.
 func (c *luaCtx) Done() <-chan struct{} {
+	if c.checked != nil {
+		c.checked()
+	}
 	if c.failed == nil {
 		c.steps++
 		if c.expired.Load() {
@@ -135,6 +144,17 @@ func (c *luaCtx) pollParent() {
 	}
 }
 
+// pollDeadline is the check of the loops that cannot raise a Lua error
+// (the measurement walk): past the deadline, the invocation fails.
+func (c *luaCtx) pollDeadline() {
+	if c.checked != nil {
+		c.checked()
+	}
+	if c.expired.Load() {
+		c.timeout()
+	}
+}
+
 // timeout fails the invocation for its deadline.
 func (c *luaCtx) timeout() {
 	c.fail(ErrTimeout, ErrTimeout.Error())
@@ -154,6 +174,9 @@ func (c *luaCtx) fail(kind error, msg string) {
 // interrupt is checked by the built-ins that loop: it raises the pending
 // failure, the deadline or the caller's cancellation as a Lua error.
 func (c *luaCtx) interrupt(L *lua.LState) {
+	if c.checked != nil {
+		c.checked()
+	}
 	if c.failed == nil {
 		if c.expired.Load() {
 			c.timeout()

@@ -47,6 +47,7 @@ type luaMeter struct {
 	held    int64
 	peak    int64 // largest measurement (base+held) of the invocation
 	walks   int
+	charged int64 // all bytes reserved by the invocation
 }
 
 // reset starts the estimate of an invocation.
@@ -59,6 +60,7 @@ func (vm *luaVM) reserve(n int64) bool {
 	m := &vm.meter
 	if n <= m.limit-m.base-m.pending-m.held {
 		m.pending += n
+		m.charged += n
 		return true
 	}
 	vm.measure()
@@ -66,6 +68,7 @@ func (vm *luaVM) reserve(n int64) bool {
 		return false
 	}
 	m.pending = n
+	m.charged += n
 	return true
 }
 
@@ -228,8 +231,8 @@ type luaWalker struct {
 func (vm *luaVM) walkTick() bool {
 	w := &vm.walker
 	w.work++
-	if w.work%walkCheckEvery == 0 && vm.ctx.expired.Load() {
-		vm.ctx.timeout()
+	if w.work%walkCheckEvery == 0 {
+		vm.ctx.pollDeadline()
 	}
 	return vm.ctx.failed == nil
 }
