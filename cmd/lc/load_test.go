@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lc-voip/lc/internal/testenv"
 	"github.com/lc-voip/lc/internal/testnet"
 )
 
@@ -31,9 +32,10 @@ var captureLine = regexp.MustCompile(`capture on \S+: (\d+) received, (\d+) drop
 // was either received by lc and processed, or counted as a drop.
 //
 // The sender runs on the same two cores as lc, so the figures are those
-// of this machine under this load, not of lc alone. Run with -v to see
-// them.
+// of this machine under this load, not of lc alone: it is in the long
+// suite (LC_LONG_TESTS=1), with -v to see them.
 func TestLiveLoad(t *testing.T) {
+	testenv.Long(t)
 	p := livePair(t)
 	bin := buildLC(t)
 	calls := filepath.Join(t.TempDir(), "calls.txt")

@@ -23,10 +23,7 @@ func TestUserSwitch(t *testing.T) {
 		t.Skip("no user nobody:", err)
 	}
 	uid, _ := strconv.Atoi(nobody.Uid)
-	bin := filepath.Join(t.TempDir(), "lc")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := buildLC(t)
 	base := t.TempDir()
 	for d := base; d != "/" && d != os.TempDir(); d = filepath.Dir(d) {
 		os.Chmod(d, 0o755) // nobody must reach the output directory

@@ -4,16 +4,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lc-voip/lc/internal/testenv"
 	"github.com/lc-voip/lc/internal/testpcap"
 )
 
-// TestManyConcurrentCalls opens 20,000 calls at once with the default
-// open-file limit: every call must still get complete files.
+// TestManyConcurrentCalls opens 2,000 calls at once with an open-file
+// limit of 32: every call must still get complete files. The same at the
+// scale of a busy trunk, 20,000 calls with the default limit, is
+// TestManyConcurrentCallsAtScale.
 func TestManyConcurrentCalls(t *testing.T) {
-	if testing.Short() {
-		t.Skip("writes 40,000 files")
-	}
-	const n = 20000
+	manyConcurrentCalls(t, 2000, func(c *Config) { c.MaxOpenFiles = 32 })
+}
+
+// TestManyConcurrentCallsAtScale opens 20,000 calls at once with the
+// default open-file limit; it writes 40,000 files: long suite.
+func TestManyConcurrentCallsAtScale(t *testing.T) {
+	testenv.Long(t)
+	manyConcurrentCalls(t, 20000, nil)
+}
+
+// manyConcurrentCalls opens n calls, each with an RTP packet, before
+// ending any, with the configuration tune makes.
+func manyConcurrentCalls(t *testing.T, n int, tune func(*Config)) {
 	tl := &testpcap.Timeline{Now: t0}
 	dialogs := make([]testpcap.Dialog, n)
 	for i := range dialogs {
@@ -30,9 +42,9 @@ func TestManyConcurrentCalls(t *testing.T) {
 		tl.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("BYE", 2, "t", "")), 0)
 	}
 	out := t.TempDir()
-	events, st := runPackets(t, out, tl.Pkts, nil)
+	events, st := runPackets(t, out, tl.Pkts, tune)
 	checkAccounting(t, out, tl.Pkts, st)
-	if st.Calls[StateCompleted] != n || st.Peak != n {
+	if st.Calls[StateCompleted] != int64(n) || st.Peak != int64(n) {
 		t.Fatalf("completed %d calls with %d open at most, want %d and %d", st.Calls[StateCompleted], st.Peak, n, n)
 	}
 	var sip, rtp int

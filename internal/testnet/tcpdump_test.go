@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -121,6 +122,22 @@ func (d *tcpdump) stop(t *testing.T, udp int) []capture.Packet {
 		t.Fatal(err)
 	}
 	return pkts
+}
+
+// dropped returns what the stopped tcpdump reported as dropped by the
+// kernel.
+func (d *tcpdump) dropped(t *testing.T) int {
+	t.Helper()
+	out := d.output()
+	i := strings.Index(out, " packets dropped by kernel")
+	if i < 0 {
+		t.Fatalf("tcpdump reported no drop count: %s", out)
+	}
+	n, err := strconv.Atoi(out[strings.LastIndexAny(out[:i], " \n")+1 : i])
+	if err != nil {
+		t.Fatalf("tcpdump's drop count: %v: %s", err, out)
+	}
+	return n
 }
 
 // readCapture returns the frames of the capture at path. For a capture

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// lcBinary is the lc program built once for the tests that run it as a
+// process of its own, and removed by TestMain.
+var lcBinary struct {
+	once      sync.Once
+	dir, path string
+	err       error
+	out       []byte
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if lcBinary.dir != "" {
+		os.RemoveAll(lcBinary.dir)
+	}
+	os.Exit(code)
+}
+
+// buildLC returns the path of the lc binary, built on first use without
+// cgo, as the service instructions say.
+func buildLC(t *testing.T) string {
+	t.Helper()
+	b := &lcBinary
+	b.once.Do(func() {
+		if b.dir, b.err = os.MkdirTemp("", "lc-test-"); b.err != nil {
+			return
+		}
+		b.path = filepath.Join(b.dir, "lc")
+		cmd := exec.Command("go", "build", "-o", b.path, ".")
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		b.out, b.err = cmd.CombinedOutput()
+	})
+	if b.err != nil {
+		t.Fatalf("build: %v\n%s", b.err, b.out)
+	}
+	return b.path
+}
