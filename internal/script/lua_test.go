@@ -250,14 +250,12 @@ func TestLuaErrorObjects(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		start := time.Now()
+		// A __tostring that loops would end the hook at its deadline,
+		// with that error instead of the one wanted.
 		err = eh.Hooks()[0].Run(t.Context(), testCall())
 		eh.Close()
 		if err == nil || err.Error() != "lua:on_call_complete: "+tt.want {
 			t.Errorf("%s: error %v, want %q", tt.raise, err, tt.want)
-		}
-		if time.Since(start) > 100*time.Millisecond {
-			t.Errorf("%s: took %s", tt.raise, time.Since(start))
 		}
 	}
 }
@@ -294,8 +292,14 @@ func TestLuaPoolReuseAndRecycle(t *testing.T) {
 	}
 }
 
+// TestLuaCallerContext: a hook stops when its caller's context is
+// canceled or passes its deadline, long before its own deadline (a
+// minute, so that a hook that missed the caller's end is told apart
+// however busy the machine is).
 func TestLuaCallerContext(t *testing.T) {
-	h := newTestHooks(t, "function on_call_complete() while true do end end", testLuaConfig())
+	cfg := testLuaConfig()
+	cfg.Timeout = time.Minute
+	h := newTestHooks(t, "function on_call_complete() while true do end end", cfg)
 	ctx, cancel := context.WithCancel(t.Context())
 	time.AfterFunc(50*time.Millisecond, cancel)
 	start := time.Now()
@@ -303,7 +307,7 @@ func TestLuaCallerContext(t *testing.T) {
 	if !errors.Is(err, ErrTimeout) || !strings.Contains(err.Error(), "canceled") {
 		t.Errorf("error = %v, want a cancellation", err)
 	}
-	if d := time.Since(start); d > 150*time.Millisecond {
+	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %s after a cancel at 50ms", d)
 	}
 	ctx, cancel = context.WithTimeout(t.Context(), 50*time.Millisecond)
@@ -313,7 +317,7 @@ func TestLuaCallerContext(t *testing.T) {
 	if !errors.Is(err, ErrTimeout) {
 		t.Errorf("error = %v, want a timeout", err)
 	}
-	if d := time.Since(start); d > 150*time.Millisecond {
+	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %s with a 50ms context deadline", d)
 	}
 }
