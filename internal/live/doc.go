@@ -30,13 +30,22 @@
 // capture and drops are never silent.
 //
 // Next, and Close after it, are called by one goroutine; Stats from any.
-// Next hands out the packets of several interfaces in timestamp order: a
-// packet waits until every other interface has a packet queued or until
-// it is older than the longest time a block can wait in the kernel (see
-// order). Besides packets, Next returns clock ticks (a Packet with nil
-// Data) at the configured interval when no packet is waiting, so that
-// timeouts run when no traffic arrives; a tick's time lags the wall clock
-// by that same bound, so it never runs ahead of packets still in a ring.
-// When Start's context is done, the readers take what the ring still holds,
-// then Next returns io.EOF.
+// Next hands out the packets of several interfaces in timestamp order,
+// whatever the scheduler does to the readers (see order). Each reader
+// publishes a watermark, the time up to which its interface is known
+// complete: whenever it finds no ring block ready at wall time E, it has
+// taken every packet older than E less the longest time a block can wait
+// in the kernel, and it says so through the channel, behind the batches
+// it covers. An idle or down interface keeps publishing, at each poll
+// timeout. A packet waits until every other interface has a packet
+// queued or a watermark at or past its time. As a last resort against a
+// reader stuck for seconds, a packet also goes out once a fallback (2 s)
+// has passed since its time by the wall clock. A single interface never
+// waits, and costs no clock reading per packet. Besides packets, Next
+// returns clock ticks (a Packet with nil Data) at the configured interval
+// when no packet is waiting, so that timeouts run when no traffic
+// arrives; a tick's time is the lowest watermark (some 150 to 250 ms
+// behind the wall clock, never more than the fallback), so it never runs
+// ahead of packets still in a ring. When Start's context is done, the
+// readers take what the ring still holds, then Next returns io.EOF.
 package live

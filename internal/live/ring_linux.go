@@ -158,13 +158,17 @@ func (s *socket) blockStatus(i int) *uint32 {
 	return (*uint32)(unsafe.Pointer(&s.ring[i*blockSize+8]))
 }
 
-// ready waits up to timeout for the next block and says whether it is the
+// ready says, without waiting, whether the next block is the program's to
+// read. Blocks are retired and taken in ring order, so when it is not,
+// every block the kernel has retired so far has been taken.
+func (s *socket) ready() bool {
+	return atomic.LoadUint32(s.blockStatus(s.next))&unix.TP_STATUS_USER != 0
+}
+
+// wait waits up to timeout for the next block and says whether it is the
 // program's to read. An error the kernel reported on the socket is
 // returned, and cleared: ENETDOWN when the interface went down or away.
-func (s *socket) ready(timeout time.Duration) (bool, error) {
-	if atomic.LoadUint32(s.blockStatus(s.next))&unix.TP_STATUS_USER != 0 {
-		return true, nil
-	}
+func (s *socket) wait(timeout time.Duration) (bool, error) {
 	fds := []unix.PollFd{{Fd: int32(s.fd), Events: unix.POLLIN | unix.POLLERR}}
 	n, _ := unix.Poll(fds, int(timeout/time.Millisecond)) // EINTR and timeouts alike: look again
 	if n > 0 && fds[0].Revents&unix.POLLERR != 0 {
@@ -172,7 +176,7 @@ func (s *socket) ready(timeout time.Duration) (bool, error) {
 			return false, unix.Errno(e)
 		}
 	}
-	return atomic.LoadUint32(s.blockStatus(s.next))&unix.TP_STATUS_USER != 0, nil
+	return s.ready(), nil
 }
 
 // take copies the packets of the next block, gives the block back to the

@@ -22,12 +22,23 @@ import (
 // channel from the readers to Next.
 const batchQueue = 16
 
-// handoverLag is how far behind the wall clock a packet can be when its
-// block is handed over: the kernel retires a block retireTimeout after its
-// first packet, and the reader takes it within a poll. Ticks are that much
-// behind the wall clock, so they do not run ahead of packets still to
-// come, and packets of several interfaces wait that long for each other.
-const handoverLag = 2 * retireTimeout
+// handoverLag is how far behind the wall clock a packet can be while its
+// block is still in the kernel. The kernel retires a block on a timer of
+// period retireTimeout, and retires the open block only when it was open
+// at the timer's previous expiry: a block opened by a timeout is retired
+// at most one period after its first packet, one opened because the
+// previous block was full at most two. One more period covers the timer's
+// latency and the packet's way from its timestamp into the ring. A reader
+// that reads the wall clock, E, then finds no block ready has therefore
+// taken every packet older than E less handoverLag: that is the watermark
+// it publishes (see order).
+const handoverLag = 3 * retireTimeout
+
+// fallbackLag is how long a packet waits at most for the watermarks of the
+// other interfaces, by the wall clock after its time, should a reader be
+// stuck; see order. It is far longer than handoverLag and than any delay
+// the scheduler of a busy machine causes, so in practice it never decides.
+const fallbackLag = 2 * time.Second
 
 // Source captures from live interfaces. See the package documentation.
 type Source struct {
@@ -49,11 +60,13 @@ type Source struct {
 	failMu  sync.Mutex
 }
 
-// batch is one ring block's packets, copied out, and the position of the
-// interface they came from.
+// batch is what a reader sends Next: one ring block's packets, copied
+// out, or a watermark (see order), with the position of the interface they
+// come from. A watermark travels behind the batches it covers.
 type batch struct {
 	sock int
 	pkts []capture.Packet
+	upTo time.Time // not zero: a watermark, sock has delivered every packet older
 }
 
 // Open makes one socket per interface of cfg; it needs CAP_NET_RAW. No
@@ -64,7 +77,7 @@ func Open(cfg Config) (*Source, error) {
 	}
 	s := &Source{
 		batches: make(chan batch, batchQueue),
-		order:   newOrder(len(cfg.Interfaces), handoverLag),
+		order:   newOrder(len(cfg.Interfaces), fallbackLag),
 		ticks:   cfg.Ticks,
 		now:     time.Now,
 		log:     cmp.Or(cfg.Logger, slog.New(slog.DiscardHandler)),
@@ -126,7 +139,9 @@ func (s *Source) Start(ctx context.Context) {
 }
 
 // read hands the blocks of sock, interface i, to Next until ctx is done
-// and the ring is drained, or Close.
+// and the ring is drained, or Close. Whenever it finds no block ready, it
+// publishes the interface's watermark: the wall time it read just before
+// looking, less handoverLag.
 func (s *Source) read(ctx context.Context, i int, sock *socket) {
 	left := -1 // blocks still to take after ctx is done; -1 while running
 	down := false
@@ -134,28 +149,26 @@ func (s *Source) read(ctx context.Context, i int, sock *socket) {
 		if left < 0 && ctx.Err() != nil {
 			left = sock.blocks
 		}
-		wait := pollTimeout
-		if left > 0 {
-			wait = 2 * retireTimeout // long enough for a partly filled block to be handed over
-		}
-		ok, err := sock.ready(wait)
-		if err != nil && left >= 0 {
-			return // stopping anyway
-		}
-		if err != nil {
-			if err = s.interfaceDown(sock, err); err != nil {
-				s.fail(err)
-			} else if !down {
-				down = true
-				s.log.Warn("interface went down; capture goes on when it comes back up", "interface", sock.iface.name)
-			}
-			continue
-		}
-		if !ok {
+		if at := s.now(); !sock.ready() {
+			s.publish(i, at.Add(-handoverLag))
+			wait := pollTimeout
 			if left > 0 {
-				return
+				wait = 2 * retireTimeout // long enough for a partly filled block to be handed over
 			}
-			continue
+			ok, err := sock.wait(wait)
+			if err != nil && left >= 0 {
+				return // stopping anyway
+			}
+			if err != nil {
+				down = s.noteDown(sock, err, down)
+				continue
+			}
+			if !ok {
+				if left > 0 {
+					return
+				}
+				continue // look again, and publish a newer watermark
+			}
 		}
 		if down {
 			down = false
@@ -171,6 +184,31 @@ func (s *Source) read(ctx context.Context, i int, sock *socket) {
 			return
 		}
 	}
+}
+
+// publish sends Next the watermark of interface i, unless the channel is
+// full: a newer one follows soon, and batches must not wait behind it.
+func (s *Source) publish(i int, upTo time.Time) {
+	select {
+	case s.batches <- batch{sock: i, upTo: upTo}:
+	default:
+	}
+}
+
+// noteDown handles an error the kernel reported on sock: it ends the
+// capture when the interface is gone, else logs once that it went down.
+// It returns whether the interface is known down. A down interface
+// delivers nothing, and its reader goes on looking at the ring, so its
+// watermark keeps rising.
+func (s *Source) noteDown(sock *socket, err error, down bool) bool {
+	if err = s.interfaceDown(sock, err); err != nil {
+		s.fail(err)
+		return down
+	}
+	if !down {
+		s.log.Warn("interface went down; capture goes on when it comes back up", "interface", sock.iface.name)
+	}
+	return true
 }
 
 // interfaceDown interprets an error the kernel reported on sock: nil when
@@ -201,10 +239,12 @@ func (s *Source) fail(err error) {
 // Next returns the next packet, or a clock tick (nil Data, Timestamp set)
 // when the tick interval has passed and no packet is waiting, or io.EOF
 // after Start's context is done and the rings are drained. Packets of
-// several interfaces come out in timestamp order (see order).
+// several interfaces come out in timestamp order (see order). A tick's
+// time is the lowest watermark of the interfaces (order.complete), so it
+// runs ahead of no packet still in a ring.
 func (s *Source) Next() (capture.Packet, error) {
 	for {
-		p, ok, wait := s.order.next(s.now, s.done)
+		p, ok, due := s.order.next(s.done)
 		if ok {
 			return p, nil
 		}
@@ -216,13 +256,18 @@ func (s *Source) Next() (capture.Packet, error) {
 			}
 			return capture.Packet{}, io.EOF
 		}
-		if wait == 0 { // nothing queued: take what the readers have before any tick
-			select {
-			case b, open := <-s.batches:
-				s.receive(b, open)
-				continue
-			default:
+		var wait time.Duration // until the fallback; 0: nothing queued
+		if !due.IsZero() {
+			if wait = due.Sub(s.now()); wait <= 0 {
+				if s.poll() {
+					continue
+				}
+				// A reader is stuck: the fallback lets the packet out.
+				p, _, _ = s.order.next(true)
+				return p, nil
 			}
+		} else if s.poll() { // nothing queued: take what the readers have before any tick
+			continue
 		}
 		var timeout <-chan time.Time
 		if wait > 0 {
@@ -238,21 +283,36 @@ func (s *Source) Next() (capture.Packet, error) {
 			s.receive(b, open)
 		case now := <-s.ticks:
 			if s.order.empty() {
-				return capture.Packet{Info: gopacket.CaptureInfo{Timestamp: now.Add(-handoverLag)}}, nil
+				return capture.Packet{Info: gopacket.CaptureInfo{Timestamp: s.order.complete(now)}}, nil
 			}
 		case <-timeout:
 		}
 	}
 }
 
-// receive queues a batch from the readers; !open means they have all
-// ended.
-func (s *Source) receive(b batch, open bool) {
-	if !open {
-		s.done = true
-		return
+// poll takes what the readers have sent, without waiting, and reports
+// whether there was anything.
+func (s *Source) poll() bool {
+	select {
+	case b, open := <-s.batches:
+		s.receive(b, open)
+		return true
+	default:
+		return false
 	}
-	s.order.add(b.sock, b.pkts)
+}
+
+// receive queues a batch or records a watermark from the readers; !open
+// means they have all ended.
+func (s *Source) receive(b batch, open bool) {
+	switch {
+	case !open:
+		s.done = true
+	case !b.upTo.IsZero():
+		s.order.mark(b.sock, b.upTo)
+	default:
+		s.order.add(b.sock, b.pkts)
+	}
 }
 
 // Stats returns the counters of every interface, in Config order. Safe

@@ -11,11 +11,12 @@ import (
 )
 
 // TestNextPacketsTicksEOF drives Next without sockets: packets come out in
-// batch order, a tick is a Packet with nil Data whose time lags the wall
-// clock by handoverLag, and the end of the readers is io.EOF.
+// batch order without a clock reading, a tick is a Packet with nil Data at
+// the interface's watermark, and the end of the readers is io.EOF.
 func TestNextPacketsTicksEOF(t *testing.T) {
 	ticks := make(chan time.Time, 1)
-	s := &Source{batches: make(chan batch, 2), order: newOrder(1, handoverLag), ticks: ticks, now: time.Now}
+	noClock := func() time.Time { t.Error("a single interface read the clock"); return time.Now() }
+	s := &Source{batches: make(chan batch, 2), order: newOrder(1, fallbackLag), ticks: ticks, now: noClock}
 	s.batches <- batch{pkts: []capture.Packet{{Data: []byte{1}, Frame: 1}, {Data: []byte{2}, Frame: 2}}}
 	for want := 1; want <= 2; want++ {
 		p, err := s.Next()
@@ -24,10 +25,12 @@ func TestNextPacketsTicksEOF(t *testing.T) {
 		}
 	}
 	now := time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)
+	mark := now.Add(-150 * time.Millisecond)
+	s.batches <- batch{upTo: mark}
 	ticks <- now
 	p, err := s.Next()
-	if err != nil || p.Data != nil || !p.Info.Timestamp.Equal(now.Add(-handoverLag)) {
-		t.Fatalf("tick: %+v, %v; want nil Data at %v", p, err, now.Add(-handoverLag))
+	if err != nil || p.Data != nil || !p.Info.Timestamp.Equal(mark) {
+		t.Fatalf("tick: %+v, %v; want nil Data at the watermark %v", p, err, mark)
 	}
 	s.batches <- batch{pkts: []capture.Packet{{Data: []byte{3}, Frame: 3}}}
 	close(s.batches)
@@ -44,7 +47,7 @@ func TestNextPacketsTicksEOF(t *testing.T) {
 // packets that were already captured.
 func TestNextPacketsBeforeTicks(t *testing.T) {
 	ticks := make(chan time.Time, 1)
-	s := &Source{batches: make(chan batch, 2), order: newOrder(1, handoverLag), ticks: ticks, now: time.Now}
+	s := &Source{batches: make(chan batch, 2), order: newOrder(1, fallbackLag), ticks: ticks, now: time.Now}
 	ticks <- time.Now()
 	s.batches <- batch{pkts: []capture.Packet{{Data: []byte{1}, Frame: 1}}}
 	for range 100 { // a random choice between ready cases would show
@@ -55,19 +58,76 @@ func TestNextPacketsBeforeTicks(t *testing.T) {
 	}
 }
 
+// fakeClock is a wall clock that moves only when a test sets it.
+type fakeClock struct{ t time.Time }
+
+// now reads the clock.
+func (c *fakeClock) now() time.Time { return c.t }
+
+// set moves the clock to ms milliseconds after base.
+func (c *fakeClock) set(ms int) { c.t = ms2t(ms) }
+
+// twoInterfaces is a Source without sockets for two interfaces, on a fake
+// clock, whose channel holds msgs.
+func twoInterfaces(t *testing.T, c *fakeClock, msgs ...batch) *Source {
+	s := &Source{batches: make(chan batch, len(msgs)+1), order: newOrder(2, fallbackLag), ticks: make(chan time.Time), now: c.now}
+	for _, b := range msgs {
+		s.batches <- b
+	}
+	t.Cleanup(func() {
+		if s.wait != nil {
+			s.wait.Stop()
+		}
+	})
+	return s
+}
+
+// nextAt calls Next and fails unless it returns a packet at ms.
+func nextAt(t *testing.T, s *Source, ms int) {
+	t.Helper()
+	if p, err := s.Next(); err != nil || p.Data == nil || !p.Info.Timestamp.Equal(ms2t(ms)) {
+		t.Fatalf("got %+v, %v; want the packet at %d ms", p.Info, err, ms)
+	}
+}
+
 // TestNextWaitsForTheOtherInterface: a packet of one interface waits for
-// the other interface's older packet, which comes in a later block; a
-// packet whose interface is alone waits until handoverLag after its time.
+// the other interface's older packet, which comes in a later block, even
+// when the wall clock is far past the time a block waits in the kernel.
 func TestNextWaitsForTheOtherInterface(t *testing.T) {
-	now := base
-	s := &Source{batches: make(chan batch, 2), order: newOrder(2, handoverLag), ticks: make(chan time.Time), now: func() time.Time { return now }}
-	s.batches <- batch{sock: 1, pkts: []capture.Packet{at(10, 1)}}
-	go func() { s.batches <- batch{sock: 0, pkts: []capture.Packet{at(0, 1)}} }()
-	if p, err := s.Next(); err != nil || !p.Info.Timestamp.Equal(base) {
-		t.Fatalf("got %v, %v; want interface 0's packet at 0 ms first", p.Info.Timestamp, err)
-	}
-	now = base.Add(10*time.Millisecond + handoverLag) // interface 0 stayed quiet
-	if p, err := s.Next(); err != nil || !p.Info.Timestamp.Equal(base.Add(10*time.Millisecond)) {
-		t.Fatalf("got %v, %v; want interface 1's packet at 10 ms", p.Info.Timestamp, err)
-	}
+	c := &fakeClock{}
+	c.set(1000) // interface 0's reader is late
+	s := twoInterfaces(t, c,
+		batch{sock: 1, pkts: []capture.Packet{at(10, 1)}},
+		batch{sock: 0, pkts: []capture.Packet{at(0, 1)}},
+		batch{sock: 0, upTo: ms2t(10)})
+	nextAt(t, s, 0)
+	nextAt(t, s, 10)
+}
+
+// TestNextWatermark: a watermark at or past a waiting packet's time lets
+// it out long before the fallback.
+func TestNextWatermark(t *testing.T) {
+	c := &fakeClock{}
+	c.set(500)
+	s := twoInterfaces(t, c,
+		batch{sock: 0, pkts: []capture.Packet{at(100, 1), at(300, 2)}},
+		batch{sock: 1, upTo: ms2t(100)},
+		batch{sock: 1, pkts: []capture.Packet{at(200, 1)}})
+	nextAt(t, s, 100)
+	nextAt(t, s, 200)
+}
+
+// TestNextFallback: once the fallback has passed, a packet goes out
+// without the other interface's watermark, but only after what the
+// readers already sent has been taken.
+func TestNextFallback(t *testing.T) {
+	c := &fakeClock{}
+	c.set(100 + int(fallbackLag/time.Millisecond))
+	s := twoInterfaces(t, c,
+		batch{sock: 0, pkts: []capture.Packet{at(100, 1)}},
+		batch{sock: 1, pkts: []capture.Packet{at(50, 1)}},
+		batch{sock: 1, pkts: []capture.Packet{at(80, 2)}})
+	nextAt(t, s, 50)
+	nextAt(t, s, 80)
+	nextAt(t, s, 100) // interface 1 is stuck
 }
