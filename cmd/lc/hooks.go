@@ -200,6 +200,14 @@ func (r *runningHooks) replace(s hookSet) {
 	})
 }
 
+// limitWaits ends the engine's waits for room in its queue when ctx is
+// done; see script.Engine.LimitWaits.
+func (r *runningHooks) limitWaits(ctx context.Context) {
+	if r.engine != nil {
+		r.engine.LimitWaits(ctx)
+	}
+}
+
 // close drains the queue until ctx is done and returns the counts.
 func (r *runningHooks) close(ctx context.Context) *script.EngineStats {
 	if r.engine == nil {

@@ -15,6 +15,8 @@ import (
 
 	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/script"
+	"github.com/lc-voip/lc/internal/spool"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -189,6 +191,11 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	stopStatus := status.start(opt.status)
 	defer stopStatus()
 
+	// Hooks get until drain: for ever without a signal, shutdown-timeout
+	// after the first, nothing after a second. Past it, ending calls
+	// does not wait for room in the hook queue.
+	drain := drainContext(cmd.Context(), s.abort, opt.hooks.shutdownTimeout)
+	engine.limitWaits(drain)
 	start := time.Now()
 	src, runCtx := in.start(cmd.Context())
 	if in.live != nil {
@@ -211,7 +218,7 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 		closeErr = nil // the write error that stopped the run, reported once
 	}
 	eventsErr := closeEvents()
-	hookStats := engine.close(drainContext(cmd.Context(), s.abort, opt.hooks.shutdownTimeout))
+	hookStats := engine.close(drain)
 
 	printSummary(s.err, summary{
 		stats:     proc.Stats(),
@@ -233,7 +240,26 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 			corrupt = append(corrupt, p.Err)
 		}
 	}
-	return errors.Join(corrupt...)
+	if err := errors.Join(corrupt...); err != nil {
+		return err
+	}
+	return unrunHooks(hookStats, engine.spoolStats())
+}
+
+// unrunHooks is the error of a run that ended with hooks not run (the
+// shutdown deadline passed first, or spooled events were lost), or nil.
+func unrunHooks(h *script.EngineStats, sp *spool.Stats) error {
+	var n hooksNotRunError
+	if h != nil {
+		n.runs = h.Unrun
+	}
+	if sp != nil {
+		n.events = sp.Queued + sp.Lost
+	}
+	if n.runs == 0 && n.events == 0 {
+		return nil
+	}
+	return n
 }
 
 // withSources splits a joined validation error and names where each bad

@@ -14,6 +14,7 @@ const (
 	exitOK    = 0
 	exitError = 1 // processing failed
 	exitUsage = 2 // bad command line or configuration
+	exitUnrun = 3 // everything was written, but hooks were left unrun
 )
 
 // usageError marks errors that mean the command was called wrongly.
@@ -21,6 +22,21 @@ type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) Unwrap() error { return e.err }
+
+// hooksNotRunError ends a run whose files were all written but whose
+// hooks did not all run: hook runs left when the shutdown deadline passed,
+// and events of the live spool that never reached the hooks.
+type hooksNotRunError struct{ runs, events int64 }
+
+func (e hooksNotRunError) Error() string {
+	switch {
+	case e.events == 0:
+		return fmt.Sprintf("%d hook runs not run: the shutdown deadline passed", e.runs)
+	case e.runs == 0:
+		return fmt.Sprintf("%d spooled events never reached the hooks", e.events)
+	}
+	return fmt.Sprintf("%d hook runs not run: the shutdown deadline passed; %d spooled events never reached the hooks", e.runs, e.events)
+}
 
 // streams are what a command works with besides its flags: the standard
 // streams, the environment, the context a second interrupt cancels (the
@@ -49,6 +65,10 @@ func execute(ctx context.Context, args []string, s streams) int {
 	var ue usageError
 	if errors.As(err, &ue) {
 		return exitUsage
+	}
+	var unrun hooksNotRunError
+	if errors.As(err, &unrun) {
+		return exitUnrun
 	}
 	return exitError
 }

@@ -3,11 +3,17 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/lc-voip/lc/internal/script"
+	"github.com/lc-voip/lc/internal/testpcap"
 )
 
 // cancelAtEOF reads r and cancels stop when it is exhausted: the input
@@ -59,8 +65,8 @@ func TestShutdownDeadline(t *testing.T) {
 				streams{in: cancelAtEOF{bytes.NewReader(data), signal}, out: &out, err: &errb, lookupEnv: noEnv, abort: abort})
 			took := time.Since(start)
 			stderr := errb.String()
-			if code != exitOK {
-				t.Fatalf("exit %d:\n%s", code, stderr)
+			if code != exitUnrun {
+				t.Fatalf("exit %d, want %d (hooks not run):\n%s", code, exitUnrun, stderr)
 			}
 			// Three calls, one worker, each hook sleeping 60 s: a hook that
 			// started is killed (a failure), the others never start. After
@@ -70,6 +76,64 @@ func TestShutdownDeadline(t *testing.T) {
 				t.Errorf("summary does not report the stopped hooks:\n%s", stderr)
 			}
 			if took > 30*time.Second { // waiting for a hook would take a minute
+				t.Errorf("shutdown took %s", took)
+			}
+		})
+	}
+}
+
+// TestShutdownBacklog stops lc while ending more open calls than the hook
+// queue holds, with a hook that never finishes in time: ending the calls
+// must not wait for room in the queue past the shutdown deadline (after
+// one signal) or at all (after two). Every call is still ended and
+// reported, every hook run is counted as run or not run, and the exit
+// status says hooks were left unrun.
+func TestShutdownBacklog(t *testing.T) {
+	const calls = script.DefaultQueueSize + 2000
+	tl := &testpcap.Timeline{Now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	for i := range calls {
+		d := testpcap.NewDialog(i)
+		tl.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", "")), time.Millisecond)
+	}
+	data := testpcap.Bytes(tl.Pkts)
+	for _, tt := range []struct {
+		name   string
+		second bool
+	}{
+		{"one signal", false},
+		{"two signals", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			stop, stopNow := context.WithCancel(t.Context())
+			abort, abortNow := context.WithCancel(t.Context())
+			defer abortNow()
+			signal := func() {
+				stopNow()
+				if tt.second {
+					abortNow()
+				}
+			}
+			var out, errb bytes.Buffer
+			start := time.Now()
+			code := execute(stop,
+				[]string{"process", "-r", "-", "-o", t.TempDir(), "--per-call-pcap=false", "--voip-command", "sleep 60",
+					"--command-concurrency", "1", "--shutdown-timeout", "200ms", "--progress", "never"},
+				streams{in: cancelAtEOF{bytes.NewReader(data), signal}, out: &out, err: &errb, lookupEnv: noEnv, abort: abort})
+			took := time.Since(start)
+			stderr := errb.String()
+			if code != exitUnrun {
+				t.Fatalf("exit %d, want %d:\n%s", code, exitUnrun, stderr)
+			}
+			m := regexp.MustCompile(`hooks: (\d+) ran, (\d+) failed \(\d+ timed out\), (\d+) not run`).FindStringSubmatch(stderr)
+			if m == nil {
+				t.Fatalf("no hook line in the summary:\n%s", stderr)
+			}
+			ran, _ := strconv.Atoi(m[1])
+			unrun, _ := strconv.Atoi(m[3])
+			if ran > 1 || ran+unrun != calls || !strings.Contains(stderr, fmt.Sprintf("shutdown %d", calls)) {
+				t.Errorf("%d calls: %d hooks ran and %d not run:\n%s", calls, ran, unrun, stderr)
+			}
+			if took > 30*time.Second { // waiting for the hooks would take hours
 				t.Errorf("shutdown took %s", took)
 			}
 		})

@@ -50,7 +50,10 @@ type EngineStats struct {
 // workers. Each event is run exactly once.
 //
 // Back-pressure: at most QueueSize events are queued or running; Submit
-// waits for room beyond that (counted in FullWaits), so nothing is dropped.
+// waits for room beyond that (counted in FullWaits), so nothing is dropped
+// until the context given to LimitWaits is done: from then on an event
+// that finds the queue full is not queued, and its hook runs are counted
+// as Unrun.
 //
 // Goroutines: Concurrency workers, started by NewEngine and ended by Close.
 // Submit and Close are called by one goroutine (the processing loop);
@@ -72,6 +75,7 @@ type Engine struct {
 	count   int      // events queued or running
 	closing bool     // no more Submit; workers exit when idle
 	stopped bool     // workers take no more jobs
+	noWait  bool     // Submit no longer waits for room (LimitWaits)
 	stats   EngineStats
 	hooks   *hookSet // what new events run
 }
@@ -149,8 +153,14 @@ func (e *Engine) Submit(ev processor.Event) {
 	}
 	if e.count >= e.cfg.QueueSize {
 		e.stats.FullWaits++
-		for e.count >= e.cfg.QueueSize && !e.stopped {
+		for e.count >= e.cfg.QueueSize && !e.stopped && !e.noWait {
 			e.room.Wait()
+		}
+		if e.count >= e.cfg.QueueSize {
+			n := hookCount(job{ev: ev, hooks: set})
+			e.stats.Unrun += n
+			e.log.Debug("hooks not run: shutdown deadline passed", "event", ev.Name(), "key", key, "hooks", n)
+			return
 		}
 	}
 	e.stats.Events++
@@ -164,6 +174,19 @@ func (e *Engine) Submit(ev processor.Event) {
 	e.keys[key] = &keyJobs{jobs: []job{j}}
 	e.ready = append(e.ready, key)
 	e.work.Signal()
+}
+
+// LimitWaits bounds Submit's waits for room by ctx: once ctx is done, an
+// event that finds the queue full is not queued and its hook runs are
+// counted as Unrun, so that a shutdown whose deadline has passed does not
+// wait for hooks it will not run. Safe from any goroutine.
+func (e *Engine) LimitWaits(ctx context.Context) {
+	context.AfterFunc(ctx, func() {
+		e.mu.Lock()
+		e.noWait = true
+		e.room.Broadcast()
+		e.mu.Unlock()
+	})
 }
 
 // Replace makes hooks the ones that events submitted from now on run.
@@ -297,8 +320,11 @@ func (e *Engine) Close(ctx context.Context) EngineStats {
 			for _, j := range pending {
 				n := hookCount(j)
 				e.stats.Unrun += n
-				e.log.Warn("hooks not run: shutdown deadline passed", "event", j.ev.Name(), "key", key, "hooks", n)
+				e.log.Debug("hooks not run: shutdown deadline passed", "event", j.ev.Name(), "key", key, "hooks", n)
 			}
+		}
+		if e.stats.Unrun > 0 {
+			e.log.Warn("hooks not run: shutdown deadline passed", "hooks", e.stats.Unrun)
 		}
 		e.work.Broadcast()
 		e.room.Broadcast()
