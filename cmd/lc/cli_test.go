@@ -29,7 +29,11 @@ func runEnv(tb testing.TB, env map[string]string, stdin []byte, args ...string) 
 		v, ok := env[k]
 		return v, ok
 	}
-	code = execute(tb.Context(), args, streams{in: bytes.NewReader(stdin), out: &out, err: &errb, lookupEnv: lookup, abort: context.Background()})
+	var environ []string
+	for k, v := range env {
+		environ = append(environ, k+"="+v)
+	}
+	code = execute(tb.Context(), args, streams{in: bytes.NewReader(stdin), out: &out, err: &errb, lookupEnv: lookup, environ: environ, abort: context.Background()})
 	return code, out.String(), errb.String()
 }
 

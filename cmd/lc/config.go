@@ -1,11 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/pflag"
@@ -19,6 +21,7 @@ const configSection = "processor"
 type settings struct {
 	file    string            // config file read, "" when none
 	sources map[string]string // flag name → "flag --x", "environment LC_...", "config file F"
+	invalid map[string]bool   // flags whose value did not parse: reported once, not validated again
 }
 
 // source describes where the flag's value came from.
@@ -44,32 +47,37 @@ func envName(flag string) string {
 // loadSettings gives every flag of fs that was not set on the command line
 // its value from the environment, else from the config file, else leaves
 // its default: flag > environment > file > default. explicit is the
-// --config value ("" to search the default places). Every bad value and
-// unknown file key is reported at once, naming the key, the value and
-// where it came from.
-func loadSettings(flags *pflag.FlagSet, explicit string, lookupEnv func(string) (string, bool)) (settings, error) {
-	s := settings{sources: map[string]string{}}
+// --config value ("" to search the default places); environ lists the
+// names of the environment's variables. Every bad value, unknown file key
+// and unknown LC_PROCESSOR_ variable is reported at once, naming the key,
+// the value and where it came from.
+func loadSettings(flags *pflag.FlagSet, explicit string, lookupEnv func(string) (string, bool), environ []string) (settings, error) {
+	s := settings{sources: map[string]string{}, invalid: map[string]bool{}}
 	v := viper.New()
 	path, err := configFile(explicit, lookupEnv)
 	if err != nil {
 		return s, err
 	}
 	if path != "" {
-		v.SetConfigFile(path)
+		data, err := readSmallFile(path, maxConfigFile)
+		if err != nil {
+			return s, fmt.Errorf("config file: %w", err)
+		}
 		v.SetConfigType("yaml")
-		if err := v.ReadInConfig(); err != nil {
+		if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
 			return s, fmt.Errorf("config file %s: %w", path, err)
 		}
 		s.file = path
 	}
 	var errs []error
-	known := map[string]bool{}
+	known, knownEnv := map[string]bool{}, map[string]bool{}
 	flags.VisitAll(func(f *pflag.Flag) {
 		if f.Name == "config" || f.Name == "help" {
 			return
 		}
 		key := configKey(f.Name)
 		known[key] = true
+		knownEnv[envName(f.Name)] = true
 		switch {
 		case f.Changed:
 			s.sources[f.Name] = "flag --" + f.Name
@@ -78,23 +86,36 @@ func loadSettings(flags *pflag.FlagSet, explicit string, lookupEnv func(string) 
 			src := "environment " + envName(f.Name)
 			s.sources[f.Name] = src
 			if err := f.Value.Set(val); err != nil {
+				s.invalid[f.Name] = true
 				errs = append(errs, fmt.Errorf("%s = %q (from %s): %v", key, val, src, err))
 			}
 		case v.IsSet(key):
 			src := "config file " + path
 			s.sources[f.Name] = src
 			if err := setFromFile(f, v.Get(key)); err != nil {
-				errs = append(errs, fmt.Errorf("%s = %v (from %s): %v", key, v.Get(key), src, err))
+				s.invalid[f.Name] = true
+				errs = append(errs, fmt.Errorf("%s = %s (from %s): %v", key, yamlText(v.Get(key)), src, err))
 			}
 		}
 	})
 	for _, key := range v.AllKeys() {
+		if key == configSection && v.Get(key) == nil {
+			continue // "processor:" with nothing under it
+		}
 		if !known[key] {
 			errs = append(errs, fmt.Errorf("unknown key %s in config file %s", key, path))
 		}
 	}
+	for _, name := range environ {
+		if strings.HasPrefix(name, envPrefix) && !knownEnv[name] {
+			errs = append(errs, fmt.Errorf("unknown environment variable %s (lc process reads %s* only for its flags)", name, envPrefix))
+		}
+	}
 	return s, errors.Join(errs...)
 }
+
+// envPrefix starts the environment variable of every lc process flag.
+var envPrefix = envName("")
 
 func hasEnv(lookupEnv func(string) (string, bool), name string) bool {
 	_, ok := lookupEnv(name)
@@ -116,9 +137,19 @@ func setFromFile(f *pflag.Flag, val any) error {
 		return sv.Replace(items)
 	}
 	if sv, ok := f.Value.(pflag.SliceValue); ok {
-		return sv.Replace([]string{fmt.Sprint(val)})
+		return sv.Replace([]string{yamlText(val)})
 	}
-	return f.Value.Set(fmt.Sprint(val))
+	return f.Value.Set(yamlText(val))
+}
+
+// yamlText is a scalar YAML value as it was written, as near as can be:
+// a number too large for an integer is read as a float, and is given back
+// in full rather than as 1e+20.
+func yamlText(val any) string {
+	if f, ok := val.(float64); ok {
+		return strconv.FormatFloat(f, 'f', -1, 64)
+	}
+	return fmt.Sprint(val)
 }
 
 // configFile returns the config file to read: explicit if given (it must
@@ -140,10 +171,13 @@ func configFile(explicit string, lookupEnv func(string) (string, bool)) (string,
 	candidates = append(candidates, "/etc/lc/config.yaml")
 	for _, c := range candidates {
 		_, err := os.Stat(c)
-		if err == nil {
+		switch {
+		case err == nil:
 			return c, nil
-		}
-		if !errors.Is(err, fs.ErrNotExist) {
+		case errors.Is(err, fs.ErrPermission):
+			// A directory on the way is closed to this user (HOME=/root
+			// for a service user, say): there is no file it can use.
+		case !errors.Is(err, fs.ErrNotExist):
 			return "", fmt.Errorf("config file: %w", err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -60,7 +61,7 @@ func TestConfigPrecedence(t *testing.T) {
 				set, err := loadSettings(cmd.Flags(), tt.config, func(name string) (string, bool) {
 					v, ok := env[name]
 					return v, ok
-				})
+				}, nil)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -132,5 +133,85 @@ func TestConfigFileSearch(t *testing.T) {
 	}
 	if _, err := configFile(filepath.Join(xdg, "missing.yaml"), env); err == nil {
 		t.Fatal("a missing --config file is not an error")
+	}
+}
+
+// TestConfigInputsBounded: what --config and --hook-script name is read
+// only when it is a regular file of sane size; a device, a FIFO or a huge
+// file is refused at once, before anything is read from it.
+func TestConfigInputsBounded(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	huge := filepath.Join(dir, "huge.yaml")
+	if err := os.WriteFile(huge, make([]byte, maxConfigFile+1), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pcap := twoCalls(t)
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"config device", []string{"--config", "/dev/zero"}, "config file: /dev/zero: not a regular file (a device)"},
+		{"config FIFO", []string{"--config", fifo}, "not a regular file (a FIFO)"},
+		{"config directory", []string{"--config", dir}, "not a regular file (a directory)"},
+		{"config too large", []string{"--config", huge}, "larger than the 1 MiB lc reads"},
+		{"script device", []string{"--hook-script", "/dev/zero"}, "/dev/zero: not a regular file (a device)"},
+		{"script FIFO", []string{"--hook-script", fifo}, "not a regular file (a FIFO)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			args := append([]string{"process", "-r", pcap, "-o", t.TempDir()}, tt.args...)
+			code, _, stderr := run(t, nil, args...)
+			if code != exitUsage || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, want %d with %q:\n%s", code, exitUsage, tt.want, stderr)
+			}
+		})
+	}
+	for _, path := range []string{"/dev/zero", fifo} {
+		code, _, stderr := run(t, nil, "hooks", "check", path)
+		if code != exitUsage || !strings.Contains(stderr, "not a regular file") {
+			t.Errorf("hooks check %s: exit %d:\n%s", path, code, stderr)
+		}
+	}
+}
+
+// TestConfigProblemsAtOnce: values that do not parse, values out of
+// range, unknown LC_PROCESSOR_ variables and unknown keys are reported in
+// one run, each with where it came from; an empty processor section and
+// a huge number are read as written.
+func TestConfigProblemsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "lc.yaml")
+	if err := os.WriteFile(file, []byte("processor:\n  snaplen: 99999999999999999999\n  bogus_key: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{"LC_PROCESSOR_CALL_GRACE_PERIOD": "soon", "LC_PROCESSOR_BOGUS": "1", "LC_ALL": "C"}
+	code, _, stderr := runEnv(t, env, nil, "process", "-r", twoCalls(t), "-o", t.TempDir(), "--config", file, "--max-open-files", "0")
+	for _, want := range []string{
+		`processor.call_grace_period = "soon" (from environment LC_PROCESSOR_CALL_GRACE_PERIOD)`,
+		"unknown environment variable LC_PROCESSOR_BOGUS",
+		"processor.snaplen = 100000000000000000000 (from config file " + file + ")", // YAML reads it as a float
+		"unknown key processor.bogus_key",
+		`processor.max_open_files = "0" (from flag --max-open-files)`,
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("missing %q:", want)
+		}
+	}
+	if strings.Count(stderr, "snaplen") != 1 || strings.Count(stderr, "call_grace_period") != 1 {
+		t.Errorf("a value that does not parse is reported more than once")
+	}
+	if code != exitUsage || strings.Contains(stderr, "LC_ALL") || t.Failed() {
+		t.Errorf("exit %d:\n%s", code, stderr)
+	}
+
+	if err := os.WriteFile(file, []byte("processor:\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := run(t, nil, "process", "-r", twoCalls(t), "-o", t.TempDir(), "--config", file); code != exitOK {
+		t.Errorf("an empty processor section: exit %d:\n%s", code, stderr)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"sync"
 	"time"
 
@@ -64,7 +63,7 @@ func (o *luaOptions) validate() []error {
 
 // load compiles the script at path and prepares its hooks.
 func (o *luaOptions) load(path string, cfg script.LuaConfig) (*script.LuaHooks, error) {
-	src, err := os.ReadFile(path)
+	src, err := readSmallFile(path, maxScriptFile)
 	if err != nil {
 		return nil, err
 	}

@@ -258,21 +258,27 @@ func clipString(s string) string {
 	return s
 }
 
+// checkTimeout is how long lc hooks check lets a script's top level run.
+const checkTimeout = 5 * time.Second
+
 func newHooksCheckCmd(s streams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "check SCRIPT.lua",
 		Short: "Compile a hook script, list its hook functions and flag globals outside the sandbox",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			src, err := os.ReadFile(args[0])
+			src, err := readSmallFile(args[0], maxScriptFile)
 			if err != nil {
-				return err
+				return usageError{err}
 			}
 			compiled, err := script.CompileLua(args[0], src)
 			if err != nil {
-				return err
+				return usageError{err} // as lc process and lc hooks test say it
 			}
-			rep, err := compiled.Check(script.LuaConfig{Logger: slog.New(slog.DiscardHandler)})
+			// The top level runs once, as when lc loads the script; a
+			// loop there is reported after checkTimeout, not the hooks'
+			// deadline.
+			rep, err := compiled.Check(script.LuaConfig{Timeout: checkTimeout, Logger: slog.New(slog.DiscardHandler)})
 			var problems []string
 			if err != nil {
 				problems = append(problems, err.Error())

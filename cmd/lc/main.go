@@ -30,6 +30,6 @@ func main() {
 		}
 	}()
 	os.Exit(execute(stop, os.Args[1:], streams{
-		in: os.Stdin, out: os.Stdout, err: os.Stderr, lookupEnv: os.LookupEnv, abort: abort, reload: reload,
+		in: os.Stdin, out: os.Stdout, err: os.Stderr, lookupEnv: os.LookupEnv, environ: os.Environ(), abort: abort, reload: reload,
 	}))
 }

@@ -50,11 +50,9 @@ in live capture a wall-clock tick moves time on when no packet arrives.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Before cfg and opt are copied: this sets the flags' variables.
-			set, err := loadSettings(cmd.Flags(), opt.config, s.lookupEnv)
-			if err != nil {
-				return usageError{err}
-			}
-			return runProcess(cmd, s, cfg, opt, set)
+			// Its problems are reported with those of validation.
+			set, err := loadSettings(cmd.Flags(), opt.config, s.lookupEnv, s.envNames())
+			return runProcess(cmd, s, cfg, opt, set, err)
 		},
 	}
 	addProcessFlags(cmd.Flags(), &cfg, &opt)
@@ -95,9 +93,11 @@ func addProcessFlags(f *pflag.FlagSet, cfg *processor.Config, opt *processOption
 	f.StringVar(&opt.config, "config", "", "YAML config file (default: $XDG_CONFIG_HOME/lc/config.yaml, then /etc/lc/config.yaml)")
 }
 
-func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt processOptions, set settings) error {
+// runProcess runs lc process; settingsErr holds the problems loadSettings
+// found, reported together with every other problem of the configuration.
+func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt processOptions, set settings, settingsErr error) error {
 	log, err := newLogger(s.err, opt.logLevel, opt.logFormat)
-	var problems []error
+	problems := withSources(settingsErr, set)
 	if err != nil {
 		problems = append(problems, err)
 	}
@@ -272,13 +272,16 @@ func withSources(err error, set settings) []error {
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		errs = j.Unwrap()
 	}
-	out := make([]error, len(errs))
-	for i, e := range errs {
+	out := make([]error, 0, len(errs))
+	for _, e := range errs {
 		var fe *processor.FieldError
 		if errors.As(e, &fe) {
+			if set.invalid[fe.Key] {
+				continue // its value did not parse: said already
+			}
 			e = fmt.Errorf("%s = %q (from %s): %s", configKey(fe.Key), fe.Value, set.source(fe.Key), fe.Reason)
 		}
-		out[i] = e
+		out = append(out, e)
 	}
 	return out
 }

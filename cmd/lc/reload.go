@@ -23,7 +23,7 @@ func reloadHooks(given *pflag.FlagSet, s streams, configPath string, hooks *runn
 		}
 	})
 	if err == nil {
-		_, err = loadSettings(fresh, configPath, s.lookupEnv)
+		_, err = loadSettings(fresh, configPath, s.lookupEnv, s.envNames())
 	}
 	var set hookSet
 	if err == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -39,15 +40,26 @@ func (e hooksNotRunError) Error() string {
 }
 
 // streams are what a command works with besides its flags: the standard
-// streams, the environment, the context a second interrupt cancels (the
+// streams, the environment (looked up, and listed), the context a second interrupt cancels (the
 // command's own context is canceled by the first), and the reload
 // requests (SIGHUP).
 type streams struct {
 	in        io.Reader
 	out, err  io.Writer
 	lookupEnv func(string) (string, bool)
+	environ   []string // the environment's variables as NAME=value; nil: none
 	abort     context.Context
 	reload    <-chan struct{} // nil: never
+}
+
+// envNames returns the names of the environment's variables.
+func (s streams) envNames() []string {
+	names := make([]string, 0, len(s.environ))
+	for _, kv := range s.environ {
+		name, _, _ := strings.Cut(kv, "=")
+		names = append(names, name)
+	}
+	return names
 }
 
 // execute runs lc with args and returns the exit status. ctx is canceled to

@@ -78,6 +78,9 @@ func TestShutdownDeadline(t *testing.T) {
 			if took > 30*time.Second { // waiting for a hook would take a minute
 				t.Errorf("shutdown took %s", took)
 			}
+			if m != nil && m[1] != "0" && !strings.Contains(stderr, "command stopped: the shutdown deadline passed") {
+				t.Errorf("the stopped hook's error does not say why:\n%s", stderr)
+			}
 		})
 	}
 }

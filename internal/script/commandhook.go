@@ -84,6 +84,8 @@ func Exec(ctx context.Context, r *Runner, log *slog.Logger, cmd Command) error {
 		"stdout", clip(res.Stdout), "stderr", clip(res.Stderr))
 	var err error
 	switch {
+	case res.TimedOut && res.Err != nil: // stopped by the caller, not by its own timeout
+		err = fmt.Errorf("%w after %s: %w", ErrTimeout, res.Duration.Round(1e6), res.Err)
 	case res.TimedOut:
 		err = fmt.Errorf("%w after %s", ErrTimeout, res.Duration.Round(1e6))
 	case res.Err != nil:

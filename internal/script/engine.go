@@ -12,6 +12,9 @@ import (
 	"github.com/lc-voip/lc/internal/processor"
 )
 
+// errDrainDeadline stops the hooks still running when Close gives up.
+var errDrainDeadline = errors.New("the shutdown deadline passed")
+
 // Defaults for EngineConfig.
 const (
 	DefaultConcurrency = 10
@@ -63,7 +66,7 @@ type Engine struct {
 	log *slog.Logger
 
 	runCtx context.Context // canceled when Close gives up: running hooks stop
-	abort  context.CancelFunc
+	abort  context.CancelCauseFunc
 	wg     sync.WaitGroup
 
 	// Guarded by mu.
@@ -123,7 +126,7 @@ func NewEngine(cfg EngineConfig, hooks []Hook) *Engine {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	ctx, abort := context.WithCancel(context.Background())
+	ctx, abort := context.WithCancelCause(context.Background())
 	e := &Engine{
 		cfg:    cfg,
 		log:    log.With("component", "hooks"),
@@ -308,7 +311,7 @@ func (e *Engine) Close(ctx context.Context) EngineStats {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		e.abort()
+		e.abort(errDrainDeadline)
 		e.mu.Lock()
 		e.stopped = true
 		for _, key := range slices.Sorted(maps.Keys(e.keys)) {
@@ -331,7 +334,7 @@ func (e *Engine) Close(ctx context.Context) EngineStats {
 		e.mu.Unlock()
 		<-done
 	}
-	e.abort()
+	e.abort(nil)
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.stats

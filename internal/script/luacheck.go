@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"slices"
+	"strings"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -17,8 +18,9 @@ type CheckReport struct {
 	Functions []string
 	// UnknownGlobals are the global names the script reads that are
 	// neither in the sandbox nor assigned anywhere in the script, such as
-	// io or require, or a misspelt local: one per name and line, in
-	// order.
+	// io or require, or a misspelt local, and the fields of the sandbox's
+	// libraries that are not there, such as os.execute: one per name and
+	// line, in order.
 	UnknownGlobals []GlobalRef
 }
 
@@ -41,9 +43,18 @@ func (s *LuaScript) Check(cfg LuaConfig) (CheckReport, error) {
 	}
 	defer vm.close()
 	known := map[string]bool{"_G": true}
-	vm.sandbox.globals.ForEach(func(k, _ lua.LValue) {
-		if name, ok := k.(lua.LString); ok {
-			known[string(name)] = true
+	vm.sandbox.globals.ForEach(func(k, v lua.LValue) {
+		name, ok := k.(lua.LString)
+		if !ok {
+			return
+		}
+		known[string(name)] = true
+		for _, lib := range libraryTables(v) {
+			lib.ForEach(func(f, _ lua.LValue) {
+				if field, ok := f.(lua.LString); ok {
+					known[string(name)+"."+string(field)] = true
+				}
+			})
 		}
 	})
 	report := CheckReport{UnknownGlobals: unknownGlobals(s.chunk, known)}
@@ -52,7 +63,9 @@ func (s *LuaScript) Check(cfg LuaConfig) (CheckReport, error) {
 }
 
 // unknownGlobals lists the global names chunk reads that are not in known
-// and that the chunk never assigns.
+// and that the chunk never assigns, and the fields lib.name it reads of a
+// library in known (a global whose fields known lists as lib.name) that
+// are neither in known nor assigned by the chunk.
 func unknownGlobals(chunk []ast.Stmt, known map[string]bool) []GlobalRef {
 	w := &globalWalker{assigned: make(map[string]bool)}
 	w.block(chunk, &luaScope{})
@@ -62,6 +75,9 @@ func unknownGlobals(chunk []ast.Stmt, known map[string]bool) []GlobalRef {
 		if known[r.Name] || w.assigned[r.Name] || seen[r] {
 			continue
 		}
+		if lib, _, ok := strings.Cut(r.Name, "."); ok && (!isLibrary(known, lib) || w.assigned[lib]) {
+			continue // a field of a table of the script's own
+		}
 		seen[r] = true
 		refs = append(refs, r)
 	}
@@ -69,6 +85,44 @@ func unknownGlobals(chunk []ast.Stmt, known map[string]bool) []GlobalRef {
 		return cmp.Or(cmp.Compare(a.Line, b.Line), cmp.Compare(a.Name, b.Name))
 	})
 	return refs
+}
+
+// libraryTables returns the tables whose fields a global v offers: v
+// itself and, for the sandbox's read-only proxies, the table behind its
+// __index.
+func libraryTables(v lua.LValue) []*lua.LTable {
+	t, ok := v.(*lua.LTable)
+	if !ok {
+		return nil
+	}
+	tables := []*lua.LTable{t}
+	if mt, ok := t.Metatable.(*lua.LTable); ok {
+		if idx, ok := mt.RawGetString("__index").(*lua.LTable); ok {
+			tables = append(tables, idx)
+		}
+	}
+	return tables
+}
+
+// isLibrary reports whether known lists fields of the global name.
+func isLibrary(known map[string]bool, name string) bool {
+	for k := range known {
+		if strings.HasPrefix(k, name+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// fieldName is "lib.name" for lib.name or lib["name"] where lib is a
+// global, or "".
+func fieldName(e *ast.AttrGetExpr, sc *luaScope) string {
+	obj, ok := e.Object.(*ast.IdentExpr)
+	key, isStr := e.Key.(*ast.StringExpr)
+	if !ok || !isStr || sc.local(obj.Value) {
+		return ""
+	}
+	return obj.Value + "." + key.Value
 }
 
 // luaScope is a block's local names.
@@ -118,6 +172,10 @@ func (w *globalWalker) stmt(st ast.Stmt, sc *luaScope) {
 				if !sc.local(id.Value) {
 					w.assigned[id.Value] = true
 				}
+				continue
+			}
+			if a, ok := e.(*ast.AttrGetExpr); ok && fieldName(a, sc) != "" {
+				w.assigned[fieldName(a, sc)] = true
 				continue
 			}
 			w.expr(e, sc)
@@ -170,6 +228,8 @@ func (w *globalWalker) stmt(st ast.Stmt, sc *luaScope) {
 				if !sc.local(id.Value) {
 					w.assigned[id.Value] = true
 				}
+			} else if a, ok := st.Name.Func.(*ast.AttrGetExpr); ok && fieldName(a, sc) != "" {
+				w.assigned[fieldName(a, sc)] = true
 			} else {
 				w.expr(st.Name.Func, sc)
 			}
@@ -205,6 +265,9 @@ func (w *globalWalker) expr(e ast.Expr, sc *luaScope) {
 			w.reads = append(w.reads, GlobalRef{Name: e.Value, Line: e.Line()})
 		}
 	case *ast.AttrGetExpr:
+		if name := fieldName(e, sc); name != "" {
+			w.reads = append(w.reads, GlobalRef{Name: name, Line: e.Line()})
+		}
 		w.expr(e.Object, sc)
 		w.expr(e.Key, sc)
 	case *ast.TableExpr:
