@@ -215,3 +215,30 @@ func TestConfigProblemsAtOnce(t *testing.T) {
 		t.Errorf("an empty processor section: exit %d:\n%s", code, stderr)
 	}
 }
+
+// TestFileLimitChecked: a --max-open-files that the descriptor limit
+// cannot hold is a configuration error before any packet is read, not a
+// failure in the middle of the run.
+func TestFileLimitChecked(t *testing.T) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Skip(err)
+	}
+	low := lim
+	low.Cur = 200
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+		t.Skip(err)
+	}
+	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	out := t.TempDir()
+	code, _, stderr := run(t, nil, "process", "-r", twoCalls(t), "-o", out)
+	if code != exitUsage || !strings.Contains(stderr, "but may open 200 (ulimit -n)") {
+		t.Errorf("default --max-open-files under ulimit -n 200: exit %d:\n%s", code, stderr)
+	}
+	if entries, _ := os.ReadDir(out); len(entries) != 0 {
+		t.Errorf("files written before the error: %v", entries)
+	}
+	if code, _, stderr := run(t, nil, "process", "-r", twoCalls(t), "-o", t.TempDir(), "--max-open-files", "100"); code != exitOK {
+		t.Errorf("--max-open-files 100 under ulimit -n 200: exit %d:\n%s", code, stderr)
+	}
+}

@@ -109,6 +109,8 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 		problems = append(problems, withSources(&processor.FieldError{Key: "status-interval", Value: opt.status.String(), Reason: "must not be negative"}, set)...)
 	}
 	problems = append(problems, withSources(cfg.Validate(), set)...)
+	inputs := len(opt.capture.files) + len(opt.capture.interfaces)
+	problems = append(problems, withSources(checkFileLimit(cfg.MaxOpenFiles, inputs, opt.hooks.concurrency), set)...)
 	hooks, err := opt.hooks.build(log)
 	problems = append(problems, withSources(err, set)...)
 	runAs, err := lookupAccount(opt.user)
