@@ -14,10 +14,25 @@
 //     address (LINKTYPE_LINUX_SLL2, which names the interface of each
 //     packet), as tcpdump does. VLAN tags that the network card stripped
 //     are put back into the frame.
+//   - Each packet once. The kernel shows a packet socket every packet sent
+//     over a loopback device twice, once going out and once coming in, and
+//     every frame sent on a CAN device too, since CAN drivers loop sent
+//     frames back. On such an interface, and on "any" for packets of such
+//     devices, a few instructions ahead of the capture filter reject the
+//     outgoing copy in the kernel (by the packet type, PACKET_OUTGOING, and
+//     on "any" the hardware type of the packet's device); the incoming copy
+//     is captured. libpcap drops the same copies, in user space after they
+//     went through the ring.
 //   - Kernel timestamps with nanosecond resolution.
 //   - Counters: packets received, packets the kernel dropped because the
 //     ring was full, and the interface's own receive drops
-//     (/sys/class/net/IFACE/statistics), since the socket was opened.
+//     (/sys/class/net/IFACE/statistics), since the socket was opened. They
+//     count a looped-back packet once: the kernel counts only packets its
+//     filter accepts, so the rejected outgoing copy is neither received
+//     nor dropped, and received plus the kernel's drops counts every
+//     packet the capture filter keeps once. (libpcap counts both copies
+//     in the packets it received, which tcpdump prints as "received by
+//     filter": twice the packets it captured on lo.)
 //
 // # Concurrency
 //

@@ -40,10 +40,19 @@ func (v view) linkType() uint16 {
 // ARPHRD_ hardware types (linux/if_arp.h) with their own views.
 const (
 	arphrdEther    = 1
+	arphrdCAN      = 280
 	arphrdLoopback = 772
 	arphrdRawIP    = 519
 	arphrdNone     = 65534
 )
+
+// echoes reports whether the kernel shows a packet sent on an interface of
+// hardware type hwtype twice, going out and coming in: a loopback device
+// receives what it sends, and CAN drivers loop sent frames back. libpcap
+// captures such a packet once, as incoming; so does lc (see echoFilter).
+func echoes(hwtype uint16) bool {
+	return hwtype == arphrdLoopback || hwtype == arphrdCAN
+}
 
 // viewOf picks the view for a hardware type: link headers where lc
 // decodes them, cooked mode for everything else.
@@ -59,9 +68,10 @@ func viewOf(hwtype uint16) view {
 
 // iface is one capture point: a named interface or "any" (index 0).
 type iface struct {
-	name  string
-	index int
-	view  view
+	name   string
+	index  int
+	view   view
+	echoes bool // a named interface that shows the packets it sends twice
 }
 
 // lookup resolves an interface name. hwtype reads the ARPHRD_ type.
@@ -77,7 +87,7 @@ func lookup(name string, hwtype func(string) (uint16, error)) (iface, error) {
 	if err != nil {
 		return iface{}, fmt.Errorf("interface %q: reading its hardware type: %w", name, err)
 	}
-	return iface{name: name, index: ni.Index, view: viewOf(t)}, nil
+	return iface{name: name, index: ni.Index, view: viewOf(t), echoes: echoes(t)}, nil
 }
 
 // sysNet is where the kernel lists interfaces and their counters.

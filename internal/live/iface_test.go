@@ -29,8 +29,11 @@ func TestLookup(t *testing.T) {
 		t.Fatalf("missing interface: %v", err)
 	}
 	lo, err := lookup("lo", func(string) (uint16, error) { return arphrdLoopback, nil })
-	if err != nil || lo.index == 0 || lo.view != viewEthernet {
+	if err != nil || lo.index == 0 || lo.view != viewEthernet || !lo.echoes {
 		t.Fatalf("lo: %+v, %v", lo, err)
+	}
+	if eth, err := lookup("lo", func(string) (uint16, error) { return arphrdEther, nil }); err != nil || eth.echoes {
+		t.Fatalf("an Ethernet device: %+v, %v; want it not to echo what it sends", eth, err)
 	}
 	if _, err := lookup("lo", func(string) (uint16, error) { return 0, errors.New("boom") }); err == nil {
 		t.Fatal("a failing hardware type lookup was not reported")

@@ -67,7 +67,7 @@ func openSocket(ifc iface, source int, cfg *Config) (_ *socket, err error) {
 	if err := unix.SetsockoptInt(fd, unix.SOL_PACKET, unix.PACKET_VERSION, unix.TPACKET_V3); err != nil {
 		return nil, socketError(ifc.name, "asking for TPACKET_V3", err)
 	}
-	prog, err := program(cfg.Filter, ifc.view, uint32(cfg.Snaplen))
+	prog, err := program(cfg.Filter, ifc, uint32(cfg.Snaplen))
 	if err != nil {
 		return nil, fmt.Errorf("capture on %s: %w", ifc.name, err)
 	}
@@ -107,19 +107,69 @@ func openSocket(ifc iface, source int, cfg *Config) (_ *socket, err error) {
 	return s, nil
 }
 
-// program compiles the filter for the socket's view. The accept value is
-// the snap length, so the kernel truncates; without a filter the program
-// only does that.
-func program(f *filter.Filter, v view, snaplen uint32) ([]unix.SockFilter, error) {
-	raw, err := compile(f, v, snaplen)
+// program compiles the filter for the socket of ifc, behind echoFilter.
+// The accept value is the snap length, so the kernel truncates; without a
+// filter the program only does that.
+func program(f *filter.Filter, ifc iface, snaplen uint32) ([]unix.SockFilter, error) {
+	raw, err := compile(f, ifc.view, snaplen)
 	if err != nil {
 		return nil, err
 	}
-	prog := make([]unix.SockFilter, len(raw))
-	for i, ins := range raw {
-		prog[i] = unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K}
+	echo, err := bpf.Assemble(echoFilter(ifc))
+	if err != nil {
+		return nil, fmt.Errorf("internal error: assemble: %w", err)
+	}
+	if len(echo)+len(raw) > maxInstructions {
+		return nil, &filter.Error{Expr: f.String(), Pos: -1, Msg: fmt.Sprintf(
+			"with the %d instructions that keep looped-back packets from being captured twice, the program on %s has %d, more than the kernel's %d",
+			len(echo), ifc.name, len(echo)+len(raw), maxInstructions)}
+	}
+	prog := make([]unix.SockFilter, 0, len(echo)+len(raw))
+	for _, ins := range append(echo, raw...) {
+		prog = append(prog, unix.SockFilter{Code: ins.Op, Jt: ins.Jt, Jf: ins.Jf, K: ins.K})
 	}
 	return prog, nil
+}
+
+// maxInstructions is the longest socket filter the kernel takes
+// (BPF_MAXINSNS).
+const maxInstructions = 4096
+
+// packetOutgoing is PACKET_OUTGOING (linux/if_packet.h): the packet type
+// of the copy the kernel shows a packet socket of a packet being sent.
+const packetOutgoing = 4
+
+// echoFilter returns the instructions that run before the capture filter
+// on ifc and reject the outgoing copy of a packet that the kernel also
+// shows as incoming: every outgoing packet of a loopback or CAN interface
+// (see echoes) and, on "any", the outgoing packets of such interfaces,
+// told by the hardware type of the packet's device. The incoming copy is
+// the one captured, as libpcap does. Rejected by the filter, the copy
+// takes no room in the ring, and PACKET_STATISTICS counts it neither as a
+// packet nor as a drop: "received" and the kernel's drops add up to the
+// packets on the interface, each counted once. Other interfaces get no
+// instructions.
+func echoFilter(ifc iface) []bpf.Instruction {
+	pktType := bpf.LoadExtension{Num: bpf.ExtType}
+	reject := bpf.RetConstant{Val: 0}
+	switch {
+	case ifc.index == 0: // "any"
+		return []bpf.Instruction{
+			pktType,
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: packetOutgoing, SkipFalse: 4}, // incoming: to the capture filter
+			bpf.LoadExtension{Num: bpf.ExtLinkLayerType},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: arphrdLoopback, SkipTrue: 1},
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: arphrdCAN, SkipFalse: 1},
+			reject,
+		}
+	case ifc.echoes:
+		return []bpf.Instruction{
+			pktType,
+			bpf.JumpIf{Cond: bpf.JumpEqual, Val: packetOutgoing, SkipFalse: 1},
+			reject,
+		}
+	}
+	return nil
 }
 
 func compile(f *filter.Filter, v view, snaplen uint32) ([]bpf.RawInstruction, error) {

@@ -147,3 +147,87 @@ func TestCompileRefusesVLAN(t *testing.T) {
 		t.Fatalf("no filter: %v %v, want one ret #100", prog, err)
 	}
 }
+
+// runAncillary runs a socket filter made only of the instructions
+// echoFilter uses and "ret #k", as the kernel does, for a packet of type
+// pktType on a device of hardware type hatype, and returns the filter's
+// verdict: 0 rejects, more keeps that many bytes.
+func runAncillary(t *testing.T, prog []unix.SockFilter, pktType, hatype uint32) uint32 {
+	t.Helper()
+	var a uint32
+	for pc := 0; pc < len(prog); pc++ {
+		ins := prog[pc]
+		switch ins.Code {
+		case unix.BPF_LD | unix.BPF_W | unix.BPF_ABS:
+			switch int32(ins.K) {
+			case -0x1000 + 4: // SKF_AD_OFF + SKF_AD_PKTTYPE (linux/filter.h)
+				a = pktType
+			case -0x1000 + 28: // SKF_AD_OFF + SKF_AD_HATYPE
+				a = hatype
+			default:
+				t.Fatalf("instruction %d loads %#x", pc, ins.K)
+			}
+		case unix.BPF_JMP | unix.BPF_JEQ | unix.BPF_K:
+			if a == ins.K {
+				pc += int(ins.Jt)
+			} else {
+				pc += int(ins.Jf)
+			}
+		case unix.BPF_RET | unix.BPF_K:
+			return ins.K
+		default:
+			t.Fatalf("instruction %d: unexpected code %#x", pc, ins.Code)
+		}
+	}
+	t.Fatal("the program ran off its end")
+	return 0
+}
+
+// TestEchoFilter: the kernel shows a packet sent over a loopback or CAN
+// device twice, going out and coming in; the socket filter rejects the
+// outgoing copy on such an interface and, on "any", on such devices, and
+// lets every other packet through to the capture filter.
+func TestEchoFilter(t *testing.T) {
+	const snaplen = 1500
+	lo := iface{name: "lo", index: 1, view: viewEthernet, echoes: echoes(arphrdLoopback)}
+	can := iface{name: "can0", index: 3, view: viewCooked, echoes: echoes(arphrdCAN)}
+	eth := iface{name: "eth0", index: 2, view: viewEthernet, echoes: echoes(arphrdEther)}
+	any := iface{name: "any", view: viewCooked}
+	const host, outgoing, broadcast = 0, packetOutgoing, 1
+	for _, tc := range []struct {
+		ifc             iface
+		pktType, hatype uint32
+		want            uint32
+	}{
+		{lo, outgoing, arphrdLoopback, 0},
+		{lo, host, arphrdLoopback, snaplen},
+		{can, outgoing, arphrdCAN, 0},
+		{can, broadcast, arphrdCAN, snaplen},
+		{eth, outgoing, arphrdEther, snaplen},
+		{eth, host, arphrdEther, snaplen},
+		{any, outgoing, arphrdLoopback, 0},
+		{any, outgoing, arphrdCAN, 0},
+		{any, host, arphrdLoopback, snaplen},
+		{any, outgoing, arphrdEther, snaplen},
+		{any, host, arphrdEther, snaplen},
+		{any, outgoing, 512 /* PPP */, snaplen},
+	} {
+		prog, err := program(nil, tc.ifc, snaplen)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := runAncillary(t, prog, tc.pktType, tc.hatype); got != tc.want {
+			t.Errorf("%s, packet type %d, device type %d: filter returns %d, want %d", tc.ifc.name, tc.pktType, tc.hatype, got, tc.want)
+		}
+	}
+	if prog, _ := program(nil, eth, snaplen); len(prog) != 1 {
+		t.Errorf("eth0: %d instructions, want the capture filter's one", len(prog))
+	}
+
+	f, _ := filter.Parse("udp port 5060")
+	user, _ := compile(f, viewCooked, snaplen)
+	prog, err := program(f, any, snaplen)
+	if echo := len(echoFilter(any)); err != nil || len(prog) != echo+len(user) || prog[echo].Code != user[0].Op || prog[echo].K != user[0].K {
+		t.Errorf("any with a filter: %v, %d instructions; want the %d of echoFilter, then the filter's %d", err, len(prog), echo, len(user))
+	}
+}
