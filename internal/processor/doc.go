@@ -35,4 +35,11 @@
 // Dates and times are the first packet's, in UTC. <callid> is SafeName of
 // the Call-ID. At most Config.MaxOpenFiles files are open at once; others
 // are closed and reopened for append as needed, which fires no event.
+//
+// Everything is created beneath Config.OutputDir, which New resolves and
+// opens once; nothing below it is reached through a symlink, reopens
+// included: a symlink where lc expects a directory or a file is a write
+// error ("refusing to follow symlink"), and a call whose directory cannot
+// be made writes nothing while its CallCompleted keeps the absolute
+// directory it was meant to have.
 package processor

@@ -3,11 +3,8 @@ package processor
 import (
 	"bufio"
 	"encoding/binary"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"time"
 
 	"github.com/lc-voip/lc/internal/capture"
@@ -29,6 +26,7 @@ type format struct {
 	nano     bool
 }
 
+// formatOf is the format a file holding p must have.
 func formatOf(p *capture.Packet) format {
 	return format{linkType: uint32(p.LinkType), nano: p.Nanosecond}
 }
@@ -50,11 +48,13 @@ type pcapFile struct {
 	prev, next *pcapFile // LRU list of open files
 }
 
-// create makes the file and writes its header; it fails if the path exists.
+// create makes the file and writes its header; it fails if the path
+// exists, even as a symlink, and (on Linux) when a directory on the way is
+// a symlink.
 func (pf *pcapFile) create(buf *bufio.Writer) error {
-	f, err := os.OpenFile(pf.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	f, err := openFileNoSymlinks(pf.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 	if err != nil {
-		return fmt.Errorf("create pcap: %w", err)
+		return fmt.Errorf("create pcap %q: %w", pf.path, err)
 	}
 	pf.f, pf.w = f, buf
 	buf.Reset(f)
@@ -73,11 +73,13 @@ func (pf *pcapFile) create(buf *bufio.Writer) error {
 	return err
 }
 
-// reopen opens an evicted file again for append.
+// reopen opens an evicted file again for append. A file swapped for a
+// symlink since it was created fails, as does (on Linux) a directory on
+// the way: the write never goes where the symlink points.
 func (pf *pcapFile) reopen(buf *bufio.Writer) error {
-	f, err := os.OpenFile(pf.path, os.O_WRONLY|os.O_APPEND, 0)
+	f, err := openFileNoSymlinks(pf.path, os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
-		return fmt.Errorf("reopen pcap: %w", err)
+		return fmt.Errorf("reopen pcap %q: %w", pf.path, err)
 	}
 	pf.f, pf.w = f, buf
 	buf.Reset(f)
@@ -129,42 +131,4 @@ func (pf *pcapFile) release() error {
 		return fmt.Errorf("close pcap %q: %w", pf.path, err)
 	}
 	return nil
-}
-
-// makeUniqueDir creates the directory base, or base_N for the smallest
-// N >= 1 that does not exist yet, with any missing parents, and returns its
-// path.
-func makeUniqueDir(base string) (string, error) {
-	p := base
-	for n := 1; ; n++ {
-		err := os.Mkdir(p, 0o755)
-		if errors.Is(err, fs.ErrNotExist) {
-			if err = os.MkdirAll(filepath.Dir(p), 0o755); err == nil {
-				err = os.Mkdir(p, 0o755)
-			}
-		}
-		if err == nil {
-			return p, nil
-		}
-		if !errors.Is(err, fs.ErrExist) {
-			return "", err
-		}
-		p = fmt.Sprintf("%s_%d", base, n)
-	}
-}
-
-// uniquePath returns base+ext, or base_N+ext for the smallest N >= 1 that
-// names no existing file.
-func uniquePath(base, ext string) (string, error) {
-	p := base + ext
-	for n := 1; ; n++ {
-		_, err := os.Lstat(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			return p, nil
-		}
-		if err != nil {
-			return "", err
-		}
-		p = fmt.Sprintf("%s_%d%s", base, n, ext)
-	}
 }

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -24,6 +23,7 @@ const decodeExpireEvery = time.Second
 // others.
 type Processor struct {
 	cfg  Config
+	out  *outDir // cfg.OutputDir, held open: every path lc makes is resolved beneath it
 	log  *slog.Logger
 	emit func(Event)
 	dec  *decode.Decoder
@@ -53,10 +53,11 @@ func New(cfg Config) (*Processor, error) {
 	if err != nil {
 		return nil, fmt.Errorf("output directory %q: %w", cfg.OutputDir, err)
 	}
-	if err := os.MkdirAll(out, 0o755); err != nil {
-		return nil, fmt.Errorf("output directory: %w", err)
+	root, err := openOutDir(out)
+	if err != nil {
+		return nil, fmt.Errorf("output directory %q: %w", out, err)
 	}
-	cfg.OutputDir = out
+	cfg.OutputDir = root.path
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -67,6 +68,7 @@ func New(cfg Config) (*Processor, error) {
 	}
 	p := &Processor{
 		cfg:   cfg,
+		out:   root,
 		log:   log.With("component", "processor"),
 		files: newFileCache(cfg.MaxOpenFiles),
 		calls: make(map[string]*call),
@@ -216,6 +218,7 @@ func (p *Processor) Close() error {
 	}
 	p.fail(p.other.close(p.files, ReasonShutdown, p.emit))
 	p.fail(p.files.closeAll())
+	p.fail(p.out.close())
 	p.publish()
 	return p.err
 }
@@ -351,16 +354,23 @@ func (p *Processor) newCall(m *sip.Message, ts time.Time) *call {
 	safe := SafeName(m.CallID)
 	t := ts.UTC()
 	c.dirname = filepath.Join(p.cfg.OutputDir, "calls", t.Format("2006-01-02"), t.Format("150405")+"_"+safe)
+	// A directory that cannot be made fails the call's writes, as a file
+	// that cannot be created does; dirname stays the absolute path meant.
+	var dirErr error
 	if p.cfg.PerCallPcap {
-		dir, err := makeUniqueDir(c.dirname)
+		dir, err := p.out.mkdirUnique(c.dirname)
 		if err != nil {
-			p.fail(fmt.Errorf("call directory: %w", err))
+			dirErr = fmt.Errorf("call directory: %w", err)
+		} else {
+			c.dirname = dir
 		}
-		c.dirname = dir
 	}
 	dir := c.dirname
 	name := func(kind FileKind) func(*capture.Packet, int) (string, error) {
 		return func(_ *capture.Packet, part int) (string, error) {
+			if dirErr != nil {
+				return "", dirErr
+			}
 			file := safe + "_" + string(kind)
 			if part > 0 {
 				file += "_" + strconv.Itoa(part)
@@ -412,10 +422,10 @@ func (p *Processor) endCall(c *call, state CallState) {
 func (p *Processor) otherName(pkt *capture.Packet, _ int) (string, error) {
 	t := pkt.Info.Timestamp.UTC()
 	dir := filepath.Join(p.cfg.OutputDir, "other", t.Format("2006-01-02"))
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := p.out.mkdirAll(dir); err != nil {
 		return "", fmt.Errorf("other directory: %w", err)
 	}
-	return uniquePath(filepath.Join(dir, t.Format("20060102_150405")), ".pcap")
+	return p.out.uniquePath(filepath.Join(dir, t.Format("20060102_150405")), ".pcap")
 }
 
 func sortCalls(cs []*call) {

@@ -1,0 +1,241 @@
+//go:build unix
+
+package processor
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/lc-voip/lc/internal/testpcap"
+	"golang.org/x/sys/unix"
+)
+
+// symlinkTraffic is a call and an out-of-dialog OPTIONS: the first packet
+// goes to a call file, the OPTIONS to an "other" file.
+func symlinkTraffic(call bool) []testpcap.Packet {
+	tl := &testpcap.Timeline{Now: t0}
+	if call {
+		tl.BasicCall(testpcap.NewDialog(1), 2)
+	} else {
+		o := testpcap.NewDialog(6)
+		tl.Add(testpcap.UDP(o.Caller, o.Callee, o.Request("OPTIONS", 1, "", "")), 0)
+	}
+	return tl.Pkts
+}
+
+// TestSymlinksInOutputTree plants symlinks to another directory where lc
+// makes its directories: nothing is written in that directory, and the
+// write fails with an error naming the symlink, counted like any other.
+func TestSymlinksInOutputTree(t *testing.T) {
+	for _, tc := range []struct {
+		link string // where the symlink is planted, relative to the output directory
+		call bool   // the traffic is a call (else "other" traffic)
+	}{
+		{"calls", true},
+		{filepath.Join("calls", callDate), true},
+		{"other", false},
+		{filepath.Join("other", callDate), false},
+	} {
+		t.Run(tc.link, func(t *testing.T) {
+			target := t.TempDir()
+			r := startRun(t, t.TempDir(), nil)
+			link := filepath.Join(r.out, tc.link)
+			if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.Symlink(target, link); err != nil {
+				t.Fatal(err)
+			}
+			r.feed(symlinkTraffic(tc.call)...)
+			st := r.close()
+
+			checkEmpty(t, target)
+			var se *symlinkError
+			if !errors.As(r.err, &se) || se.path != link {
+				t.Errorf("run error = %v, want a refusal to follow the symlink %q", r.err, link)
+			}
+			if n := unaccounted(st); n != 1 {
+				t.Errorf("%d packets counted as not written, want 1 (the packet whose write failed)", n)
+			}
+			checkEventPaths(t, r.out, r.events)
+		})
+	}
+}
+
+// TestSymlinkAtNewNameIsSkipped plants symlinks at the names of a call's
+// directory and of an "other" file: lc takes the next free name and never
+// writes through them.
+func TestSymlinkAtNewNameIsSkipped(t *testing.T) {
+	target := t.TempDir()
+	r := startRun(t, t.TempDir(), nil)
+	d := testpcap.NewDialog(1)
+	callDir := filepath.Join(r.out, "calls", callDate, t0.Format("150405")+"_"+SafeName(d.CallID))
+	otherFile := filepath.Join(r.out, "other", callDate, t0.Format("20060102_150405")+".pcap")
+	for _, link := range []string{callDir, otherFile} {
+		if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Symlink(target, link); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tl := &testpcap.Timeline{Now: t0}
+	o := testpcap.NewDialog(6)
+	tl.Add(testpcap.UDP(o.Caller, o.Callee, o.Request("OPTIONS", 1, "", "")), 0)
+	tl.BasicCall(d, 2)
+	r.feed(tl.Pkts...)
+	st := r.close()
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	checkEmpty(t, target)
+	checkEventPaths(t, r.out, r.events)
+	if n := unaccounted(st); n != 0 {
+		t.Errorf("%d packets not written", n)
+	}
+	want := map[string]bool{callDir + "_1": false, filepath.Join(filepath.Dir(otherFile), t0.Format("20060102_150405")+"_1.pcap"): false}
+	for _, e := range r.events {
+		switch e := e.(type) {
+		case CallCompleted:
+			want[e.Dirname] = true
+		case FileClosed:
+			if e.Kind == KindOther {
+				want[e.Path] = true
+			}
+		}
+	}
+	for p, seen := range want {
+		if !seen {
+			t.Errorf("no event for %s; events: %+v", p, r.events)
+		}
+	}
+}
+
+// evictionTraffic opens three calls with two open files at most, so the
+// first call's SIP file is evicted, and returns the packets and the next
+// packet of the first call, which reopens its file.
+func evictionTraffic() (open []testpcap.Packet, next testpcap.Packet, first testpcap.Dialog) {
+	tl := &testpcap.Timeline{Now: t0}
+	ds := []testpcap.Dialog{testpcap.NewDialog(1), testpcap.NewDialog(2), testpcap.NewDialog(3)}
+	for _, d := range ds {
+		tl.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", testpcap.SDP(d.CallerRTP))), 10*ms)
+	}
+	tl.Add(testpcap.UDP(ds[0].Callee, ds[0].Caller, ds[0].Response(100, "Trying", "INVITE", 1, "", "")), 10*ms)
+	return tl.Pkts[:3], tl.Pkts[3], ds[0]
+}
+
+// sipFileOf returns the path of d's first SIP file in the run's output.
+func sipFileOf(t *testing.T, r *outputRun, d testpcap.Dialog) string {
+	t.Helper()
+	safe := SafeName(d.CallID)
+	return filepath.Join(r.out, "calls", callDate, t0.Format("150405")+"_"+safe, safe+"_sip.pcap")
+}
+
+// TestReopenRefusesSymlinkedFile swaps an evicted file for a symlink to a
+// file outside the output directory: the reopen fails with an error naming
+// the symlink and the file it points to is unchanged.
+func TestReopenRefusesSymlinkedFile(t *testing.T) {
+	r := startRun(t, t.TempDir(), func(c *Config) { c.MaxOpenFiles = 2 })
+	open, next, first := evictionTraffic()
+	r.feed(open...)
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if r.p.files.evictions == 0 {
+		t.Fatal("the first call's file was not evicted")
+	}
+	victim := filepath.Join(t.TempDir(), "victim")
+	const content = "must not change"
+	if err := os.WriteFile(victim, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sipFile := sipFileOf(t, r, first)
+	if err := os.Remove(sipFile); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, sipFile); err != nil {
+		t.Fatal(err)
+	}
+	r.feed(next)
+	st := r.close()
+
+	if data, err := os.ReadFile(victim); err != nil || string(data) != content {
+		t.Errorf("the symlink's target changed: %q, %v", data, err)
+	}
+	var se *symlinkError
+	if !errors.As(r.err, &se) || se.path != sipFile {
+		t.Errorf("run error = %v, want a refusal to follow the symlink %q", r.err, sipFile)
+	}
+	if n := unaccounted(st); n != 1 {
+		t.Errorf("%d packets counted as not written, want 1 (the packet whose write failed)", n)
+	}
+	checkEventPaths(t, r.out, r.events)
+}
+
+// TestWalkRefusesSymlinks exercises the component walk that replaces
+// openat2 where the kernel lacks it: it opens what has no symlink on the
+// way and names the first symlink otherwise.
+func TestWalkRefusesSymlinks(t *testing.T) {
+	base := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(base, "a", "b"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "a", "b", "f"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range []struct{ at, to string }{{"link", "a"}, {"a/b/flink", "f"}} {
+		if err := os.Symlink(l.to, filepath.Join(base, filepath.FromSlash(l.at))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dirfd, err := unix.Open(base, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(dirfd)
+	for _, tc := range []struct {
+		rel     string
+		symlink string // the symlink the error must name; empty: opens
+		invalid bool
+	}{
+		{rel: "a/b/f"},
+		{rel: "a/b"},
+		{rel: "link/b/f", symlink: "link"},
+		{rel: "a/b/flink", symlink: "a/b/flink"},
+		{rel: "link", symlink: "link"},
+		{rel: "a/../a/b/f", invalid: true},
+	} {
+		walkParts := func(dirfd int, base, rel string, flag int, perm uint32) (int, error) {
+			parts, err := relParts(rel)
+			if err != nil {
+				return -1, err
+			}
+			return walk(dirfd, base, parts, flag, perm)
+		}
+		for name, open := range map[string]func(int, string, string, int, uint32) (int, error){"walk": walkParts, "openBeneath": openBeneath} {
+			fd, err := open(dirfd, base, tc.rel, unix.O_RDONLY, 0)
+			var se *symlinkError
+			switch {
+			case tc.invalid:
+				if !errors.Is(err, fs.ErrInvalid) {
+					t.Errorf("%s(%q) = %v, want invalid", name, tc.rel, err)
+				}
+			case tc.symlink != "":
+				if want := filepath.Join(base, filepath.FromSlash(tc.symlink)); !errors.As(err, &se) || se.path != want {
+					t.Errorf("%s(%q) = %v, want a refusal to follow %q", name, tc.rel, err, want)
+				}
+			case err != nil:
+				t.Errorf("%s(%q): %v", name, tc.rel, err)
+			}
+			if err == nil {
+				unix.Close(fd)
+			}
+		}
+	}
+	if _, err := walk(dirfd, base, []string{"a", "missing"}, unix.O_RDONLY, 0); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("walk to a missing file = %v, want not exist", err)
+	}
+}
