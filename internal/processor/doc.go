@@ -18,8 +18,12 @@
 //
 // Packet time is the clock: every timeout (grace, idle, maximum duration,
 // auth wait, rotation age and idle) is measured against capture
-// timestamps, which never move the clock backwards. Before each packet,
-// the calls and files whose time has come by that packet's time are ended.
+// timestamps. Before each packet, the calls and files whose time has come
+// by that packet's time are ended. A packet more than clockJump from the
+// clock is held until the packets after it confirm a jump (the clock then
+// moves to it, forwards or backwards) or refute it (it is then a stray,
+// processed as of the clock); see clock.go. Otherwise the clock never
+// goes back: an older packet is counted as out of order.
 //
 // # Concurrency
 //

@@ -36,8 +36,10 @@ type Processor struct {
 	timer  timers
 	other  stream
 
-	clock      time.Time // packet time: the latest sane timestamp seen
-	nextExpire time.Time // when to call dec.Expire next
+	clock      time.Time     // packet time: the latest sane timestamp seen (see clock.go)
+	jump       jumpCandidate // packets far from the clock, held until confirmed or refuted
+	stray      bool          // the packet being decoded counts as of the clock
+	nextExpire time.Time     // when to call dec.Expire next
 	seq        uint64
 	err        error // first write error; processing stops on it
 	stats      Stats
@@ -141,22 +143,17 @@ func (p *Processor) Packet(pkt *capture.Packet) error {
 	if p.stats.Packets%publishEvery == 0 {
 		p.publish()
 	}
-	p.advance(pkt.Info.Timestamp)
-	p.expire() // what ended before this packet ends first
-	p.dec.Decode(pkt, p.onUnit)
+	p.timed(pkt)
 	return p.err
 }
 
-// advance moves the clock. Packet time never goes back: a packet older than
-// the clock is counted and processed at the current time. Timestamps before
-// 1990 or after 2100 are counted and do not move the clock.
+// advance moves the clock to ts, a sane time near it. Packet time goes
+// back only by a confirmed jump (see clock.go): a packet older than the
+// clock is counted and processed at the current time.
 func (p *Processor) advance(ts time.Time) {
-	switch {
-	case ts.Year() < 1990 || ts.Year() > 2100:
-		p.note("absurd-timestamp")
-	case ts.Before(p.clock):
+	if ts.Before(p.clock) {
 		p.note("out-of-order")
-	default:
+	} else {
 		p.clock = ts
 	}
 	if p.nextExpire.IsZero() {
@@ -167,9 +164,17 @@ func (p *Processor) advance(ts time.Time) {
 // Tick moves the clock to now when now is later, without a packet: in live
 // capture a wall-clock ticker calls it so that idle calls, grace periods and
 // rotation still end when traffic stops. A now before the clock is ignored,
-// as are absurd times. It also publishes the stats for other goroutines.
+// as are absurd times. Held packets far from the clock (see clock.go) are
+// a jump when now agrees with them, and strays otherwise. It also
+// publishes the stats for other goroutines.
 func (p *Processor) Tick(now time.Time) {
-	if now.After(p.clock) && now.Year() <= 2100 {
+	switch {
+	case p.jump.agrees(now):
+		p.releaseJump()
+	case len(p.jump.held) > 0:
+		p.releaseStrays()
+	}
+	if now.After(p.clock) && sane(now) {
 		p.advance(now)
 		p.expire()
 	}
@@ -203,6 +208,7 @@ func (p *Processor) expire() {
 // state shutdown (or the terminal state it already reached), closes every
 // file and emits their events.
 func (p *Processor) Close() error {
+	p.releaseStrays() // nothing after them confirmed their time
 	p.dec.Flush(p.onUnit)
 	open := make([]*call, 0, len(p.calls))
 	for _, c := range p.calls {
@@ -275,9 +281,9 @@ func (p *Processor) sipUnit(u decode.Unit) {
 			p.write(&p.other, u, p.cfg.OtherPcap)
 			return
 		}
-		c = p.newCall(m, u.Packets[0].Info.Timestamp)
+		c = p.newCall(m, p.when(u.Packets[0].Info.Timestamp))
 	}
-	ts := u.Packets[len(u.Packets)-1].Info.Timestamp
+	ts := p.when(u.Packets[len(u.Packets)-1].Info.Timestamp)
 	c.update(m, ts, &p.cfg)
 	if body := m.SDPBody(); body != nil {
 		if sess, err := sip.ParseSDP(body); err != nil {
@@ -296,7 +302,7 @@ func (p *Processor) mediaUnit(o mediaOwner, u decode.Unit) {
 	n := p.write(&c.rtp, u, p.cfg.PerCallPcap)
 	c.rtpPackets += n
 	c.streams[o.stream].Packets += n
-	p.touch(c, u.Packets[len(u.Packets)-1].Info.Timestamp)
+	p.touch(c, p.when(u.Packets[len(u.Packets)-1].Info.Timestamp))
 }
 
 // touch records activity on c and makes sure its timer is armed.
@@ -420,7 +426,7 @@ func (p *Processor) endCall(c *call, state CallState) {
 
 // otherName names an "other" file after its first packet's time.
 func (p *Processor) otherName(pkt *capture.Packet, _ int) (string, error) {
-	t := pkt.Info.Timestamp.UTC()
+	t := p.when(pkt.Info.Timestamp).UTC()
 	dir := filepath.Join(p.cfg.OutputDir, "other", t.Format("2006-01-02"))
 	if err := p.out.mkdirAll(dir); err != nil {
 		return "", fmt.Errorf("other directory: %w", err)

@@ -176,4 +176,42 @@ var scenarios = []scenario{
 		t.Now = now.Add(20 * ms)
 		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(480, "Temporarily Unavailable", "INVITE", 1, "t", "")), 0)
 	}},
+	// One packet a year ahead, in the middle of a call's RTP, and one a
+	// year behind: counted, written, processed as of the clock; the calls
+	// around them are untouched.
+	{name: "stray-future", build: func(t *testpcap.Timeline) {
+		d := testpcap.NewDialog(44)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", testpcap.SDP(d.CallerRTP))), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(200, "OK", "INVITE", 1, "t", testpcap.SDP(d.CalleeRTP))), 10*ms)
+		t.Add(testpcap.UDP(d.CallerRTP, d.CalleeRTP, testpcap.RTP(1, 160, 7)), 20*ms)
+		strayAt(t, 365*24*time.Hour, testpcap.UDP(d.CallerRTP, d.CalleeRTP, testpcap.RTP(2, 320, 7)))
+		t.Add(testpcap.UDP(d.CallerRTP, d.CalleeRTP, testpcap.RTP(3, 480, 7)), 20*ms)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("BYE", 2, "t", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(200, "OK", "BYE", 2, "t", "")), 10*ms)
+		t.BasicCall(testpcap.NewDialog(45), 2)
+	}},
+	{name: "stray-past", build: func(t *testpcap.Timeline) {
+		t.BasicCall(testpcap.NewDialog(46), 2)
+		o := testpcap.NewDialog(47)
+		strayAt(t, -365*24*time.Hour, testpcap.UDP(o.Caller, o.Callee, o.Request("INVITE", 1, "", "")))
+		t.BasicCall(testpcap.NewDialog(48), 2)
+	}},
+	// The capture resumes three days later: the call left open ends by
+	// its idle timeout at the jump, and the next call is filed at its own
+	// time.
+	{name: "clock-resumes", build: func(t *testpcap.Timeline) {
+		d := testpcap.NewDialog(49)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(200, "OK", "INVITE", 1, "t", "")), 10*ms)
+		t.Now = t.Now.Add(72 * time.Hour)
+		t.BasicCall(testpcap.NewDialog(50), 5)
+	}},
+}
+
+// strayAt adds data at off from the timeline's time, which does not move.
+func strayAt(t *testpcap.Timeline, off time.Duration, data []byte) {
+	now := t.Now
+	t.Now = now.Add(off)
+	t.Add(data, 0)
+	t.Now = now
 }

@@ -111,3 +111,49 @@ func (c *clockedSource) Next() (capture.Packet, error) {
 	}
 	return p, err
 }
+
+// TestTickDecidesHeldPackets: in live capture a packet far from the
+// clock is decided by the wall clock's ticks when no packet follows it: a
+// tick near the clock makes it a stray, a tick that agrees with it makes
+// it a jump.
+func TestTickDecidesHeldPackets(t *testing.T) {
+	o := testpcap.NewDialog(3)
+	options := testpcap.UDP(o.Caller, o.Callee, o.Request("OPTIONS", 1, "", ""))
+	pkt := func(at time.Time) *capture.Packet {
+		return &capture.Packet{Data: options, Info: gopacket.CaptureInfo{Timestamp: at, CaptureLength: len(options), Length: len(options)},
+			LinkType: uint16(layers.LinkTypeEthernet)}
+	}
+	for _, tt := range []struct {
+		name  string
+		tick  time.Time
+		notes map[string]int64
+	}{
+		{"tick near the clock", t0.Add(time.Second), map[string]int64{"future-timestamp": 1}},
+		{"tick that agrees", t0.Add(48 * time.Hour), map[string]int64{"clock-jump": 1}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			cfg.OutputDir = t.TempDir()
+			p, err := New(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, at := range []time.Time{t0, t0.Add(48*time.Hour + time.Second)} {
+				if err := p.Packet(pkt(at)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if n := p.Stats().Written[KindOther]; n != 1 {
+				t.Fatalf("%d packets written before the tick, want 1 (the other held)", n)
+			}
+			p.Tick(tt.tick)
+			st := p.Stats()
+			if st.Written[KindOther] != 2 || st.Notes["future-timestamp"] != tt.notes["future-timestamp"] || st.Notes["clock-jump"] != tt.notes["clock-jump"] {
+				t.Errorf("after the tick: %d written, notes %v; want 2 and %v", st.Written[KindOther], st.Notes, tt.notes)
+			}
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
