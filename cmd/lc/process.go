@@ -82,6 +82,7 @@ func addProcessFlags(f *pflag.FlagSet, cfg *processor.Config, opt *processOption
 	f.DurationVar(&cfg.RotateIdle, "auto-rotate-idle-timeout", cfg.RotateIdle, "close the other pcap after this long without a packet")
 	f.Var(sizeValue{&cfg.PerCallMaxSize}, "per-call-max-size", "start a new part of a call pcap past this size (K/M/G suffixes)")
 	f.IntVar(&cfg.MaxOpenFiles, "max-open-files", cfg.MaxOpenFiles, "output files open at once at most")
+	f.IntVar(&cfg.MaxCalls, "max-calls", cfg.MaxCalls, "calls followed at once at most; a new call beyond it goes to the other pcaps")
 	f.StringVar(&opt.events, "events", "", "write every event as a JSON line to this file (- for stdout)")
 	f.StringVar(&opt.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&opt.logFormat, "log-format", "text", "text or json")

@@ -19,6 +19,7 @@ const (
 	DefaultRotateIdle      = 30 * time.Second
 	DefaultPerCallMaxSize  = 100 << 20
 	DefaultMaxOpenFiles    = 256
+	DefaultMaxCalls        = 100000
 	minRotateSize          = 64 << 10
 )
 
@@ -38,6 +39,7 @@ type Config struct {
 	RotateIdle      time.Duration // an "other" file with no packet for this long is closed
 	PerCallMaxSize  int64         // bytes per call file part
 	MaxOpenFiles    int           // open output files at most
+	MaxCalls        int           // calls followed at once at most (see Processor)
 
 	// Emit receives every event on the processing goroutine; nil drops them.
 	Emit func(Event)
@@ -60,6 +62,7 @@ func DefaultConfig() Config {
 		RotateIdle:      DefaultRotateIdle,
 		PerCallMaxSize:  DefaultPerCallMaxSize,
 		MaxOpenFiles:    DefaultMaxOpenFiles,
+		MaxCalls:        DefaultMaxCalls,
 	}
 }
 
@@ -100,6 +103,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxOpenFiles < 2 {
 		bad("max-open-files", c.MaxOpenFiles, "must be at least 2")
+	}
+	if c.MaxCalls < 1 {
+		bad("max-calls", c.MaxCalls, "must be at least 1")
 	}
 	return errors.Join(errs...)
 }

@@ -20,7 +20,10 @@ const decodeExpireEvery = time.Second
 
 // Processor follows calls through a stream of packets and writes them to
 // pcap files. It is used by one goroutine; only Counters may be read from
-// others.
+// others. It follows at most Config.MaxCalls calls at once: a message that
+// would start another is written to the "other" files and counted as
+// call-limit, so a flood of INVITEs cannot make it hold unbounded memory,
+// while the calls it already follows go on.
 type Processor struct {
 	cfg  Config
 	out  *outDir // cfg.OutputDir, held open: every path lc makes is resolved beneath it
@@ -36,6 +39,7 @@ type Processor struct {
 	timer  timers
 	other  stream
 
+	limitLog   time.Time     // packet time of the last warning that MaxCalls was reached
 	clock      time.Time     // packet time: the latest sane timestamp seen (see clock.go)
 	jump       jumpCandidate // packets far from the clock, held until confirmed or refuted
 	stray      bool          // the packet being decoded counts as of the clock
@@ -237,6 +241,21 @@ func (p *Processor) fail(err error) {
 
 func (p *Processor) note(reason string) { p.stats.Notes[reason]++ }
 
+// limitLogEvery is how often, in packet time, reaching MaxCalls is logged.
+const limitLogEvery = time.Minute
+
+// refuseCall counts a message that would have started a call while
+// MaxCalls calls are open: the call is not followed, and its packets go to
+// the "other" files. It warns at most once every limitLogEvery.
+func (p *Processor) refuseCall() {
+	p.note("call-limit")
+	if p.limitLog.IsZero() || p.clock.Sub(p.limitLog) >= limitLogEvery {
+		p.limitLog = p.clock
+		p.log.Warn("open calls at the limit: new calls are written to the other files until calls end",
+			"max_calls", p.cfg.MaxCalls, "refused", p.stats.Notes["call-limit"])
+	}
+}
+
 // unit classifies one decoded unit and writes its packets.
 func (p *Processor) unit(u decode.Unit) {
 	switch u.Kind {
@@ -278,6 +297,11 @@ func (p *Processor) sipUnit(u decode.Unit) {
 	c := p.calls[m.CallID]
 	if c == nil {
 		if !startsCall(m) {
+			p.write(&p.other, u, p.cfg.OtherPcap)
+			return
+		}
+		if len(p.calls) >= p.cfg.MaxCalls {
+			p.refuseCall()
 			p.write(&p.other, u, p.cfg.OtherPcap)
 			return
 		}

@@ -206,6 +206,17 @@ var scenarios = []scenario{
 		t.Now = t.Now.Add(72 * time.Hour)
 		t.BasicCall(testpcap.NewDialog(50), 5)
 	}},
+	// With room for one call, a second that starts while the first is
+	// open is not followed: its packets go to the other files.
+	{name: "call-limit", build: func(t *testpcap.Timeline) {
+		a, b := testpcap.NewDialog(51), testpcap.NewDialog(52)
+		t.Add(testpcap.UDP(a.Caller, a.Callee, a.Request("INVITE", 1, "", testpcap.SDP(a.CallerRTP))), 10*ms)
+		t.Add(testpcap.UDP(b.Caller, b.Callee, b.Request("INVITE", 1, "", testpcap.SDP(b.CallerRTP))), 10*ms)
+		t.Add(testpcap.UDP(a.Callee, a.Caller, a.Response(200, "OK", "INVITE", 1, "ta", testpcap.SDP(a.CalleeRTP))), 10*ms)
+		t.Add(testpcap.UDP(b.Callee, b.Caller, b.Response(200, "OK", "INVITE", 1, "tb", testpcap.SDP(b.CalleeRTP))), 10*ms)
+		t.Add(testpcap.UDP(a.Caller, a.Callee, a.Request("BYE", 2, "ta", "")), 10*ms)
+		t.Add(testpcap.UDP(b.Caller, b.Callee, b.Request("BYE", 2, "tb", "")), 10*ms)
+	}, cfg: func(c *Config) { c.MaxCalls = 1 }},
 }
 
 // strayAt adds data at off from the timeline's time, which does not move.
