@@ -77,9 +77,62 @@ func TestHooksCheckCommand(t *testing.T) {
 	if code == exitOK || !strings.Contains(stderr, bad+":2: io is not available") {
 		t.Fatalf("exit %d:\n%s", code, stderr)
 	}
+	if !strings.Contains(stderr, bad+":3: os.execute is not available") {
+		t.Errorf("os.execute not reported:\n%s", stderr)
+	}
 	code, _, stderr = run(t, nil, "hooks", "check", writeScript(t, "x = 1\n"))
 	if code == exitOK || !strings.Contains(stderr, "defines no hook function") {
 		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	code, _, stderr = run(t, nil, "hooks", "check", writeScript(t, "function on_call_complete(c)\n  if then\nend\n"))
+	if code != exitUsage || !strings.Contains(stderr, ":2:") {
+		t.Fatalf("a syntax error: exit %d, want %d:\n%s", code, exitUsage, stderr)
+	}
+}
+
+// TestHooksTestSelectsCalls: with --replay, --callid keeps the events of
+// the calls it names, and one the capture does not have is a usage error.
+func TestHooksTestSelectsCalls(t *testing.T) {
+	script := writeScript(t, `function on_call_complete(c) log.info(c.callid) end
+function on_pcap_close(p, f) log.info(f.callid) end`)
+	code, stdout, stderr := run(t, nil, "hooks", "test", script, "--replay", samplePath, "--callid", "call-2@lc.test", "--callid", "call-3@lc.test")
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s%s", code, stdout, stderr)
+	}
+	if strings.Contains(stdout, "call-1@lc.test") || !strings.Contains(stdout, `log.info "call-2@lc.test"`) || !strings.Contains(stdout, `log.info "call-3@lc.test"`) {
+		t.Errorf("--callid call-2, call-3:\n%s", stdout)
+	}
+	code, _, stderr = run(t, nil, "hooks", "test", script, "--replay", samplePath, "--callid", "nosuch@lc.test")
+	if code != exitUsage || !strings.Contains(stderr, `callid = "nosuch@lc.test": no such call in the capture`) {
+		t.Errorf("an unknown --callid: exit %d:\n%s", code, stderr)
+	}
+}
+
+// TestHooksTestCommands: lc hooks test shows what the command templates
+// would run for each event, argv or shell script and parameters, and runs
+// them with --exec.
+func TestHooksTestCommands(t *testing.T) {
+	code, stdout, stderr := run(t, nil, "hooks", "test", "--replay", samplePath, "--callid", "call-1@lc.test",
+		"--voip-command", "archive %callid% %dirname%", "--pcap-command", "echo %pcap% >> /dev/null")
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{
+		"voip-command({callid=\"call-1@lc.test\"",
+		`exec argv ["archive" "call-1@lc.test" "`,
+		`exec sh script "echo \"${1}\" >> /dev/null" params [`,
+		"not run (dry run; --exec runs it)",
+	} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	code, stdout, _ = run(t, nil, "hooks", "test", "--voip-command", "echo %callid%", "--callid", "x@y", "--exec")
+	if code != exitOK || !strings.Contains(stdout, `exec argv ["echo" "x@y"]: exit 0 in `) || !strings.Contains(stdout, `stdout "x@y\n"`) {
+		t.Errorf("--exec: exit %d:\n%s", code, stdout)
+	}
+	if code, _, stderr := run(t, nil, "hooks", "test"); code != exitUsage || !strings.Contains(stderr, "give a hook script") {
+		t.Errorf("nothing to test: exit %d:\n%s", code, stderr)
 	}
 }
 
