@@ -48,10 +48,11 @@ func (o *captureOptions) validate() []error {
 // packetInput is what lc process reads: capture files merged in time
 // order, or live interfaces; in either case only what the filter keeps.
 type packetInput struct {
-	files  *trackedInput // file mode
-	live   *live.Source  // live mode
-	kept   *filteredInput
-	closed bool
+	files   *trackedInput // file mode
+	live    *live.Source  // live mode
+	kept    *filteredInput
+	snaplen int // file mode: bytes kept of each packet, as the kernel keeps them in live mode
+	closed  bool
 }
 
 // openInput opens the files or the capture sockets. A filter that does
@@ -82,7 +83,7 @@ func openInput(o captureOptions, stdin io.Reader, log *slog.Logger) (*packetInpu
 	if err != nil {
 		return nil, err
 	}
-	in := &packetInput{files: &trackedInput{Merger: merger}}
+	in := &packetInput{files: &trackedInput{Merger: merger}, snaplen: o.snaplen}
 	if o.filter != "" {
 		in.kept = &filteredInput{src: in.files, filter: f, match: map[uint16]func([]byte) bool{}}
 	}
@@ -97,10 +98,28 @@ func (in *packetInput) start(ctx context.Context) (processor.Source, context.Con
 		in.live.Start(ctx)
 		return in.live, context.Background()
 	}
+	var src processor.Source = in.files
 	if in.kept != nil {
-		return in.kept, ctx
+		src = in.kept
 	}
-	return in.files, ctx
+	return snapped{src, in.snaplen}, ctx
+}
+
+// snapped cuts the packets of a file source to snaplen bytes, after the
+// filter has seen them whole, as tcpdump -s and live capture do; a cut
+// packet keeps its wire length.
+type snapped struct {
+	src     processor.Source
+	snaplen int
+}
+
+func (s snapped) Next() (capture.Packet, error) {
+	p, err := s.src.Next()
+	if err == nil && len(p.Data) > s.snaplen {
+		p.Data = p.Data[:s.snaplen]
+		p.Info.CaptureLength = s.snaplen
+	}
+	return p, err
 }
 
 // position says how far the input is, for the progress line: the share of

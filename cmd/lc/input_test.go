@@ -1,8 +1,12 @@
 package main
 
 import (
+	"io/fs"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/lc-voip/lc/internal/testpcap"
 )
 
 func TestCaptureFlagErrors(t *testing.T) {
@@ -53,5 +57,40 @@ func TestFileFilter(t *testing.T) {
 		if !strings.Contains(stderr, want) {
 			t.Errorf("summary lacks %q:\n%s", want, stderr)
 		}
+	}
+}
+
+// TestFilterWordsRefused: a tcpdump-style filter after the flags is a
+// usage error that shows how lc takes it.
+func TestFilterWordsRefused(t *testing.T) {
+	code, _, stderr := run(t, nil, "process", "-r", samplePath, "-o", t.TempDir(), "udp", "port", "5060")
+	if code != exitUsage || !strings.Contains(stderr, `-f 'udp port 5060'`) {
+		t.Errorf("exit %d, want %d with a hint:\n%s", code, exitUsage, stderr)
+	}
+}
+
+// TestSnaplenOnFiles: --snaplen cuts packets read from files as it cuts
+// captured ones, after the filter, keeping their wire length.
+func TestSnaplenOnFiles(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := run(t, nil, "process", "-r", samplePath, "-o", out, "--snaplen", "64", "-f", "udp port 5060")
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	records := 0
+	err := filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		for _, p := range testpcap.Read(t, path) {
+			records++
+			if len(p.Data) != 64 {
+				t.Errorf("%s: a record of %d bytes, want 64", path, len(p.Data))
+			}
+		}
+		return nil
+	})
+	if err != nil || records == 0 {
+		t.Fatalf("%d records: %v", records, err)
 	}
 }

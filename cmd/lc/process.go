@@ -47,7 +47,7 @@ follows SIP calls and the RTP/RTCP their SDP negotiates, and writes one SIP
 and one RTP pcap per call plus rotating pcaps for all other traffic.
 Several files are merged in timestamp order. Every timeout is packet time;
 in live capture a wall-clock tick moves time on when no packet arrives.`,
-		Args: cobra.NoArgs,
+		Args: noFilterWords,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Before cfg and opt are copied: this sets the flags' variables.
 			// Its problems are reported with those of validation.
@@ -57,6 +57,21 @@ in live capture a wall-clock tick moves time on when no packet arrives.`,
 	}
 	addProcessFlags(cmd.Flags(), &cfg, &opt)
 	return cmd
+}
+
+// noFilterWords refuses words after the flags of lc process, as tcpdump
+// takes its filter, and says how lc takes one.
+func noFilterWords(_ *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	words := strings.Join(args, " ")
+	return usageError{fmt.Errorf("unexpected words %q: lc process takes a filter with -f, as in -f %s", words, shellQuote(words))}
+}
+
+// shellQuote quotes s for a POSIX shell command line.
+func shellQuote(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // addProcessFlags defines the flags of lc process on f, bound to cfg and
