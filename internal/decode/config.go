@@ -10,6 +10,7 @@ const (
 	DefaultGapTimeout       = 3 * time.Second
 	DefaultMaxStreamBuffer  = 1 << 20
 	DefaultMaxStreams       = 65536
+	DefaultMaxBufferedBytes = 64 << 20
 )
 
 // Limits that are not configurable.
@@ -22,6 +23,20 @@ const (
 	maxFragmentsPerDatagram = 1024
 	// maxDepth bounds the number of nested IP headers (tunnels).
 	maxDepth = 8
+	// packetOverhead is what each packet held in reassembly is charged on
+	// top of its bytes, for the Packet itself and the Decoder's records of
+	// it, so that floods of small or empty packets are bounded too.
+	packetOverhead = 256
+	// datagramOverhead is what each incomplete datagram is charged on top
+	// of its fragments, for its queue and index entry.
+	datagramOverhead = 256
+	// keepBufferCap is the largest capacity an empty stream buffer keeps
+	// for reuse; a larger one is freed.
+	keepBufferCap = 64 << 10
+	// keepRecords is the capacity that a direction's segment records and
+	// held segments keep however few they are; beyond it, storage shrinks
+	// with its contents.
+	keepRecords = 4
 )
 
 // Config configures a Decoder. The zero value is usable: every zero field
@@ -55,6 +70,14 @@ type Config struct {
 	// least recently used one is dropped to make room. Zero means
 	// DefaultMaxStreams.
 	MaxStreams int
+	// MaxBufferedBytes bounds what all TCP directions and incomplete IP
+	// datagrams hold together: stream buffers (their capacity), held
+	// out-of-order segments, fragments, and the packets that carried them
+	// (each charged its length plus a fixed overhead). When bytes to be
+	// added do not fit, the least recently used direction or oldest
+	// datagram is given up first, whichever was touched earlier; see the
+	// package documentation. Zero means DefaultMaxBufferedBytes.
+	MaxBufferedBytes int64
 }
 
 // withDefaults returns c with every zero or negative limit replaced by its
@@ -77,6 +100,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxStreams <= 0 {
 		c.MaxStreams = DefaultMaxStreams
+	}
+	if c.MaxBufferedBytes <= 0 {
+		c.MaxBufferedBytes = DefaultMaxBufferedBytes
 	}
 	return c
 }

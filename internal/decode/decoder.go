@@ -22,6 +22,7 @@ type Decoder struct {
 	one    [1]*capture.Packet
 	oneOrd [1]uint64
 
+	mem      budget // what streams and frags hold, against MaxBufferedBytes
 	frags    defragmenter
 	streams  streamTable
 	list     packetList
@@ -31,11 +32,10 @@ type Decoder struct {
 // New returns a Decoder configured by cfg; zero (or negative) limits take
 // their defaults.
 func New(cfg Config) *Decoder {
-	return &Decoder{
-		cfg:     cfg.withDefaults(),
-		frags:   newDefragmenter(),
-		streams: newStreamTable(),
-	}
+	d := &Decoder{cfg: cfg.withDefaults(), streams: newStreamTable()}
+	d.mem.limit = d.cfg.MaxBufferedBytes
+	d.frags = newDefragmenter(&d.mem)
+	return d
 }
 
 // Decode decodes one input packet and calls emit zero or more times: for the

@@ -230,7 +230,9 @@ func testConfigs() map[string]Config {
 		"tiny": {
 			Framer: toyFramer, MaxFragmentBytes: 3000, MaxStreams: 3, MaxStreamBuffer: 600,
 			FragmentTimeout: time.Second, StreamTimeout: 2 * time.Second, GapTimeout: 300 * time.Millisecond,
+			MaxBufferedBytes: 5000,
 		},
+		"small budget": {Framer: toyFramer, MaxBufferedBytes: 12000},
 	}
 }
 
@@ -249,13 +251,15 @@ func TestInvariantRandom(t *testing.T) {
 					if g.r.IntN(20) == 0 {
 						d.Expire(p.Info.Timestamp, c.emit)
 					}
+					checkBudget(t, d)
 				}
 				d.Flush(c.emit)
+				checkBudget(t, d)
 				checkInvariant(t, in, c.units)
 				if st := d.Stats(); st.Packets != uint64(len(in)) {
 					t.Fatalf("seed %d: Packets = %d, want %d", seed, st.Packets, len(in))
 				}
-				if len(d.streams.m) != 0 || len(d.frags.queues) != 0 || d.frags.bytes != 0 {
+				if len(d.streams.m) != 0 || len(d.frags.queues) != 0 || d.frags.bytes != 0 || d.mem.used != 0 {
 					t.Fatalf("seed %d: state left after Flush", seed)
 				}
 			}
@@ -321,7 +325,8 @@ func TestTCPModel(t *testing.T) {
 func TestConfigDefaults(t *testing.T) {
 	c := Config{MaxStreams: -2}.withDefaults()
 	if c.MaxStreams != DefaultMaxStreams || c.FragmentTimeout != DefaultFragmentTimeout || c.MaxFragmentBytes != DefaultMaxFragmentBytes ||
-		c.StreamTimeout != DefaultStreamTimeout || c.GapTimeout != DefaultGapTimeout || c.MaxStreamBuffer != DefaultMaxStreamBuffer {
+		c.StreamTimeout != DefaultStreamTimeout || c.GapTimeout != DefaultGapTimeout || c.MaxStreamBuffer != DefaultMaxStreamBuffer ||
+		c.MaxBufferedBytes != DefaultMaxBufferedBytes {
 		t.Errorf("defaults %+v", c)
 	}
 }
@@ -392,7 +397,11 @@ func FuzzDecode(f *testing.F) {
 				}
 			}
 			d.Flush(c.emit)
+			checkBudget(t, d)
 			checkInvariant(t, in, c.units)
+			if now, _ := d.buffered(); now != 0 {
+				t.Fatalf("%d bytes still charged after Flush", now)
+			}
 		}
 	})
 }

@@ -7,11 +7,6 @@ import (
 	"github.com/lc-voip/lc/internal/capture"
 )
 
-// fragOverhead is what each held fragment packet is charged against
-// MaxFragmentBytes on top of its data, so that floods of empty or duplicate
-// fragments are bounded too.
-const fragOverhead = 64
-
 // fragKey identifies the datagram a fragment belongs to. IPv4 addresses
 // use the first 4 bytes of src and dst. depth is the tunnel depth of the
 // fragmented IP header, so an outer and an inner datagram never mix.
@@ -40,7 +35,8 @@ type fragQueue struct {
 	covered int         // bytes in pieces
 	total   int         // datagram length once the last fragment is known, else -1
 	maxEnd  int         // highest end offset held
-	cost    int         // charged against MaxFragmentBytes
+	cost    int         // charged against MaxFragmentBytes and the budget
+	born    uint64      // arrival number of the first fragment
 	pkts    []*capture.Packet
 	ords    []uint64
 
@@ -52,12 +48,14 @@ type defragmenter struct {
 	queues map[fragKey]*fragQueue
 	order  list[fragQueue] // oldest first
 	bytes  int             // sum of cost
+	mem    *budget         // the Decoder's budget, charged the same costs
 }
 
-func newDefragmenter() defragmenter {
+func newDefragmenter(mem *budget) defragmenter {
 	return defragmenter{
 		queues: make(map[fragKey]*fragQueue),
 		order:  list[fragQueue]{at: func(q *fragQueue) *links[fragQueue] { return &q.order }},
+		mem:    mem,
 	}
 }
 
@@ -66,10 +64,19 @@ func (f *defragmenter) push(q *fragQueue) {
 	f.order.pushBack(q)
 }
 
+// charge adds n bytes to the cost of q.
+func (f *defragmenter) charge(q *fragQueue, n int) {
+	q.cost += n
+	f.bytes += n
+	f.mem.add(n)
+}
+
+// remove forgets q and releases its cost.
 func (f *defragmenter) remove(q *fragQueue) {
 	delete(f.queues, q.key)
 	f.order.remove(q)
 	f.bytes -= q.cost
+	f.mem.add(-q.cost)
 }
 
 // fragResult says what addFragment did with a fragment.
@@ -92,29 +99,26 @@ func (d *Decoder) addFragment(k fragKey, off int, more bool, data []byte, c carr
 	}
 	q := f.queues[k]
 	if q != nil && d.now.Sub(q.first) > d.cfg.FragmentTimeout {
-		d.dropFragments(q, NoteFragmentTimeout, emit)
+		d.dropFragments(q, NoteFragmentTimeout, &d.stats.FragmentTimeouts, emit)
 		q = nil
 	}
-	cost := len(data) + fragOverhead*len(c.pkts)
-	if cost > d.cfg.MaxFragmentBytes {
-		d.stats.FragmentOverflows++
+	// Room is made as for a new datagram: q may be given up to make it.
+	cost := len(data) + packetOverhead*len(c.pkts)
+	if !d.roomForFragment(cost+datagramOverhead, emit) {
 		d.other(Unit{Note: NoteFragmentOverflow, Packets: c.pkts}, emit)
 		return nil, carrier{}, fragTaken
 	}
-	for f.bytes+cost > d.cfg.MaxFragmentBytes && f.order.head != nil {
-		if f.order.head == q {
-			q = nil
-		}
-		d.dropFragments(f.order.head, NoteFragmentOverflow, emit)
+	if q != nil && !q.order.in {
+		q = nil // given up to make room
 	}
 	if q == nil {
-		q = &fragQueue{key: k, first: d.now, total: -1}
+		q = &fragQueue{key: k, first: d.now, total: -1, born: d.arrivals}
 		f.push(q)
+		f.charge(q, datagramOverhead)
 	}
 	q.pkts = append(q.pkts, c.pkts...)
 	q.ords = append(q.ords, c.ords...)
-	q.cost += cost
-	f.bytes += cost
+	f.charge(q, cost)
 	if q.insert(off, more, data) {
 		d.stats.FragmentOverlaps++
 	}
@@ -128,9 +132,29 @@ func (d *Decoder) addFragment(k fragKey, off int, more bool, data []byte, c carr
 		return buf, carrier{pkts: q.pkts, ords: q.ords}, fragDone
 	}
 	if len(q.pkts) > maxFragmentsPerDatagram {
-		d.dropFragments(q, NoteFragmentOverflow, emit)
+		d.dropFragments(q, NoteFragmentOverflow, &d.stats.FragmentOverflows, emit)
 	}
 	return nil, carrier{}, fragTaken
+}
+
+// roomForFragment makes room for a fragment costing cost: the oldest
+// datagrams go first to stay within MaxFragmentBytes, then the oldest
+// holders of any kind to stay within MaxBufferedBytes. It reports false,
+// giving up nothing, for a fragment larger than either limit on its own.
+func (d *Decoder) roomForFragment(cost int, emit func(Unit)) bool {
+	f := &d.frags
+	switch {
+	case cost > d.cfg.MaxFragmentBytes:
+		d.stats.FragmentOverflows++
+		return false
+	case int64(cost) > d.mem.limit:
+		d.stats.BudgetUnbuffered++
+		return false
+	}
+	for f.bytes+cost > d.cfg.MaxFragmentBytes && f.order.head != nil {
+		d.dropFragments(f.order.head, NoteFragmentOverflow, &d.stats.FragmentOverflows, emit)
+	}
+	return d.makeRoom(cost, nil, emit)
 }
 
 // insert adds the bytes of a fragment that no earlier fragment supplied
@@ -187,14 +211,11 @@ func insertPiece(s []fragPiece, i int, p fragPiece) []fragPiece {
 	return s
 }
 
-// dropFragments gives up datagram q and emits its packets as KindOther.
-func (d *Decoder) dropFragments(q *fragQueue, note Note, emit func(Unit)) {
+// dropFragments gives up datagram q, counts it in *counter and emits its
+// packets as KindOther with the given note.
+func (d *Decoder) dropFragments(q *fragQueue, note Note, counter *uint64, emit func(Unit)) {
 	d.frags.remove(q)
-	if note == NoteFragmentOverflow {
-		d.stats.FragmentOverflows++
-	} else {
-		d.stats.FragmentTimeouts++
-	}
+	*counter++
 	d.other(Unit{Note: note, Packets: q.pkts}, emit)
 }
 
@@ -203,13 +224,13 @@ func (d *Decoder) dropFragments(q *fragQueue, note Note, emit func(Unit)) {
 // stops at the first one still in time.
 func (d *Decoder) expireFragments(now time.Time, emit func(Unit)) {
 	for q := d.frags.order.head; q != nil && now.Sub(q.first) > d.cfg.FragmentTimeout; q = d.frags.order.head {
-		d.dropFragments(q, NoteFragmentTimeout, emit)
+		d.dropFragments(q, NoteFragmentTimeout, &d.stats.FragmentTimeouts, emit)
 	}
 }
 
 // flushFragments gives up every incomplete datagram.
 func (d *Decoder) flushFragments(emit func(Unit)) {
 	for d.frags.order.head != nil {
-		d.dropFragments(d.frags.order.head, NoteFragmentTimeout, emit)
+		d.dropFragments(d.frags.order.head, NoteFragmentTimeout, &d.stats.FragmentTimeouts, emit)
 	}
 }

@@ -178,8 +178,9 @@ func TestDefragStaleKeyReused(t *testing.T) {
 }
 
 func TestDefragOverflow(t *testing.T) {
-	// Each datagram's first fragment costs 64+64 bytes; room for two.
-	d := New(Config{MaxFragmentBytes: 300})
+	// Each datagram's first fragment costs 64 bytes, packetOverhead and
+	// datagramOverhead; room for two.
+	d := New(Config{MaxFragmentBytes: 2*(64+packetOverhead+datagramOverhead) + 50})
 	var c collector
 	var in []*capture.Packet
 	for id := range uint16(3) {

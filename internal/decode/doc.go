@@ -40,6 +40,32 @@
 // completes, or as KindOther when a timeout, a limit, a FIN/RST or Flush
 // gives it up. A packet appears in several units only when its TCP payload
 // holds bytes of several messages, and in a KindOther unit only when it
-// appears in no other unit. Memory is bounded by Config: fragment bytes,
-// buffered and held bytes per TCP direction, and the number of directions.
+// appears in no other unit.
+//
+// # Memory
+//
+// What traffic can make the Decoder hold is bounded by Config: the number of
+// TCP directions (MaxStreams), the bytes per direction (MaxStreamBuffer) and
+// in incomplete datagrams (MaxFragmentBytes), and, across all of them, one
+// budget, MaxBufferedBytes. The budget is charged for every stream buffer's
+// capacity, for every packet a direction or datagram keeps (its length plus
+// a fixed overhead, since the Packet is kept whole) and for each incomplete
+// datagram's bookkeeping; the live heap of the Decoder stays close to that
+// charge plus the fixed state of the tracked directions, about half a KiB
+// each.
+//
+// Room is made before bytes are added. When they do not fit, holders are
+// given up in the order they were last used: a direction by the last packet
+// that touched it, a datagram by its first fragment. A direction given up
+// emits the packets of its unframed bytes and held segments as one KindOther
+// unit (NoteTCPIncomplete) and is forgotten, as with MaxStreams; one that
+// held only spare buffer capacity loses the capacity and is kept. A
+// datagram given up emits its fragments (NoteFragmentOverflow). When TCP
+// bytes would not fit even if every other holder were given up, the
+// direction they are added to first gives up its own unframed bytes
+// (NoteTCPIncomplete) and framing restarts after them. A segment or fragment
+// that does not fit on its own is emitted at once (NoteTCPIncomplete or
+// NoteFragmentOverflow); in TCP its bytes are skipped. Stats counts each
+// case: BudgetStreamEvictions, BudgetDatagramEvictions, BudgetUnbuffered and
+// BudgetEvictedBytes.
 package decode

@@ -31,6 +31,14 @@ type Stats struct {
 	TCPKeepalives      uint64 // segments emitted with NoteTCPKeepalive
 	TCPNotFramed       uint64 // times a direction's buffered bytes were given up as not framed
 	TCPBufferOverflows uint64 // times a direction's unframed bytes passed MaxStreamBuffer
+
+	// What was given up to stay within MaxBufferedBytes, by what was given
+	// up. The packets are emitted as KindOther: NoteTCPIncomplete for TCP,
+	// NoteFragmentOverflow for fragments.
+	BudgetStreamEvictions   uint64 // times a TCP direction's unframed bytes or held segments were given up
+	BudgetDatagramEvictions uint64 // incomplete datagrams given up
+	BudgetUnbuffered        uint64 // TCP segments and IP fragments emitted at once because no room could be made for them
+	BudgetEvictedBytes      uint64 // bytes the evictions released, as charged (spare buffer capacity included)
 }
 
 // LayerCounts counts packets by protocol layer.

@@ -18,6 +18,7 @@ func (k flowKey) reverse() flowKey { return flowKey{src: k.dst, dst: k.src} }
 type segRec struct {
 	hc         heldCarrier
 	start, end int  // stream offsets (see stream.off)
+	cost       int  // charged to the budget (carrierCost)
 	emitted    bool // the packets are in a KindTCP unit already
 }
 
@@ -26,6 +27,7 @@ type heldSeg struct {
 	seq     uint32
 	payload []byte // aliases the packet data or a reassembled datagram
 	hc      heldCarrier
+	cost    int // charged to the budget: carrierCost, and the datagram if reassembled
 }
 
 // stream is the state of one TCP connection direction.
@@ -46,23 +48,28 @@ type stream struct {
 	gapSince  time.Time // packet time the oldest held segment arrived
 
 	last time.Time // packet time of the last segment
+	used uint64    // arrival number of the last packet that touched s
+	cost int       // charged to the budget: cap(buf), recs and held
 
-	lru links[stream] // in streamTable.lru
-	gap links[stream] // in streamTable.gaps
+	lru  links[stream] // in streamTable.lru
+	gap  links[stream] // in streamTable.gaps
+	hold links[stream] // in streamTable.holders
 }
 
 // streamTable is the set of tracked directions.
 type streamTable struct {
-	m    map[flowKey]*stream
-	lru  list[stream] // least recently used first
-	gaps list[stream] // directions with held segments, oldest gap first
+	m       map[flowKey]*stream
+	lru     list[stream] // least recently used first
+	gaps    list[stream] // directions with held segments, oldest gap first
+	holders list[stream] // directions that cost something, least recently used first
 }
 
 func newStreamTable() streamTable {
 	return streamTable{
-		m:    make(map[flowKey]*stream),
-		lru:  list[stream]{at: func(s *stream) *links[stream] { return &s.lru }},
-		gaps: list[stream]{at: func(s *stream) *links[stream] { return &s.gap }},
+		m:       make(map[flowKey]*stream),
+		lru:     list[stream]{at: func(s *stream) *links[stream] { return &s.lru }},
+		gaps:    list[stream]{at: func(s *stream) *links[stream] { return &s.gap }},
+		holders: list[stream]{at: func(s *stream) *links[stream] { return &s.hold }},
 	}
 }
 
@@ -74,7 +81,7 @@ func (d *Decoder) newStream(k flowKey, next uint32, emit func(Unit)) *stream {
 		d.stats.TCPStreamsEvicted++
 		d.closeStream(t.lru.head, emit)
 	}
-	s := &stream{key: k, next: next, last: d.now}
+	s := &stream{key: k, next: next, last: d.now, used: d.arrivals}
 	t.m[k] = s
 	t.lru.pushBack(s)
 	d.stats.TCPStreams++
@@ -83,10 +90,15 @@ func (d *Decoder) newStream(k flowKey, next uint32, emit func(Unit)) *stream {
 
 // touch marks s as used by the current packet.
 func (d *Decoder) touch(s *stream) {
-	s.last = d.now
-	if d.streams.lru.tail != s {
-		d.streams.lru.remove(s)
-		d.streams.lru.pushBack(s)
+	t := &d.streams
+	s.last, s.used = d.now, d.arrivals
+	if t.lru.tail != s {
+		t.lru.remove(s)
+		t.lru.pushBack(s)
+	}
+	if s.hold.in && t.holders.tail != s {
+		t.holders.remove(s)
+		t.holders.pushBack(s)
 	}
 }
 
@@ -97,10 +109,17 @@ func (d *Decoder) closeStream(s *stream, emit func(Unit)) {
 		d.skipGap(s, emit)
 	}
 	d.leftovers(s, NoteTCPIncomplete, emit)
+	d.freeBuffer(s)
+	d.forget(s)
+}
+
+// forget stops tracking s, which must hold nothing.
+func (d *Decoder) forget(s *stream) {
 	t := &d.streams
 	delete(t.m, s.key)
 	t.lru.remove(s)
 	t.gaps.remove(s)
+	t.holders.remove(s)
 }
 
 // expireStreams skips the gaps that have waited longer than GapTimeout and
@@ -131,18 +150,48 @@ func (d *Decoder) flushStreams(emit func(Unit)) {
 // buffered bytes that are in no KindTCP unit yet, and empties the buffer.
 func (d *Decoder) leftovers(s *stream, note Note, emit func(Unit)) {
 	d.list.reset()
+	d.takeBuffered(s)
+	d.emitTaken(s, note, emit)
+}
+
+// takeBuffered adds to d.list the packets of s's unframed bytes that are in
+// no KindTCP unit yet, and empties the buffer, releasing their cost. The
+// buffer keeps a capacity of up to keepBufferCap.
+func (d *Decoder) takeBuffered(s *stream) {
+	cost := 0
 	for i := range s.recs {
+		cost += s.recs[i].cost
 		if !s.recs[i].emitted {
 			d.list.add(s.recs[i].hc)
 		}
 	}
 	clear(s.recs)
-	s.recs = s.recs[:0]
+	s.recs = trim(s.recs[:0], keepRecords)
+	d.chargeStream(s, -cost)
 	s.off += len(s.buf)
 	s.buf = s.buf[:0]
-	if cap(s.buf) > 64<<10 {
-		s.buf = nil
+	if cap(s.buf) > keepBufferCap {
+		d.freeBuffer(s)
 	}
+}
+
+// takeHeld adds to d.list the packets of s's held segments and drops them,
+// releasing their cost.
+func (d *Decoder) takeHeld(s *stream) {
+	cost := 0
+	for _, h := range s.held {
+		cost += h.cost
+		d.list.add(h.hc)
+	}
+	clear(s.held)
+	s.held, s.heldBytes = nil, 0
+	d.streams.gaps.remove(s)
+	d.chargeStream(s, -cost)
+}
+
+// emitTaken emits the packets in d.list, if any, as one KindOther unit of
+// direction s with the given note.
+func (d *Decoder) emitTaken(s *stream, note Note, emit func(Unit)) {
 	if d.list.empty() {
 		return
 	}

@@ -106,7 +106,7 @@ func (d *Decoder) tcp(src, dst netip.Addr, b []byte, c carrier, emit func(Unit))
 func (d *Decoder) segment(s *stream, seq uint32, payload []byte, c carrier, emit func(Unit)) {
 	if int32(seq-s.next) > 0 {
 		d.stats.TCPOutOfOrder++
-		d.holdSegment(s, seq, payload, c)
+		d.holdSegment(s, seq, payload, c, emit)
 		for len(s.held) > maxHeldSegments || s.heldBytes > d.cfg.MaxStreamBuffer {
 			d.skipGap(s, emit)
 		}
@@ -122,15 +122,28 @@ func (d *Decoder) segment(s *stream, seq uint32, payload []byte, c carrier, emit
 }
 
 // holdSegment queues a segment that starts after the next expected byte.
-func (d *Decoder) holdSegment(s *stream, seq uint32, payload []byte, c carrier) {
+// A segment that came in IP fragments is charged for the reassembled
+// datagram its payload points into as well. A segment the budget has no
+// room for is emitted at once.
+func (d *Decoder) holdSegment(s *stream, seq uint32, payload []byte, c carrier, emit func(Unit)) {
+	hc := hold(c)
+	cost := carrierCost(hc)
+	if hc.p == nil {
+		cost += len(payload)
+	}
+	if !d.roomToHold(s, cost, emit) {
+		d.unbuffered(s, hc, emit)
+		return
+	}
 	i := len(s.held)
 	for i > 0 && int32(s.held[i-1].seq-seq) > 0 {
 		i--
 	}
 	s.held = append(s.held, heldSeg{})
 	copy(s.held[i+1:], s.held[i:])
-	s.held[i] = heldSeg{seq: seq, payload: payload, hc: hold(c)}
+	s.held[i] = heldSeg{seq: seq, payload: payload, hc: hc, cost: cost}
 	s.heldBytes += len(payload)
+	d.chargeStream(s, cost)
 	if len(s.held) == 1 {
 		s.gapSince = d.now
 		d.streams.gaps.pushBack(s)
@@ -145,8 +158,10 @@ func (d *Decoder) drain(s *stream, emit func(Unit)) {
 		s.held[len(s.held)-1] = heldSeg{}
 		s.held = s.held[:len(s.held)-1]
 		s.heldBytes -= len(h.payload)
+		d.chargeStream(s, -h.cost)
 		d.inOrder(s, h.seq, h.payload, h.hc, emit)
 	}
+	s.held = trim(s.held, keepRecords)
 	if len(s.held) == 0 {
 		d.streams.gaps.remove(s)
 	}
@@ -163,7 +178,8 @@ func (d *Decoder) skipGap(s *stream, emit func(Unit)) {
 }
 
 // inOrder appends the new bytes of a segment that starts at or before the
-// next expected byte and frames the buffer.
+// next expected byte and frames the buffer. When the budget has no room for
+// them, the segment is emitted at once and its bytes are skipped.
 func (d *Decoder) inOrder(s *stream, seq uint32, payload []byte, hc heldCarrier, emit func(Unit)) {
 	dup := int(s.next - seq) // bytes already seen; 0 <= dup
 	if dup >= len(payload) {
@@ -171,9 +187,17 @@ func (d *Decoder) inOrder(s *stream, seq uint32, payload []byte, hc heldCarrier,
 		return
 	}
 	payload = payload[dup:]
+	cost := carrierCost(hc)
+	if !d.roomToAppend(s, cost, len(payload), emit) {
+		d.unbuffered(s, hc, emit)
+		s.off += len(payload) // the buffer is empty: skip the bytes
+		s.next += uint32(len(payload))
+		return
+	}
 	start := s.off + len(s.buf)
-	s.recs = append(s.recs, segRec{hc: hc, start: start, end: start + len(payload)})
-	s.buf = append(s.buf, payload...)
+	s.recs = append(s.recs, segRec{hc: hc, start: start, end: start + len(payload), cost: cost})
+	d.chargeStream(s, cost)
+	d.appendBuffer(s, payload)
 	s.next += uint32(len(payload))
 	d.frameStream(s, emit)
 }
@@ -309,12 +333,13 @@ func (d *Decoder) message(s *stream, start int, msg []byte, emit func(Unit)) {
 	clear(d.repeated)
 }
 
-// release forgets the records of bytes before stream offset x. A segment
-// none of whose bytes went into a message carried only skipped bytes and is
-// emitted as NoteTCPKeepalive.
+// release forgets the records of bytes before stream offset x, releasing
+// their cost. A segment none of whose bytes went into a message carried only
+// skipped bytes and is emitted as NoteTCPKeepalive.
 func (d *Decoder) release(s *stream, x int, emit func(Unit)) {
-	i := 0
+	i, cost := 0, 0
 	for ; i < len(s.recs) && s.recs[i].end <= x; i++ {
+		cost += s.recs[i].cost
 		if !s.recs[i].emitted {
 			d.keepalive(s, s.recs[i].hc, emit)
 		}
@@ -322,11 +347,13 @@ func (d *Decoder) release(s *stream, x int, emit func(Unit)) {
 	if i > 0 {
 		n := copy(s.recs, s.recs[i:])
 		clear(s.recs[n:])
-		s.recs = s.recs[:n]
+		s.recs = trim(s.recs[:n], keepRecords)
+		d.chargeStream(s, -cost)
 	}
 }
 
-// consume drops the first c bytes of s.buf.
+// consume drops the first c bytes of s.buf. An emptied buffer larger than
+// keepBufferCap is freed.
 func (d *Decoder) consume(s *stream, c int) {
 	if c == 0 {
 		return
@@ -334,4 +361,7 @@ func (d *Decoder) consume(s *stream, c int) {
 	n := copy(s.buf, s.buf[c:])
 	s.buf = s.buf[:n]
 	s.off += c
+	if n == 0 && cap(s.buf) > keepBufferCap {
+		d.freeBuffer(s)
+	}
 }

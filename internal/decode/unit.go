@@ -29,10 +29,10 @@ const (
 	NoteNone             Note = iota // ordinary non-UDP/TCP traffic
 	NoteUndecodable                  // a header could not be parsed (truncated, bad length, unknown link type)
 	NoteFragmentTimeout              // IP fragments whose datagram never completed
-	NoteFragmentOverflow             // fragments dropped from reassembly because a limit was hit
+	NoteFragmentOverflow             // fragments dropped from reassembly because a limit was hit (MaxFragmentBytes, fragments per datagram, MaxBufferedBytes)
 	NoteTCPControl                   // TCP segment without payload (SYN, ACK, FIN, RST)
 	NoteTCPNotFramed                 // TCP payload the Framer rejected (not SIP) or that outgrew MaxStreamBuffer unframed, or a retransmission that frames as nothing
-	NoteTCPIncomplete                // TCP bytes still buffered when the stream closed, expired, was evicted or hit a gap, or input ended
+	NoteTCPIncomplete                // TCP bytes still buffered when the stream closed, expired, was evicted (MaxStreams, MaxBufferedBytes) or hit a gap, or input ended; or a segment MaxBufferedBytes left no room for
 	NoteTCPKeepalive                 // TCP payload that was only keep-alive bytes between messages
 )
 
