@@ -98,6 +98,7 @@ func addProcessFlags(f *pflag.FlagSet, cfg *processor.Config, opt *processOption
 	f.Var(sizeValue{&cfg.PerCallMaxSize}, "per-call-max-size", "start a new part of a call pcap past this size (K/M/G suffixes)")
 	f.IntVar(&cfg.MaxOpenFiles, "max-open-files", cfg.MaxOpenFiles, "output files open at once at most")
 	f.IntVar(&cfg.MaxCalls, "max-calls", cfg.MaxCalls, "calls followed at once at most; a new call beyond it goes to the other pcaps")
+	f.Var(sizeValue{&cfg.ReassemblyBytes}, "reassembly-memory", "bytes TCP reassembly and IP defragmentation hold at most, together (K/M/G suffixes)")
 	f.StringVar(&opt.events, "events", "", "write every event as a JSON line to this file (- for stdout)")
 	f.StringVar(&opt.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&opt.logFormat, "log-format", "text", "text or json")

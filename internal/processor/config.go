@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/lc-voip/lc/internal/decode"
 )
 
 // Defaults for Config.
@@ -20,6 +22,8 @@ const (
 	DefaultPerCallMaxSize  = 100 << 20
 	DefaultMaxOpenFiles    = 256
 	DefaultMaxCalls        = 100000
+	DefaultReassemblyBytes = decode.DefaultMaxBufferedBytes
+	minReassemblyBytes     = 1 << 20
 	minRotateSize          = 64 << 10
 )
 
@@ -40,6 +44,7 @@ type Config struct {
 	PerCallMaxSize  int64         // bytes per call file part
 	MaxOpenFiles    int           // open output files at most
 	MaxCalls        int           // calls followed at once at most (see Processor)
+	ReassemblyBytes int64         // bytes TCP reassembly and defragmentation hold at most, together (see decode.Config.MaxBufferedBytes)
 
 	// Emit receives every event on the processing goroutine; nil drops them.
 	Emit func(Event)
@@ -63,6 +68,7 @@ func DefaultConfig() Config {
 		PerCallMaxSize:  DefaultPerCallMaxSize,
 		MaxOpenFiles:    DefaultMaxOpenFiles,
 		MaxCalls:        DefaultMaxCalls,
+		ReassemblyBytes: DefaultReassemblyBytes,
 	}
 }
 
@@ -106,6 +112,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxCalls < 1 {
 		bad("max-calls", c.MaxCalls, "must be at least 1")
+	}
+	if c.ReassemblyBytes < minReassemblyBytes {
+		bad("reassembly-memory", c.ReassemblyBytes, fmt.Sprintf("must be at least %d bytes", minReassemblyBytes))
 	}
 	return errors.Join(errs...)
 }

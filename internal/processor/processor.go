@@ -91,7 +91,7 @@ func New(cfg Config) (*Processor, error) {
 		}
 		emit(e)
 	}
-	p.dec = decode.New(decode.Config{Framer: frameSIP})
+	p.dec = decode.New(decode.Config{Framer: frameSIP, MaxBufferedBytes: cfg.ReassemblyBytes})
 	p.onUnit = p.unit
 	p.other = stream{
 		kind:    KindOther,
