@@ -28,7 +28,9 @@ type summary struct {
 }
 
 // printSummary writes a few lines a person can read at the end of a run.
-// The packet line adds up: input = written - copies + filtered.
+// The packet lines add up: input = written - copies + filtered + failed,
+// where written counts the records in the files and failed the packets
+// that a write error kept out of them.
 func printSummary(w io.Writer, s summary) {
 	st := s.stats
 	rate := 0.0
@@ -58,7 +60,10 @@ func printSummary(w io.Writer, s summary) {
 	if st.Filtered > 0 {
 		fmt.Fprintf(w, "  not written (output switched off): %d\n", st.Filtered)
 	}
-	if lost := st.Packets - (written - st.Copies + st.Filtered); lost != 0 {
+	if st.Failed > 0 {
+		fmt.Fprintf(w, "  not written (write failed): %d\n", st.Failed)
+	}
+	if lost := st.Packets - (written - st.Copies + st.Filtered + st.Failed); lost != 0 {
 		fmt.Fprintf(w, "  UNACCOUNTED: %d packets\n", lost)
 	}
 	var calls []string
@@ -75,6 +80,9 @@ func printSummary(w io.Writer, s summary) {
 	fmt.Fprintf(w, "  files: %d closed under %s", st.Files, s.out)
 	if st.Evicted > 0 {
 		fmt.Fprintf(w, " (%d reopened to stay under the open-file limit)", st.Evicted)
+	}
+	if st.FileErrors > 0 {
+		fmt.Fprintf(w, "; %d cut short by a write error (their events say why)", st.FileErrors)
 	}
 	fmt.Fprintln(w)
 	if len(st.Notes) > 0 {

@@ -45,3 +45,36 @@ func TestSummaryLiveLines(t *testing.T) {
 		t.Errorf("counts do not add up:\n%s", got)
 	}
 }
+
+// TestSummaryWriteFailure: packets a write error kept out of the files
+// are counted apart, the counts still add up, and the files cut short are
+// named.
+func TestSummaryWriteFailure(t *testing.T) {
+	var buf bytes.Buffer
+	printSummary(&buf, summary{
+		stats: processor.Stats{
+			Packets: 206, Bytes: 1000,
+			Written:    map[processor.FileKind]int64{processor.KindSIP: 40, processor.KindRTP: 85},
+			Failed:     81,
+			Files:      17,
+			Calls:      map[processor.CallState]int64{processor.StateShutdown: 6},
+			FileErrors: 5,
+		},
+		elapsed: time.Second,
+		inputs:  1,
+		out:     "/out",
+	})
+	got := buf.String()
+	for _, want := range []string{
+		"  written: 40 sip + 85 rtp + 0 other = 125 records\n",
+		"  not written (write failed): 81\n",
+		"  files: 17 closed under /out; 5 cut short by a write error (their events say why)\n",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("summary lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "UNACCOUNTED") {
+		t.Errorf("counts do not add up:\n%s", got)
+	}
+}

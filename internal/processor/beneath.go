@@ -15,7 +15,7 @@ import (
 //
 // Its methods take and return absolute paths under path, the form events
 // report; the platform files implement the resolution (mkdir, lstat,
-// checkDir, close) and openOutDir.
+// checkDir, openFile, remove, close) and openOutDir.
 type outDir struct {
 	path string // absolute path of the output directory
 	h    dirHandle

@@ -93,11 +93,29 @@ func (d *outDir) noSymlinks(rel string) error {
 	return nil
 }
 
-// openFileNoSymlinks opens the file at path after checking that its last
-// component is not a symlink.
-func openFileNoSymlinks(p string, flag int, perm os.FileMode) (*os.File, error) {
-	if fi, err := os.Lstat(p); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
-		return nil, &symlinkError{path: p}
+// openFile opens the file abs beneath the output directory after checking
+// that none of its components is a symlink.
+func (d *outDir) openFile(abs string, flag int, perm os.FileMode) (*os.File, error) {
+	rel, err := d.rel(abs)
+	if err != nil {
+		return nil, err
 	}
-	return os.OpenFile(p, flag, perm)
+	if err := d.noSymlinks(rel); err != nil {
+		return nil, err
+	}
+	return d.h.root.OpenFile(filepath.FromSlash(rel), flag, perm)
+}
+
+// remove removes the file abs after checking that no directory on its way
+// beneath the output directory is a symlink.
+func (d *outDir) remove(abs string) error {
+	rel, err := d.rel(abs)
+	if err != nil {
+		return err
+	}
+	parent, _ := splitRel(rel)
+	if err := d.noSymlinks(parent); err != nil {
+		return err
+	}
+	return d.h.root.Remove(filepath.FromSlash(rel))
 }

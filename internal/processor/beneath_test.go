@@ -66,11 +66,17 @@ func (r *outputRun) close() Stats {
 	return r.p.Stats()
 }
 
-// unaccounted is how many input packets the run counted but wrote to no
-// file: the packets a write failure lost.
-func unaccounted(st Stats) int64 {
+// checkFailed asserts that the counts add up and that want packets are
+// counted as failed: the packets write failures kept out of the files.
+func checkFailed(t *testing.T, st Stats, want int64) {
+	t.Helper()
 	written := st.Written[KindSIP] + st.Written[KindRTP] + st.Written[KindOther]
-	return st.Packets - (written - st.Copies + st.Filtered)
+	if n := st.Packets - (written - st.Copies + st.Filtered + st.Failed); n != 0 {
+		t.Errorf("counts do not add up: %d packets unaccounted for in %+v", n, st)
+	}
+	if st.Failed != want {
+		t.Errorf("%d packets counted as failed, want %d", st.Failed, want)
+	}
 }
 
 // checkEventPaths asserts that every path in the events is absolute and
@@ -135,9 +141,7 @@ func TestCallDirectoryCannotBeMade(t *testing.T) {
 			if r.err == nil || !strings.Contains(r.err.Error(), blocker) {
 				t.Errorf("run error = %v, want a call directory error naming %q", r.err, blocker)
 			}
-			if n := unaccounted(st); n != 1 {
-				t.Errorf("%d packets counted as not written, want 1 (the packet whose write failed)", n)
-			}
+			checkFailed(t, st, 1) // the packet whose write failed
 			checkEventPaths(t, r.out, r.events)
 			checkEmpty(t, cwd)
 			if data, err := os.ReadFile(blocker); err != nil || string(data) != "not a directory" {
@@ -150,6 +154,9 @@ func TestCallDirectoryCannotBeMade(t *testing.T) {
 					if len(c.Files()) != 0 {
 						t.Errorf("a call whose directory could not be made reports files %q", c.Files())
 					}
+					if !c.Incomplete || len(c.Errors) != 1 || !strings.Contains(c.Errors[0], blocker) {
+						t.Errorf("call: incomplete %v, errors %q; want incomplete with the directory's error", c.Incomplete, c.Errors)
+					}
 				}
 			}
 			if calls != 1 {
@@ -157,4 +164,17 @@ func TestCallDirectoryCannotBeMade(t *testing.T) {
 			}
 		})
 	}
+}
+
+// evictionTraffic opens three calls with two open files at most, so the
+// first call's SIP file is evicted, and returns the packets and the next
+// packet of the first call, which reopens its file.
+func evictionTraffic() (open []testpcap.Packet, next testpcap.Packet, first testpcap.Dialog) {
+	tl := &testpcap.Timeline{Now: t0}
+	ds := []testpcap.Dialog{testpcap.NewDialog(1), testpcap.NewDialog(2), testpcap.NewDialog(3)}
+	for _, d := range ds {
+		tl.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", testpcap.SDP(d.CallerRTP))), 10*ms)
+	}
+	tl.Add(testpcap.UDP(ds[0].Callee, ds[0].Caller, ds[0].Response(100, "Trying", "INVITE", 1, "", "")), 10*ms)
+	return tl.Pkts[:3], tl.Pkts[3], ds[0]
 }

@@ -88,6 +88,40 @@ func (d *outDir) lstat(rel string) (bool, error) {
 	return err == nil, err
 }
 
+// openFile opens the file abs beneath the output directory without
+// following a symlink in any component, the file itself included.
+func (d *outDir) openFile(abs string, flag int, perm os.FileMode) (*os.File, error) {
+	rel, err := d.rel(abs)
+	if err != nil {
+		return nil, err
+	}
+	fd, err := openBeneath(d.h.fd, d.path, rel, flag, uint32(perm.Perm()))
+	if err != nil {
+		return nil, err
+	}
+	return os.NewFile(uintptr(fd), abs), nil
+}
+
+// remove removes the file abs, whose directory is reached beneath the
+// output directory without following a symlink. A symlink named abs is
+// removed itself, never what it points to.
+func (d *outDir) remove(abs string) error {
+	rel, err := d.rel(abs)
+	if err != nil {
+		return err
+	}
+	parent, name := splitRel(rel)
+	pfd, err := d.openDir(parent)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(pfd)
+	if err := unix.Unlinkat(pfd, name, 0); err != nil {
+		return &fs.PathError{Op: "remove", Path: abs, Err: err}
+	}
+	return nil
+}
+
 // openDir opens the directory rel beneath the output directory.
 func (d *outDir) openDir(rel string) (int, error) {
 	return openBeneath(d.h.fd, d.path, rel, unix.O_RDONLY|unix.O_DIRECTORY, 0)

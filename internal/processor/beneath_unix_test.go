@@ -57,9 +57,7 @@ func TestSymlinksInOutputTree(t *testing.T) {
 			if !errors.As(r.err, &se) || se.path != link {
 				t.Errorf("run error = %v, want a refusal to follow the symlink %q", r.err, link)
 			}
-			if n := unaccounted(st); n != 1 {
-				t.Errorf("%d packets counted as not written, want 1 (the packet whose write failed)", n)
-			}
+			checkFailed(t, st, 1) // the packet whose write failed
 			checkEventPaths(t, r.out, r.events)
 		})
 	}
@@ -93,9 +91,7 @@ func TestSymlinkAtNewNameIsSkipped(t *testing.T) {
 	}
 	checkEmpty(t, target)
 	checkEventPaths(t, r.out, r.events)
-	if n := unaccounted(st); n != 0 {
-		t.Errorf("%d packets not written", n)
-	}
+	checkFailed(t, st, 0)
 	want := map[string]bool{callDir + "_1": false, filepath.Join(filepath.Dir(otherFile), t0.Format("20060102_150405")+"_1.pcap"): false}
 	for _, e := range r.events {
 		switch e := e.(type) {
@@ -112,19 +108,6 @@ func TestSymlinkAtNewNameIsSkipped(t *testing.T) {
 			t.Errorf("no event for %s; events: %+v", p, r.events)
 		}
 	}
-}
-
-// evictionTraffic opens three calls with two open files at most, so the
-// first call's SIP file is evicted, and returns the packets and the next
-// packet of the first call, which reopens its file.
-func evictionTraffic() (open []testpcap.Packet, next testpcap.Packet, first testpcap.Dialog) {
-	tl := &testpcap.Timeline{Now: t0}
-	ds := []testpcap.Dialog{testpcap.NewDialog(1), testpcap.NewDialog(2), testpcap.NewDialog(3)}
-	for _, d := range ds {
-		tl.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", testpcap.SDP(d.CallerRTP))), 10*ms)
-	}
-	tl.Add(testpcap.UDP(ds[0].Callee, ds[0].Caller, ds[0].Response(100, "Trying", "INVITE", 1, "", "")), 10*ms)
-	return tl.Pkts[:3], tl.Pkts[3], ds[0]
 }
 
 // sipFileOf returns the path of d's first SIP file in the run's output.
@@ -169,10 +152,11 @@ func TestReopenRefusesSymlinkedFile(t *testing.T) {
 	if !errors.As(r.err, &se) || se.path != sipFile {
 		t.Errorf("run error = %v, want a refusal to follow the symlink %q", r.err, sipFile)
 	}
-	if n := unaccounted(st); n != 1 {
-		t.Errorf("%d packets counted as not written, want 1 (the packet whose write failed)", n)
-	}
+	checkFailed(t, st, 1) // the packet whose write failed
 	checkEventPaths(t, r.out, r.events)
+	if fc := fileEvents(r)[sipFile]; fc.Error != r.err.Error() || fc.Packets != 1 {
+		t.Errorf("event of the file swapped for a symlink = %+v, want its packet before the swap and the run's error", fc)
+	}
 }
 
 // TestWalkRefusesSymlinks exercises the component walk that replaces

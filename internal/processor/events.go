@@ -41,7 +41,17 @@ const (
 )
 
 // FileClosed reports a pcap file that lc has finished writing. The file is
-// complete on disk when the event is emitted.
+// complete on disk when the event is emitted, and the event says what is
+// in it.
+//
+// When a write to the file failed (a full disk, an I/O error, a file that
+// could not be created or reopened), Error says why, the file holds only
+// the records that reached it whole, cut back after the last of them so
+// that it reads cleanly, and Packets, Bytes, First and Last count those
+// records only; the file took no record after the failure. A file whose
+// header could not be written is removed: Bytes is 0 and no file is at
+// Path, as when it could not be created. The event is emitted and its
+// hooks run all the same: a hook tells such a file by its error.
 type FileClosed struct {
 	Path    string      // absolute path
 	Kind    FileKind    //
@@ -50,8 +60,9 @@ type FileClosed struct {
 	Reason  CloseReason //
 	Packets int64       // packets in the file
 	Bytes   int64       // size of the file in bytes, headers included
-	First   time.Time   // capture time of the first packet
-	Last    time.Time   // capture time of the last packet
+	First   time.Time   // capture time of the first packet; zero when the file holds none
+	Last    time.Time   // capture time of the last packet; zero when the file holds none
+	Error   string      // why the file holds less than lc gave it; "" when it holds everything
 }
 
 // Name implements Event.
@@ -79,6 +90,10 @@ type Stream struct {
 }
 
 // CallCompleted reports a call whose files are all closed.
+//
+// A call some of whose packets are not in its files because writing them
+// failed is Incomplete, and Errors says why; its State is how the call
+// ended all the same, and its packet counts are what its files hold.
 type CallCompleted struct {
 	CallID     string    // raw Call-ID, as seen on the network
 	Dirname    string    // absolute path of the call's directory
@@ -91,9 +106,11 @@ type CallCompleted struct {
 	Partial    bool      // the capture started after the call's INVITE
 	SIPFiles   []string  // the call's SIP files, part 0 first
 	RTPFiles   []string  // the call's RTP files, part 0 first
-	SIPPackets int64     //
-	RTPPackets int64     //
+	SIPPackets int64     // packets in the call's SIP files
+	RTPPackets int64     // packets in the call's RTP files
 	Streams    []Stream  // media endpoints, in the order SDP announced them
+	Incomplete bool      // packets of the call are missing from its files: a write failed
+	Errors     []string  // why, each message once; empty when complete
 }
 
 // Name implements Event.
@@ -111,7 +128,8 @@ func (c CallCompleted) Duration() time.Duration { return c.EndDate.Sub(c.CallDat
 // as many fractional digits as needed.
 func timeJSON(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
-// MarshalJSON writes the event as one flat object with "event":"file_closed".
+// MarshalJSON writes the event as one flat object with "event":"file_closed";
+// "error" is left out when empty.
 func (e FileClosed) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Event   string      `json:"event"`
@@ -124,11 +142,13 @@ func (e FileClosed) MarshalJSON() ([]byte, error) {
 		Bytes   int64       `json:"bytes"`
 		First   string      `json:"first"`
 		Last    string      `json:"last"`
-	}{e.Name(), e.Path, e.Kind, e.CallID, e.Part, e.Reason, e.Packets, e.Bytes, timeJSON(e.First), timeJSON(e.Last)})
+		Error   string      `json:"error,omitempty"`
+	}{e.Name(), e.Path, e.Kind, e.CallID, e.Part, e.Reason, e.Packets, e.Bytes, timeJSON(e.First), timeJSON(e.Last), e.Error})
 }
 
 // MarshalJSON writes the event as one flat object with
-// "event":"call_completed"; duration is in seconds.
+// "event":"call_completed"; duration is in seconds; "incomplete" and
+// "errors" are left out for a complete call.
 func (e CallCompleted) MarshalJSON() ([]byte, error) {
 	type stream struct {
 		Media   string `json:"media"`
@@ -156,6 +176,9 @@ func (e CallCompleted) MarshalJSON() ([]byte, error) {
 		SIPPackets int64     `json:"sip_packets"`
 		RTPPackets int64     `json:"rtp_packets"`
 		Streams    []stream  `json:"streams"`
+		Incomplete bool      `json:"incomplete,omitempty"`
+		Errors     []string  `json:"errors,omitempty"`
 	}{e.Name(), e.CallID, e.Dirname, e.Caller, e.Called, timeJSON(e.CallDate), timeJSON(e.EndDate),
-		e.Duration().Seconds(), e.State, e.Status, e.Partial, e.Files(), e.SIPPackets, e.RTPPackets, streams})
+		e.Duration().Seconds(), e.State, e.Status, e.Partial, e.Files(), e.SIPPackets, e.RTPPackets, streams,
+		e.Incomplete, e.Errors})
 }

@@ -15,9 +15,10 @@ import (
 // TestFileCacheBound writes to more files than may be open and checks the
 // limit holds and every file reads back whole.
 func TestFileCacheBound(t *testing.T) {
-	dir := t.TempDir()
+	root := testRoot(t, t.TempDir())
+	dir := root.path
 	const files, limit, rounds = 40, 4, 5
-	fc := newFileCache(limit)
+	fc := newFileCache(limit, root, nil)
 	pfs := make([]*pcapFile, files)
 	for i := range pfs {
 		pfs[i] = &pcapFile{path: filepath.Join(dir, fmt.Sprintf("%d.pcap", i)), format: format{linkType: uint32(layers.LinkTypeEthernet)}}
@@ -54,4 +55,15 @@ func TestFileCacheBound(t *testing.T) {
 	if fc.evictions == 0 {
 		t.Fatal("no evictions counted")
 	}
+}
+
+// testRoot opens dir as an output directory for the length of the test.
+func testRoot(t *testing.T, dir string) *outDir {
+	t.Helper()
+	root, err := openOutDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.close() })
+	return root
 }

@@ -126,9 +126,9 @@ func render(tb testing.TB, out string, events []Event, st Stats) []byte {
 func checkAccounting(tb testing.TB, out string, in []testpcap.Packet, st Stats) {
 	tb.Helper()
 	written := st.Written[KindSIP] + st.Written[KindRTP] + st.Written[KindOther]
-	if st.Packets != int64(len(in)) || st.Packets != written-st.Copies+st.Filtered {
-		tb.Errorf("counts do not add up: %d input, %d read, %d written, %d copies, %d filtered",
-			len(in), st.Packets, written, st.Copies, st.Filtered)
+	if st.Packets != int64(len(in)) || st.Packets != written-st.Copies+st.Filtered+st.Failed {
+		tb.Errorf("counts do not add up: %d input, %d read, %d written, %d copies, %d filtered, %d failed",
+			len(in), st.Packets, written, st.Copies, st.Filtered, st.Failed)
 	}
 	seen := map[string]bool{}
 	var records int64

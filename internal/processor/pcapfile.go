@@ -1,10 +1,10 @@
 package processor
 
 import (
-	"bufio"
 	"encoding/binary"
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"time"
 
 	"github.com/lc-voip/lc/internal/capture"
@@ -31,34 +31,48 @@ func formatOf(p *capture.Packet) format {
 	return format{linkType: uint32(p.LinkType), nano: p.Nanosecond}
 }
 
+// fileHandle is what a pcapFile writes through: the *os.File it opened,
+// or, in tests, a file that fails on demand.
+type fileHandle interface {
+	Write(b []byte) (int, error)
+	Truncate(size int64) error
+	Close() error
+}
+
+// extent is what a pcap file holds: packet records, size in bytes (file
+// header included) and the capture times of its first and last record.
+type extent struct {
+	packets     int64
+	bytes       int64
+	first, last time.Time
+}
+
 // pcapFile is one output file. While open it holds a descriptor and a
-// buffer; the file cache may close the descriptor (evict) and reopen it for
-// append, which is invisible to the owner.
+// buffer of whole records; the file cache may close the descriptor
+// (evict) and reopen it for append, which is invisible to the owner.
+//
+// Two extents describe it: the records it accepted, which decide rotation
+// and idle time, and the records that successful writes put in the file,
+// which the events report. They are the same once the buffer is written,
+// unless a write failed: the file is then cut back to its last complete
+// record, err says why, and the file takes no more records.
 type pcapFile struct {
-	path    string
-	format  format
-	packets int64
-	bytes   int64 // size on disk once flushed, header included
-	first   time.Time
-	last    time.Time
+	path   string
+	kind   FileKind
+	format format
+	extent        // accepted: on disk or in buf
+	disk   extent // written: what is in the file
+	err    error  // the first failure; the file takes no more records
 
 	// Maintained by fileCache.
-	f          *os.File
-	w          *bufio.Writer
+	f          fileHandle
+	buf        []byte    // records accepted and not written yet, whole ones only
 	prev, next *pcapFile // LRU list of open files
 }
 
-// create makes the file and writes its header; it fails if the path
-// exists, even as a symlink, and (on Linux) when a directory on the way is
-// a symlink.
-func (pf *pcapFile) create(buf *bufio.Writer) error {
-	f, err := openFileNoSymlinks(pf.path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return fmt.Errorf("create pcap %q: %w", pf.path, err)
-	}
-	pf.f, pf.w = f, buf
-	buf.Reset(f)
-	var h [pcapHeaderLen]byte
+// header returns the file header.
+func (pf *pcapFile) header() []byte {
+	h := make([]byte, pcapHeaderLen)
 	magic := uint32(pcapMagicMicro)
 	if pf.format.nano {
 		magic = pcapMagicNano
@@ -68,26 +82,11 @@ func (pf *pcapFile) create(buf *bufio.Writer) error {
 	binary.LittleEndian.PutUint16(h[6:], 4)
 	binary.LittleEndian.PutUint32(h[16:], pcapSnaplen)
 	binary.LittleEndian.PutUint32(h[20:], pf.format.linkType)
-	_, err = buf.Write(h[:])
-	pf.bytes = pcapHeaderLen
-	return err
+	return h
 }
 
-// reopen opens an evicted file again for append. A file swapped for a
-// symlink since it was created fails, as does (on Linux) a directory on
-// the way: the write never goes where the symlink points.
-func (pf *pcapFile) reopen(buf *bufio.Writer) error {
-	f, err := openFileNoSymlinks(pf.path, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		return fmt.Errorf("reopen pcap %q: %w", pf.path, err)
-	}
-	pf.f, pf.w = f, buf
-	buf.Reset(f)
-	return nil
-}
-
-// write appends one record.
-func (pf *pcapFile) write(p *capture.Packet) error {
+// appendRecord appends p's record (header and data) to b.
+func (pf *pcapFile) appendRecord(b []byte, p *capture.Packet) []byte {
 	ts := p.Info.Timestamp
 	frac := int64(ts.Nanosecond())
 	if !pf.format.nano {
@@ -95,40 +94,92 @@ func (pf *pcapFile) write(p *capture.Packet) error {
 	}
 	caplen := len(p.Data)
 	origlen := max(p.Info.Length, caplen)
-	// The record header is built in the writer's own buffer: no copy, no
-	// allocation.
-	h := pf.w.AvailableBuffer()
-	h = binary.LittleEndian.AppendUint32(h, uint32(ts.Unix()))
-	h = binary.LittleEndian.AppendUint32(h, uint32(frac))
-	h = binary.LittleEndian.AppendUint32(h, uint32(caplen))
-	h = binary.LittleEndian.AppendUint32(h, uint32(origlen))
-	if _, err := pf.w.Write(h); err != nil {
-		return err
-	}
-	if _, err := pf.w.Write(p.Data); err != nil {
-		return err
-	}
+	b = binary.LittleEndian.AppendUint32(b, uint32(ts.Unix()))
+	b = binary.LittleEndian.AppendUint32(b, uint32(frac))
+	b = binary.LittleEndian.AppendUint32(b, uint32(caplen))
+	b = binary.LittleEndian.AppendUint32(b, uint32(origlen))
+	return append(b, p.Data...)
+}
+
+// accept counts p as one more record of the file.
+func (pf *pcapFile) accept(p *capture.Packet) {
+	ts := p.Info.Timestamp
 	if pf.packets == 0 {
 		pf.first = ts
 	}
 	pf.packets++
 	pf.last = ts
-	pf.bytes += int64(pcapRecordLen + caplen)
-	return nil
+	pf.bytes += recordSize(p)
+}
+
+// recordTime is the capture time a record header written by appendRecord
+// holds.
+func (pf *pcapFile) recordTime(h []byte) time.Time {
+	sec := int64(binary.LittleEndian.Uint32(h[0:]))
+	frac := int64(binary.LittleEndian.Uint32(h[4:]))
+	if !pf.format.nano {
+		frac *= 1000
+	}
+	return time.Unix(sec, frac).UTC()
+}
+
+// written adds to the disk extent the records of pending (records that
+// follow what is in the file) that a write completed when it put only the
+// first n bytes of pending in the file. It returns how many records that
+// is, and how many bytes of the next, incomplete record follow them.
+func (pf *pcapFile) written(pending []byte, n int) (records int64, cut int) {
+	off := 0
+	for off+pcapRecordLen <= n {
+		end := off + pcapRecordLen + int(binary.LittleEndian.Uint32(pending[off+8:]))
+		if end > n {
+			break
+		}
+		if pf.disk.packets == 0 {
+			pf.disk.first = pf.first // the file's first record
+		}
+		pf.disk.last = pf.recordTime(pending[off:])
+		pf.disk.packets++
+		records++
+		off = end
+	}
+	pf.disk.bytes += int64(off)
+	return records, n - off
+}
+
+// cutBack truncates the file to the end of its last complete record after
+// a write failed (cause) leaving cut bytes of an incomplete record behind,
+// and returns the file's error. When even the truncation fails, the error
+// says so and the disk extent counts the bytes left behind.
+func (pf *pcapFile) cutBack(cut int, cause error) error {
+	err := fmt.Errorf("write pcap %q: %w", pf.path, pathless(cause))
+	if cut == 0 {
+		return err
+	}
+	if terr := pf.f.Truncate(pf.disk.bytes); terr != nil {
+		err = fmt.Errorf("%w; cutting it back to its last complete record at %d bytes failed: %w",
+			err, pf.disk.bytes, pathless(terr))
+		pf.disk.bytes += int64(cut)
+	}
+	return err
+}
+
+// pathless returns the error a *fs.PathError wraps, whose path the
+// messages here already name, and err itself otherwise.
+func pathless(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // recordSize is the number of bytes p adds to a file.
 func recordSize(p *capture.Packet) int64 { return int64(pcapRecordLen + len(p.Data)) }
 
-// release flushes and closes the descriptor, keeping the metadata.
-func (pf *pcapFile) release() error {
-	err := pf.w.Flush()
-	if cerr := pf.f.Close(); err == nil {
-		err = cerr
+// errString is err's message, or "" for nil.
+func errString(err error) string {
+	if err == nil {
+		return ""
 	}
-	pf.f, pf.w = nil, nil
-	if err != nil {
-		return fmt.Errorf("close pcap %q: %w", pf.path, err)
-	}
-	return nil
+	return err.Error()
 }

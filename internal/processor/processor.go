@@ -76,7 +76,6 @@ func New(cfg Config) (*Processor, error) {
 		cfg:   cfg,
 		out:   root,
 		log:   log.With("component", "processor"),
-		files: newFileCache(cfg.MaxOpenFiles),
 		calls: make(map[string]*call),
 		media: make(mediaIndex),
 		stats: Stats{
@@ -85,6 +84,7 @@ func New(cfg Config) (*Processor, error) {
 			Calls:   make(map[CallState]int64),
 		},
 	}
+	p.files = newFileCache(cfg.MaxOpenFiles, root, &p.stats)
 	p.emit = func(e Event) {
 		if _, ok := e.(FileClosed); ok {
 			p.stats.Files++
@@ -339,10 +339,13 @@ func (p *Processor) touch(c *call, ts time.Time) {
 }
 
 // write appends u's packets to s, or counts them as filtered when s's kind
-// of output is switched off, and returns how many packets it wrote.
+// of output is switched off, and returns how many packets it wrote. When
+// writing fails, the packet and the rest of the unit count as failed; the
+// file cache moves records it accepted and then lost from written to
+// failed.
 func (p *Processor) write(s *stream, u decode.Unit, enabled bool) int64 {
 	var n int64
-	for _, pkt := range u.Packets {
+	for i, pkt := range u.Packets {
 		repeat := len(u.Repeated) > 0 && slices.Contains(u.Repeated, pkt)
 		if !enabled {
 			if !repeat {
@@ -353,6 +356,7 @@ func (p *Processor) write(s *stream, u decode.Unit, enabled bool) int64 {
 		wrote, err := s.write(p.files, pkt, p.emit)
 		if err != nil {
 			p.fail(err)
+			p.stats.Failed += unwritten(u.Packets[i:], u.Repeated)
 			return n
 		}
 		if wrote {
@@ -417,7 +421,9 @@ func (p *Processor) newCall(m *sip.Message, ts time.Time) *call {
 	return c
 }
 
-// endCall closes c's files, forgets it and emits its events.
+// endCall closes c's files, forgets it and emits its events. The call is
+// incomplete when packets of it are not in its files because writing
+// failed; its packet counts are what its files hold.
 func (p *Processor) endCall(c *call, state CallState) {
 	reason := ReasonCallEnd
 	if state == StateShutdown {
@@ -442,9 +448,11 @@ func (p *Processor) endCall(c *call, state CallState) {
 		Partial:    c.partial,
 		SIPFiles:   c.sip.paths,
 		RTPFiles:   c.rtp.paths,
-		SIPPackets: c.sipPackets,
-		RTPPackets: c.rtpPackets,
+		SIPPackets: c.sip.written,
+		RTPPackets: c.rtp.written,
 		Streams:    c.streams,
+		Incomplete: len(c.sip.errs)+len(c.rtp.errs) > 0,
+		Errors:     append(slices.Clip(c.sip.errs), c.rtp.errs...),
 	})
 }
 

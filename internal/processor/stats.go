@@ -2,26 +2,42 @@ package processor
 
 import (
 	"maps"
+	"slices"
 	"sort"
 	"sync/atomic"
+
+	"github.com/lc-voip/lc/internal/capture"
 )
 
-// Stats counts what a run did. The invariant the summary shows:
+// Stats counts what a run did. The invariant the summary shows, once the
+// run is closed (before, packets still held, by the decoder or until the
+// clock decides on their time, are in none of the counts on the right):
 //
-//	Packets = Written[sip] + Written[rtp] + Written[other] - Copies + Filtered
+//	Packets = Written[sip] + Written[rtp] + Written[other] - Copies + Filtered + Failed
+//
+// A record counts as Written when its file accepts it (into the file's
+// buffer); when a later write loses it, it moves from Written to Failed,
+// so that once the run is closed Written counts the records in the files.
+// A packet that no file accepted because writing failed is in Failed.
+// Copies counts the records accepted for a packet already handed to
+// another file, so that each packet counts once: a packet whose first
+// record was lost and whose copy was written counts in Failed although
+// one of its files holds it.
 type Stats struct {
-	Packets   int64              // input packets
-	Bytes     int64              // input bytes (captured)
-	Written   map[FileKind]int64 // packet records written, by file kind
-	Copies    int64              // records written for a packet already written to another file (a TCP segment carrying messages of several calls)
-	Filtered  int64              // packets not written because their kind of output is switched off
-	Notes     map[string]int64   // things worth knowing, by reason: malformed-sip, undecodable, fragment-timeout, ...
-	Calls     map[CallState]int64
-	Files     int64 // files closed
-	Evicted   int64 // times an open file was closed to respect the open-file limit
-	Peak      int64 // most calls open at once
-	OpenCalls int64 // calls open now
-	OpenFiles int64 // output files open now
+	Packets    int64              // input packets
+	Bytes      int64              // input bytes (captured)
+	Written    map[FileKind]int64 // packet records written, by file kind
+	Copies     int64              // records for a packet already handed to another file (a TCP segment carrying messages of several calls)
+	Filtered   int64              // packets not written because their kind of output is switched off
+	Failed     int64              // packets not written because writing their record failed (disk full, I/O error, a file or directory that could not be made)
+	Notes      map[string]int64   // things worth knowing, by reason: malformed-sip, undecodable, fragment-timeout, ...
+	Calls      map[CallState]int64
+	Files      int64 // files closed
+	FileErrors int64 // files a write failure cut short: their FileClosed events carry the error
+	Evicted    int64 // times an open file was closed to respect the open-file limit
+	Peak       int64 // most calls open at once
+	OpenCalls  int64 // calls open now
+	OpenFiles  int64 // output files open now
 }
 
 // clone returns a copy of s that shares no map with it.
@@ -57,4 +73,17 @@ func SortedKeys[K ~string, V any](m map[K]V) []K {
 	}
 	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
 	return keys
+}
+
+// unwritten counts the packets of pkts that are not in repeated: the
+// packets a unit loses when writing stops at pkts[0], whose repeated ones
+// are counted in the file they were handed to first.
+func unwritten(pkts, repeated []*capture.Packet) int64 {
+	var n int64
+	for _, p := range pkts {
+		if !slices.Contains(repeated, p) {
+			n++
+		}
+	}
+	return n
 }

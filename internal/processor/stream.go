@@ -1,6 +1,7 @@
 package processor
 
 import (
+	"slices"
 	"time"
 
 	"github.com/lc-voip/lc/internal/capture"
@@ -9,7 +10,9 @@ import (
 // stream is a sequence of pcap files of one kind that replace each other:
 // a call's SIP or RTP parts, or the rotating "other" files. It starts a new
 // part when the next packet would pass maxSize or has another format, and
-// reports every file it closes.
+// reports every file it closes. Once writing to it failed, it takes no
+// more packets: a run stops at its first write error, and what is still
+// processed then goes to the streams that did not fail.
 type stream struct {
 	kind    FileKind
 	callID  string
@@ -18,17 +21,24 @@ type stream struct {
 	// name returns the path of part number part, whose first packet is p.
 	name func(p *capture.Packet, part int) (string, error)
 
-	cur   *pcapFile
-	part  int             // part number of cur, or of the next file when cur is nil
-	paths []string        // closed files, in order
-	last  *capture.Packet // the packet written last, so a packet reaching the stream twice is written once
+	cur     *pcapFile
+	part    int             // part number of cur, or of the next file when cur is nil
+	paths   []string        // closed files, in order
+	written int64           // packets in the closed files, as their FileClosed events report them
+	err     error           // the first failure
+	errs    []string        // why packets meant for the stream are not in its files, each message once
+	last    *capture.Packet // the packet written last, so a packet reaching the stream twice is written once
 }
 
 // write appends p, rotating first when needed. It reports false, and
-// writes nothing, when p is the packet it wrote last.
+// writes nothing, when p is the packet it wrote last. An error means that
+// p is not in the stream's files; the stream keeps its message.
 func (s *stream) write(fc *fileCache, p *capture.Packet, emit func(Event)) (bool, error) {
 	if p == s.last {
 		return false, nil
+	}
+	if s.err != nil {
+		return false, s.err
 	}
 	if s.cur != nil {
 		switch {
@@ -49,15 +59,32 @@ func (s *stream) write(fc *fileCache, p *capture.Packet, emit func(Event)) (bool
 	if s.cur == nil {
 		path, err := s.name(p, s.part)
 		if err != nil {
-			return false, err
+			return false, s.fail(err)
 		}
-		s.cur = &pcapFile{path: path, format: formatOf(p)}
+		s.cur = &pcapFile{path: path, kind: s.kind, format: formatOf(p)}
 	}
 	s.last = p
-	return true, fc.write(s.cur, p)
+	if err := fc.write(s.cur, p); err != nil {
+		return false, s.fail(err)
+	}
+	return true, nil
 }
 
-// close finishes the current file, if any, and emits its FileClosed.
+// fail keeps err's message among the stream's errors, once, and returns
+// err.
+func (s *stream) fail(err error) error {
+	if s.err == nil {
+		s.err = err
+	}
+	if msg := err.Error(); !slices.Contains(s.errs, msg) {
+		s.errs = append(s.errs, msg)
+	}
+	return err
+}
+
+// close finishes the current file, if any, and emits its FileClosed,
+// which reports what is in the file: when a write failed, the records
+// that reached it and the error.
 func (s *stream) close(fc *fileCache, reason CloseReason, emit func(Event)) error {
 	pf := s.cur
 	if pf == nil {
@@ -67,9 +94,14 @@ func (s *stream) close(fc *fileCache, reason CloseReason, emit func(Event)) erro
 	s.part++
 	err := fc.close(pf)
 	s.paths = append(s.paths, pf.path)
+	s.written += pf.disk.packets
+	if pf.err != nil {
+		s.fail(pf.err)
+	}
 	emit(FileClosed{
 		Path: pf.path, Kind: s.kind, CallID: s.callID, Part: s.part - 1, Reason: reason,
-		Packets: pf.packets, Bytes: pf.bytes, First: pf.first, Last: pf.last,
+		Packets: pf.disk.packets, Bytes: pf.disk.bytes, First: pf.disk.first, Last: pf.disk.last,
+		Error: errString(pf.err),
 	})
 	return err
 }

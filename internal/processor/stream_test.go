@@ -37,12 +37,13 @@ func TestStreamRotation(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
+			root := testRoot(t, t.TempDir())
+			dir := root.path
 			s := stream{kind: KindOther, maxSize: tt.maxSize, maxAge: tt.maxAge,
 				name: func(_ *capture.Packet, part int) (string, error) {
 					return filepath.Join(dir, fmt.Sprintf("part%d.pcap", part)), nil
 				}}
-			fc := newFileCache(4)
+			fc := newFileCache(4, root, nil)
 			var got []CloseReason
 			emit := func(e Event) { got = append(got, e.(FileClosed).Reason) }
 			for _, p := range tt.pkts {
