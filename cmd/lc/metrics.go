@@ -61,6 +61,8 @@ var (
 	descWritten   = prometheus.NewDesc("lc_written_packets_total", "Packet records written, by output kind.", []string{"kind"}, nil)
 	descCopies    = prometheus.NewDesc("lc_packet_copies_total", "Packets written to a second file (a TCP segment carrying messages of several calls).", nil, nil)
 	descFiltered  = prometheus.NewDesc("lc_filtered_packets_total", "Packets not written because their kind of output is switched off.", nil, nil)
+	descFailed    = prometheus.NewDesc("lc_failed_packets_total", "Packets kept out of the files by a write error (disk full, I/O error).", nil, nil)
+	descFileErrs  = prometheus.NewDesc("lc_file_errors_total", "Output files cut short by a write error; their events carry it.", nil, nil)
 	descNotes     = prometheus.NewDesc("lc_anomalies_total", "Packets noted as unusual (still written to the other files), by reason.", []string{"reason"}, nil)
 	descCalls     = prometheus.NewDesc("lc_calls_total", "Calls ended, by end state.", []string{"state"}, nil)
 	descOpenCalls = prometheus.NewDesc("lc_open_calls", "Calls open now.", nil, nil)
@@ -83,7 +85,7 @@ var (
 
 // Describe implements prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPackets, descBytes, descWritten, descCopies, descFiltered, descNotes,
+	for _, d := range []*prometheus.Desc{descPackets, descBytes, descWritten, descCopies, descFiltered, descFailed, descFileErrs, descNotes,
 		descCalls, descOpenCalls, descOpenFiles, descFiles, descHookRuns, descHookFail, descHookTime, descHookUnrun, descQueued, descFull,
 		descReceived, descKernDrop, descIfDrop, descSpooled, descOnDisk, descSpilled, descLost} {
 		ch <- d
@@ -124,6 +126,8 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 		counter(descCopies, st.Copies)
 		counter(descFiltered, st.Filtered)
+		counter(descFailed, st.Failed)
+		counter(descFileErrs, st.FileErrors)
 		for _, r := range processor.SortedKeys(st.Notes) {
 			counter(descNotes, st.Notes[r], r)
 		}

@@ -33,12 +33,10 @@ type call struct {
 	inviteCSeq  uint32
 	deadline    time.Time // end of the grace period or of the auth wait; zero when none
 
-	sip, rtp   stream
-	sipPackets int64
-	rtpPackets int64
-	streams    []Stream
-	endpoints  []netip.AddrPort
-	timerAt    time.Time // the deadline the timer heap holds for this call; zero when none
+	sip, rtp  stream
+	streams   []Stream
+	endpoints []netip.AddrPort
+	timerAt   time.Time // the deadline the timer heap holds for this call; zero when none
 }
 
 // startsCall reports whether a message for an unknown Call-ID opens a call:

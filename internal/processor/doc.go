@@ -46,4 +46,8 @@
 // error ("refusing to follow symlink"), and a call whose directory cannot
 // be made writes nothing while its CallCompleted keeps the absolute
 // directory it was meant to have.
+//
+// A write that fails is reported, not passed off: the file is cut back to
+// its last complete record and its FileClosed says what it holds and why
+// (see FileClosed); the call's CallCompleted is Incomplete.
 package processor

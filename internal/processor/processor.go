@@ -318,14 +318,12 @@ func (p *Processor) sipUnit(u decode.Unit) {
 		}
 	}
 	p.touch(c, ts)
-	c.sipPackets += p.write(&c.sip, u, p.cfg.PerCallPcap)
+	p.write(&c.sip, u, p.cfg.PerCallPcap)
 }
 
 func (p *Processor) mediaUnit(o mediaOwner, u decode.Unit) {
 	c := o.c
-	n := p.write(&c.rtp, u, p.cfg.PerCallPcap)
-	c.rtpPackets += n
-	c.streams[o.stream].Packets += n
+	c.streams[o.stream].Packets += p.write(&c.rtp, u, p.cfg.PerCallPcap)
 	p.touch(c, p.when(u.Packets[len(u.Packets)-1].Info.Timestamp))
 }
 
