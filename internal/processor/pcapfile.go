@@ -52,8 +52,11 @@ type extent struct {
 // (evict) and reopen it for append, which is invisible to the owner.
 //
 // Two extents describe it: the records it accepted, which decide rotation
-// and idle time, and the records that successful writes put in the file,
-// which the events report. They are the same once the buffer is written,
+// by size, and the records that successful writes put in the file, which
+// the events report. Its age and idle time are measured from opened and
+// touched, the processor's times of its first and last packet, which
+// differ from the records' own times only for a stray packet (see
+// clock.go). They are the same once the buffer is written,
 // unless a write failed: the file is then cut back to its last complete
 // record, err says why, and the file takes no more records.
 type pcapFile struct {
@@ -63,6 +66,8 @@ type pcapFile struct {
 	extent        // accepted: on disk or in buf
 	disk   extent // written: what is in the file
 	err    error  // the first failure; the file takes no more records
+
+	opened, touched time.Time // when its first and its last packet counted as arriving
 
 	// Maintained by fileCache.
 	f          fileHandle

@@ -199,7 +199,7 @@ func (p *Processor) expire() {
 		}
 		p.endCall(c, state)
 	}
-	if cur := p.other.cur; cur != nil && p.clock.Sub(cur.last) >= p.cfg.RotateIdle {
+	if cur := p.other.cur; cur != nil && p.clock.Sub(cur.touched) >= p.cfg.RotateIdle {
 		p.fail(p.other.close(p.files, ReasonIdle, p.emit))
 	}
 	if !p.clock.Before(p.nextExpire) {
@@ -351,7 +351,7 @@ func (p *Processor) write(s *stream, u decode.Unit, enabled bool) int64 {
 			}
 			continue
 		}
-		wrote, err := s.write(p.files, pkt, p.emit)
+		wrote, err := s.write(p.files, pkt, p.when(pkt.Info.Timestamp), p.emit)
 		if err != nil {
 			p.fail(err)
 			p.stats.Failed += unwritten(u.Packets[i:], u.Repeated)

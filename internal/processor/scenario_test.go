@@ -206,6 +206,19 @@ var scenarios = []scenario{
 		t.Now = t.Now.Add(72 * time.Hour)
 		t.BasicCall(testpcap.NewDialog(50), 5)
 	}},
+	// A stray packet a year ahead among other traffic: the other files
+	// still rotate by age and close when idle on the clock's time.
+	{name: "stray-other", build: func(t *testpcap.Timeline) {
+		o := testpcap.NewDialog(53)
+		for i := range 10 {
+			if i == 3 {
+				strayAt(t, 365*24*time.Hour, testpcap.UDP(o.Caller, o.Callee, o.Request("OPTIONS", i, "", "")))
+			}
+			t.Add(testpcap.UDP(o.Caller, o.Callee, o.Request("OPTIONS", i, "", "")), 500*ms)
+		}
+		t.Now = t.Now.Add(3 * time.Second)
+		t.Add(testpcap.UDP(o.Caller, o.Callee, o.Request("OPTIONS", 99, "", "")), 0)
+	}, cfg: func(c *Config) { c.RotateMaxAge, c.RotateIdle = 2*time.Second, 2*time.Second }},
 	// With room for one call, a second that starts while the first is
 	// open is not followed: its packets go to the other files.
 	{name: "call-limit", build: func(t *testpcap.Timeline) {

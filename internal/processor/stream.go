@@ -30,10 +30,12 @@ type stream struct {
 	last    *capture.Packet // the packet written last, so a packet reaching the stream twice is written once
 }
 
-// write appends p, rotating first when needed. It reports false, and
-// writes nothing, when p is the packet it wrote last. An error means that
-// p is not in the stream's files; the stream keeps its message.
-func (s *stream) write(fc *fileCache, p *capture.Packet, emit func(Event)) (bool, error) {
+// write appends p, rotating first when needed; at is the time p counts as
+// (its own, or the clock's for a stray: see Processor.when), which the age
+// of files is measured in. It reports false, and writes nothing, when p is
+// the packet it wrote last. An error means that p is not in the stream's
+// files; the stream keeps its message.
+func (s *stream) write(fc *fileCache, p *capture.Packet, at time.Time, emit func(Event)) (bool, error) {
 	if p == s.last {
 		return false, nil
 	}
@@ -50,7 +52,7 @@ func (s *stream) write(fc *fileCache, p *capture.Packet, emit func(Event)) (bool
 			if err := s.close(fc, ReasonRotateSize, emit); err != nil {
 				return false, err
 			}
-		case s.maxAge > 0 && p.Info.Timestamp.Sub(s.cur.first) >= s.maxAge:
+		case s.maxAge > 0 && at.Sub(s.cur.opened) >= s.maxAge:
 			if err := s.close(fc, ReasonRotateAge, emit); err != nil {
 				return false, err
 			}
@@ -61,12 +63,13 @@ func (s *stream) write(fc *fileCache, p *capture.Packet, emit func(Event)) (bool
 		if err != nil {
 			return false, s.fail(err)
 		}
-		s.cur = &pcapFile{path: path, kind: s.kind, format: formatOf(p)}
+		s.cur = &pcapFile{path: path, kind: s.kind, format: formatOf(p), opened: at}
 	}
 	s.last = p
 	if err := fc.write(s.cur, p); err != nil {
 		return false, s.fail(err)
 	}
+	s.cur.touched = at
 	return true, nil
 }
 

@@ -47,7 +47,7 @@ func TestStreamRotation(t *testing.T) {
 			var got []CloseReason
 			emit := func(e Event) { got = append(got, e.(FileClosed).Reason) }
 			for _, p := range tt.pkts {
-				if _, err := s.write(fc, p, emit); err != nil {
+				if _, err := s.write(fc, p, p.Info.Timestamp, emit); err != nil {
 					t.Fatal(err)
 				}
 			}
