@@ -47,6 +47,10 @@ const (
 	// as partial calls, where the oracle wants an INVITE. Such calls are
 	// compared like the others, and lc must mark them partial.
 	partialCalls
+	// partiesDiffer: lc's caller or called (UserHost of From or To) is not
+	// tshark's sip.from.user@sip.from.host or sip.to.user@sip.to.host in the
+	// call's first message.
+	partiesDiffer
 )
 
 func (k diffKind) String() string {
@@ -63,6 +67,8 @@ func (k diffKind) String() string {
 		return "media frames missing"
 	case partialCalls:
 		return "partial calls"
+	case partiesDiffer:
+		return "caller or called differs"
 	}
 	return "diffKind(" + strconv.Itoa(int(k)) + ")"
 }
@@ -97,6 +103,13 @@ var expectedDiffs = []expectedDiff{
 		frames:  []int{10, 11, 13, 15, 16, 18, 19, 24, 33, 34, 45, 46, 49, 52, 56},
 		reason: "the browser leg is SIP over WebSocket on TCP 8080, which lc does not decode; " +
 			"lc follows the call on its UDP leg and writes the WebSocket frames to the other files",
+	},
+	{
+		capture: "heplify/sip_ipv6_udp.pcap",
+		callID:  "c3eF6f58-363323Cd-8058EB88-10300252@fe80:0:0:0:21a:a0ff:fe07:32e0",
+		kind:    partiesDiffer,
+		reason: "From and To have unbracketed IPv6 hosts (sip:9876@fe80:0:0:0:21a:a0ff:fe07:32e0); " +
+			"tshark ends the host at its first colon and shows 9876@fe80 and 4321@fec0, lc keeps the whole address",
 	},
 	{
 		capture: "heplify/sip_ipv4_tcp_fragmented.pcap",
@@ -186,6 +199,7 @@ func checkCapture(t *testing.T, tshark, dir, name string) {
 		mediaFrames += len(tc.media)
 		checkCall(t, input, run.calls[id], id, tc, want)
 	}
+	checkExpectedParties(t, want, run)
 	t.Logf("%d calls compared: %d SIP frames, %d media frames by tshark; %d input frames", len(ids), sipFrames, mediaFrames, input.count)
 }
 
@@ -274,8 +288,48 @@ func checkCall(t *testing.T, input *frameIndex, lc *lcCall, id string, tc *tshar
 	checkDiff(t, id, "in tshark's SIP but not in lc's SIP file", tc.sip.minus(lcSIP), want, sipMissing)
 	checkDiff(t, id, "in lc's SIP file but not in tshark's SIP", lcSIP.minus(tc.sip), want, sipExtra)
 	checkDiff(t, id, "tied by tshark to the call's SDP but not in lc's RTP file", tc.media.minus(lcRTP), want, mediaMissing)
+	checkParties(t, lc, id, tc, want)
 	if extra := lcRTP.minus(tc.media); len(extra) > 0 {
 		t.Logf("call %q: lc's RTP file has %d frames tshark does not tie to the call's SDP", id, len(extra))
+	}
+}
+
+// checkParties compares lc's caller and called of a call with the From and
+// To user@host tshark shows in the call's first message that opens a call.
+func checkParties(t *testing.T, lc *lcCall, id string, tc *tsharkCall, want expectations) {
+	t.Helper()
+	switch tc.parties {
+	case partiesNone:
+		t.Errorf("call %q: tshark shows no message that opens it", id)
+		return
+	case partiesAmbiguous:
+		t.Logf("call %q: its first message shares a frame with others whose From and To tshark does not tell apart; caller and called not checked", id)
+		return
+	}
+	if !lc.completed {
+		t.Errorf("call %q: lc reported no call_completed event", id)
+		return
+	}
+	d, expected := want.call(id, partiesDiffer)
+	differ := lc.caller != tc.caller || lc.called != tc.called
+	switch {
+	case differ && !expected:
+		t.Errorf("call %q: lc's caller %q and called %q, tshark's From %q and To %q", id, lc.caller, lc.called, tc.caller, tc.called)
+	case differ:
+		t.Logf("call %q: lc's caller %q and called %q, tshark's From %q and To %q: %s", id, lc.caller, lc.called, tc.caller, tc.called, d.reason)
+	case expected:
+		t.Errorf("call %q: expected %s (%s), but lc and tshark agree on %q and %q", id, d.kind, d.reason, lc.caller, lc.called)
+	}
+}
+
+// checkExpectedParties reports expected differences of caller and called
+// for calls lc does not follow, which checkParties never sees.
+func checkExpectedParties(t *testing.T, want expectations, run lcRun) {
+	t.Helper()
+	for _, d := range want {
+		if d.kind == partiesDiffer && run.calls[d.callID] == nil {
+			t.Errorf("expected %s for call %q (%s), but lc does not follow the call", d.kind, d.callID, d.reason)
+		}
 	}
 }
 
@@ -326,6 +380,10 @@ func checkAccounting(t *testing.T, input *frameIndex, outDir string) {
 type lcCall struct {
 	sip, rtp []string // files
 	partial  bool     // the capture started after the call's INVITE
+	// completed says a call_completed event came; caller and called are
+	// those of the first.
+	completed      bool
+	caller, called string
 }
 
 // lcRun is the outcome of one lc process run.
@@ -361,6 +419,8 @@ type lcEvent struct {
 	Kind    string `json:"kind"`
 	CallID  string `json:"callid"`
 	Partial bool   `json:"partial"`
+	Caller  string `json:"caller"`
+	Called  string `json:"called"`
 }
 
 // readEvents returns what lc reported for each call.
@@ -390,6 +450,9 @@ func readEvents(tb testing.TB, path string) map[string]*lcCall {
 		switch {
 		case e.Event == "call_completed":
 			c.partial = e.Partial
+			if !c.completed {
+				c.completed, c.caller, c.called = true, e.Caller, e.Called
+			}
 		case e.Event == "file_closed" && e.Kind == "sip":
 			c.sip = append(c.sip, e.Path)
 		case e.Event == "file_closed" && e.Kind == "rtp":

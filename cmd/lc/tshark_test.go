@@ -22,6 +22,10 @@ var tsharkFields = []string{
 	"rtp.setup-frame",
 	"rtcp.setup-frame",
 	"t38.setup-frame",
+	"sip.from.user",
+	"sip.from.host",
+	"sip.to.user",
+	"sip.to.host",
 }
 
 // tsharkAggregator separates the occurrences of a field within one column;
@@ -44,6 +48,9 @@ type tsharkFrame struct {
 	fragments   []int    // IPv4/IPv6 fragments reassembled in this frame
 	segments    []int    // TCP segments reassembled in this frame
 	setupFrames []int    // SIP frames whose SDP set up this frame's RTP, RTCP or T.38
+	// The user and host parts of the From and To URIs of the frame's
+	// messages; a part a message lacks has no occurrence.
+	fromUsers, fromHosts, toUsers, toHosts []string
 }
 
 // tsharkCall is what tshark attributes to one Call-ID.
@@ -51,7 +58,20 @@ type tsharkCall struct {
 	invite bool     // some message of the Call-ID has method or CSeq method INVITE
 	sip    frameSet // frames that carry the Call-ID's SIP, fragments and segments included
 	media  frameSet // RTP, RTCP and T.38 tied to the Call-ID's SDP
+	// parties says how caller and called were found: from the first
+	// message of the Call-ID that would open a call in lc.
+	parties        partiesFound
+	caller, called string // user@host of that message's From and To, as UserHost joins them
 }
+
+// partiesFound says whether a tsharkCall's caller and called are known.
+type partiesFound int
+
+const (
+	partiesNone      partiesFound = iota // no message of the Call-ID opens a call
+	partiesKnown                         // caller and called hold tshark's values
+	partiesAmbiguous                     // the message shares its frame with others and its fields cannot be told apart
+)
 
 // tsharkView is tshark's view of one capture.
 type tsharkView struct {
@@ -115,6 +135,10 @@ func parseTsharkFrame(line string) (tsharkFrame, error) {
 		callIDs:     splitOccurrences(cols[1]),
 		methods:     splitOccurrences(cols[2]),
 		cseqMethods: splitOccurrences(cols[3]),
+		fromUsers:   splitOccurrences(cols[10]),
+		fromHosts:   splitOccurrences(cols[11]),
+		toUsers:     splitOccurrences(cols[12]),
+		toHosts:     splitOccurrences(cols[13]),
 	}
 	for _, c := range []struct {
 		dst  *[]int
@@ -200,6 +224,7 @@ func tsharkOracle(frames []tsharkFrame) tsharkView {
 		for _, id := range f.inviteCallIDs() {
 			call(id).invite = true
 		}
+		notePartiesOf(f, call)
 	}
 	for _, f := range frames {
 		owners := map[string]bool{}
@@ -217,6 +242,65 @@ func tsharkOracle(frames []tsharkFrame) tsharkView {
 		}
 	}
 	return view
+}
+
+// opensCall lists the CSeq methods of the messages that open a call in lc
+// when their Call-ID is new (see startsCall in internal/processor).
+var opensCall = []string{"INVITE", "ACK", "BYE", "CANCEL", "PRACK", "UPDATE", "INFO"}
+
+// notePartiesOf records the caller and called of the calls whose first
+// call-opening message is in f: the From and To user@host of that message.
+func notePartiesOf(f tsharkFrame, call func(string) *tsharkCall) {
+	from, to, aligned := f.parties()
+	for i, id := range f.callIDs {
+		c := call(id)
+		if c.parties != partiesNone || len(f.cseqMethods) != len(f.callIDs) ||
+			!slices.Contains(opensCall, f.cseqMethods[i]) {
+			continue
+		}
+		if !aligned {
+			c.parties = partiesAmbiguous
+			continue
+		}
+		c.parties, c.caller, c.called = partiesKnown, from[i], to[i]
+	}
+}
+
+// parties returns the From and To user@host of each message of the frame,
+// joined as lc's UserHost joins them (the host alone without a user), and
+// whether they could be told apart. With one message they are the first
+// occurrences (a repeated header counts once, as in lc); with several, every
+// message must have each of the four parts.
+func (f tsharkFrame) parties() (from, to []string, aligned bool) {
+	n := len(f.callIDs)
+	if n == 1 {
+		first := func(s []string) string {
+			if len(s) == 0 {
+				return ""
+			}
+			return s[0]
+		}
+		return []string{joinUserHost(first(f.fromUsers), first(f.fromHosts))},
+			[]string{joinUserHost(first(f.toUsers), first(f.toHosts))}, true
+	}
+	for _, col := range [][]string{f.fromUsers, f.fromHosts, f.toUsers, f.toHosts} {
+		if len(col) != n {
+			return nil, nil, false
+		}
+	}
+	for i := range n {
+		from = append(from, joinUserHost(f.fromUsers[i], f.fromHosts[i]))
+		to = append(to, joinUserHost(f.toUsers[i], f.toHosts[i]))
+	}
+	return from, to, true
+}
+
+// joinUserHost joins tshark's user and host fields as lc's UserHost does.
+func joinUserHost(user, host string) string {
+	if user == "" {
+		return host
+	}
+	return user + "@" + host
 }
 
 // carrierFrames returns the frames whose bytes make up what tshark
