@@ -2,11 +2,16 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -172,5 +177,290 @@ func TestExampleOneWayAudio(t *testing.T) {
 	marks, _ := filepath.Glob(filepath.Join(out, "calls", "*", "*", "ONE-WAY-AUDIO"))
 	if len(marks) != 1 {
 		t.Fatalf("%d ONE-WAY-AUDIO marks", len(marks))
+	}
+}
+
+// readmeExample is a --pcap-command or --voip-command template shown in
+// README.md, as a flag or as a config file key.
+type readmeExample struct {
+	flag string // "pcap-command" or "voip-command"
+	tmpl string
+}
+
+var (
+	readmeFlagRE = regexp.MustCompile(`--(pcap|voip)-command '([^']*)'`)
+	readmeKeyRE  = regexp.MustCompile(`(?m)^\s*(pcap|voip)_command: "([^"\\]*)"`)
+)
+
+// readmeExamples returns every command template example of README.md,
+// each once.
+func readmeExamples(t *testing.T) []readmeExample {
+	t.Helper()
+	src, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []readmeExample
+	for _, re := range []*regexp.Regexp{readmeFlagRE, readmeKeyRE} {
+		for _, m := range re.FindAllStringSubmatch(string(src), -1) {
+			if ex := (readmeExample{m[1] + "-command", m[2]}); !slices.Contains(list, ex) {
+				list = append(list, ex)
+			}
+		}
+	}
+	return list
+}
+
+// readmeProbe writes a program that records its arguments, NUL-separated
+// after their count, in a new file of dir at each run, and returns its
+// path. A shell writes it, so that no process forked meanwhile holds it
+// open for writing.
+func readmeProbe(t *testing.T, dir string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "probe")
+	text := "#!/bin/sh\nprintf '%s\\0' \"$#\" \"$@\" > \"$(mktemp '" + dir + "/rec.XXXXXX')\"\n"
+	cmd := exec.Command("/bin/sh", "-c", `printf '%s' "$2" >"$1" && chmod 755 "$1"`, "sh", path, text)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("write probe: %v\n%s", err, b)
+	}
+	return path
+}
+
+// readmeRewrite returns tmpl with its program replaced by prog and its
+// redirection target by out, and the words after the program up to the
+// redirection. The README's examples are simple commands; a template this
+// cannot take apart fails the test, which must then learn it.
+func readmeRewrite(t *testing.T, tmpl, prog, out string) (string, []string) {
+	t.Helper()
+	if strings.ContainsAny(tmpl, `'"\;|&$<`+"`") || strings.Contains(tmpl, "%%") {
+		t.Fatalf("README example %q: the test only takes simple commands", tmpl)
+	}
+	words := strings.Fields(tmpl)
+	args := words[1:]
+	words[0] = prog
+	for i, w := range words {
+		if w == ">" || w == ">>" {
+			if i+2 != len(words) {
+				t.Fatalf("README example %q: words after the redirection", tmpl)
+			}
+			words[i+1], args = out, words[1:i]
+			break
+		}
+	}
+	return strings.Join(words, " "), args
+}
+
+// readmeEvents reads an --events file: the call_completed events, the
+// file_closed events, and the kind of each closed file.
+func readmeEvents(t *testing.T, path string) (calls, files []map[string]any, kinds map[string]string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds = map[string]string{}
+	for line := range strings.Lines(string(data)) {
+		var ev map[string]any
+		if err := json.Unmarshal([]byte(line), &ev); err != nil {
+			t.Fatalf("event %q: %v", line, err)
+		}
+		switch ev["event"] {
+		case "call_completed":
+			calls = append(calls, ev)
+		case "file_closed":
+			files = append(files, ev)
+			kinds[ev["path"].(string)] = ev["kind"].(string)
+		}
+	}
+	return calls, files, kinds
+}
+
+// readmeValues returns the placeholder values of an event as README.md
+// documents them: scalars, and the lists %files%, %sipfiles%, %rtpfiles%.
+func readmeValues(ev map[string]any, kinds map[string]string) (map[string]string, map[string][]string) {
+	str := func(k string) string { s, _ := ev[k].(string); return s }
+	if ev["event"] == "file_closed" {
+		p := str("path")
+		return map[string]string{"pcap": p, "basename": filepath.Base(p), "dirname": filepath.Dir(p), "kind": str("kind"), "callid": str("callid")}, nil
+	}
+	date := func(k string) string {
+		tm, _ := time.Parse(time.RFC3339Nano, str(k))
+		return tm.UTC().Format("2006-01-02T15:04:05Z")
+	}
+	lists := map[string][]string{}
+	for _, f := range ev["files"].([]any) {
+		lists["files"] = append(lists["files"], f.(string))
+		lists[kinds[f.(string)]+"files"] = append(lists[kinds[f.(string)]+"files"], f.(string))
+	}
+	status := ""
+	if s := ev["status"].(float64); s != 0 {
+		status = strconv.Itoa(int(s))
+	}
+	first := func(l []string) string {
+		if len(l) == 0 {
+			return ""
+		}
+		return l[0]
+	}
+	return map[string]string{
+		"callid": str("callid"), "dirname": str("dirname"), "caller": str("caller"), "called": str("called"),
+		"calldate": date("calldate"), "enddate": date("enddate"), "duration": strconv.Itoa(int(ev["duration"].(float64))),
+		"state": str("state"), "status": status, "sippcap": first(lists["sipfiles"]), "rtppcap": first(lists["rtpfiles"]),
+	}, lists
+}
+
+var readmePlaceholderRE = regexp.MustCompile(`%[a-z_]+%`)
+
+// readmeExpand fills words as README.md says: a word that is a list
+// placeholder becomes one word per file, none without files; any other
+// placeholder is replaced by its value inside its word.
+func readmeExpand(t *testing.T, words []string, scalars map[string]string, lists map[string][]string) []string {
+	out := []string{}
+	for _, w := range words {
+		if name := strings.Trim(w, "%"); w == "%"+name+"%" && (name == "files" || name == "sipfiles" || name == "rtpfiles") {
+			out = append(out, lists[name]...)
+			continue
+		}
+		out = append(out, readmePlaceholderRE.ReplaceAllStringFunc(w, func(ph string) string {
+			v, ok := scalars[strings.Trim(ph, "%")]
+			if !ok {
+				t.Fatalf("README example word %q: no value for %s", w, ph)
+			}
+			return v
+		}))
+	}
+	return out
+}
+
+// readmeRecords reads the records of the probe runs in dir, sorted.
+func readmeRecords(t *testing.T, dir string) []string {
+	t.Helper()
+	paths, _ := filepath.Glob(filepath.Join(dir, "rec.*"))
+	var recs []string
+	for _, p := range paths {
+		data, _ := os.ReadFile(p)
+		fields := strings.Split(strings.TrimSuffix(string(data), "\x00"), "\x00")
+		if n, err := strconv.Atoi(fields[0]); err != nil || n != len(fields)-1 {
+			t.Fatalf("probe record %q", data)
+		}
+		recs = append(recs, fmt.Sprintf("%q", fields[1:]))
+	}
+	slices.Sort(recs)
+	return recs
+}
+
+// multiPartCapture writes a capture with a call whose files are cut into
+// several parts at --per-call-max-size 64K, and a call without RTP.
+func multiPartCapture(t *testing.T) string {
+	t.Helper()
+	tl := &testpcap.Timeline{Now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
+	tl.BasicCall(testpcap.NewDialog(1), 700)
+	busy := testpcap.NewDialog(2)
+	tl.Add(testpcap.UDP(busy.Caller, busy.Callee, busy.Request("INVITE", 1, "", testpcap.SDP(busy.CallerRTP))), 10*time.Millisecond)
+	tl.Add(testpcap.UDP(busy.Callee, busy.Caller, busy.Response(486, "Busy Here", "INVITE", 1, "b", "")), 10*time.Millisecond)
+	tl.Add(testpcap.UDP(busy.Caller, busy.Callee, busy.Request("ACK", 1, "b", "")), 10*time.Millisecond)
+	path := filepath.Join(t.TempDir(), "parts.pcap")
+	testpcap.WriteFile(t, path, tl.Pkts)
+	return path
+}
+
+// TestReadmeCommandExamples runs every --pcap-command and --voip-command
+// example of README.md as written, on the sample capture and on a capture
+// whose calls have several parts (--per-call-max-size 64K). With its
+// program replaced by a probe, the probe must get the documented argv for
+// every event; with its own program, when installed, no run may fail.
+func TestReadmeCommandExamples(t *testing.T) {
+	examples := readmeExamples(t)
+	if len(examples) < 5 || !slices.Contains(examples, readmeExample{"voip-command", "gzip -9 %files%"}) {
+		t.Fatalf("README examples: %q", examples)
+	}
+	inputs := []struct {
+		name string
+		args []string
+	}{
+		{"sample", []string{"-r", samplePath}},
+		{"parts", []string{"-r", multiPartCapture(t), "--per-call-max-size", "64K"}},
+	}
+	for i, ex := range examples {
+		for _, in := range inputs {
+			// The template is not in the name: t.TempDir paths come from
+			// it, and a % there would be a stray % in the rewritten one.
+			t.Run(fmt.Sprintf("%d-%s-%s", i, ex.flag, in.name), func(t *testing.T) {
+				t.Logf("%s %q", ex.flag, ex.tmpl)
+				readmeRunProbe(t, ex, in.args, in.name == "parts")
+				readmeRunReal(t, ex, in.args)
+			})
+		}
+	}
+}
+
+// readmeRunProbe runs ex on input with a probe as its program and checks
+// the argv of every run against the events.
+func readmeRunProbe(t *testing.T, ex readmeExample, input []string, parts bool) {
+	dir := t.TempDir()
+	recs := filepath.Join(dir, "recs")
+	if err := os.Mkdir(recs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tmpl, words := readmeRewrite(t, ex.tmpl, readmeProbe(t, recs), filepath.Join(dir, "redirected"))
+	events := filepath.Join(dir, "events.jsonl")
+	args := append([]string{"process", "-o", filepath.Join(dir, "out"), "--events", events, "--" + ex.flag, tmpl}, input...)
+	code, _, stderr := run(t, nil, args...)
+	if code != exitOK {
+		t.Fatalf("%q with a probe: exit %d\n%s", ex.tmpl, code, stderr)
+	}
+	calls, files, kinds := readmeEvents(t, events)
+	evs := calls
+	if ex.flag == "pcap-command" {
+		evs = files
+	}
+	if !strings.Contains(stderr, fmt.Sprintf("hooks: %d ran, 0 failed", len(evs))) {
+		t.Fatalf("%q with a probe: exit %d\n%s", ex.tmpl, code, stderr)
+	}
+	if parts && !slices.ContainsFunc(calls, func(c map[string]any) bool { return len(c["files"].([]any)) > 4 }) {
+		t.Fatalf("no call has several parts: %v", calls)
+	}
+	var want []string
+	for _, ev := range evs {
+		scalars, lists := readmeValues(ev, kinds)
+		want = append(want, fmt.Sprintf("%q", readmeExpand(t, words, scalars, lists)))
+	}
+	slices.Sort(want)
+	if got := readmeRecords(t, recs); !slices.Equal(got, want) {
+		t.Errorf("%q: the probe got\n%s\nwant\n%s", ex.tmpl, strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// readmeRunReal runs ex on input with its own program, when it is
+// installed: every run must succeed, and gzip must leave no call pcap
+// uncompressed.
+func readmeRunReal(t *testing.T, ex readmeExample, input []string) {
+	prog := strings.Fields(ex.tmpl)[0]
+	if _, err := exec.LookPath(prog); err != nil {
+		t.Logf("%s is not installed: only the probe ran", prog)
+		return
+	}
+	dir := t.TempDir()
+	tmpl, _ := readmeRewrite(t, ex.tmpl, prog, filepath.Join(dir, "redirected"))
+	out := filepath.Join(dir, "out")
+	code, _, stderr := run(t, nil, append([]string{"process", "-o", out, "--" + ex.flag, tmpl}, input...)...)
+	if code != exitOK || !strings.Contains(stderr, " ran, 0 failed") {
+		t.Fatalf("%q: exit %d\n%s", ex.tmpl, code, stderr)
+	}
+	if prog != "gzip" {
+		return
+	}
+	var pcaps, gz int
+	filepath.WalkDir(filepath.Join(out, "calls"), func(p string, _ os.DirEntry, err error) error {
+		switch {
+		case strings.HasSuffix(p, ".pcap"):
+			pcaps++
+		case strings.HasSuffix(p, ".pcap.gz"):
+			gz++
+		}
+		return err
+	})
+	if pcaps != 0 || gz == 0 {
+		t.Errorf("%q: %d call pcaps left, %d compressed", ex.tmpl, pcaps, gz)
 	}
 }

@@ -10,9 +10,12 @@ type Command struct {
 	// variables, ...).
 	Shell bool
 	// Script is the shell script text (Shell only). It never contains a
-	// value, only references "$1", "$2", ... to Params.
+	// value, only references "${1}", "${2}", ... to Params; a list
+	// placeholder is one reference per element, so the script depends on
+	// the number of elements of each list.
 	Script string
 	// Params are the placeholder values passed to the shell as positional
-	// parameters, in order (Shell only).
+	// parameters (Shell only): the scalar values in the order of
+	// Template.Names, then the elements of each list.
 	Params []string
 }

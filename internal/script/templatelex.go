@@ -8,10 +8,19 @@ import (
 )
 
 // tmplPart is one piece of an argv word: literal text, or the placeholder
-// names[ph] when ph >= 0.
+// names[ph] when ph >= 0. A word that holds a list placeholder holds only
+// that part.
 type tmplPart struct {
 	lit string
 	ph  int
+}
+
+// tmplSlot is where a list placeholder stands in a shell script: at byte
+// at of the script text, Render writes one quoted reference per element
+// of the list names[list].
+type tmplSlot struct {
+	at   int
+	list int
 }
 
 // tmplFrameKind is a level of shell quoting or nesting.
@@ -47,13 +56,16 @@ type tmplFrame struct {
 	sub   bool // frameCode inside $( ) rather than the top level
 
 	// Command state (frameCode only).
-	cmd      bool   // the next word is in command position
-	redir    bool   // the next word is a redirection target
-	comment  bool   // inside a # comment
-	runs     string // the command word of the current simple command, if it runs or interprets its arguments
-	dbracket bool   // inside [[ ]]
-	forState uint8  // 1: after "for", 2: after "for NAME", 3: after "function", 4: after "function NAME"
-	cases    int    // open case ... esac
+	cmd       bool   // the next word is in command position
+	redir     bool   // the next word is a redirection target
+	comment   bool   // inside a # comment
+	runs      string // the command word of the current simple command, if it runs or interprets its arguments
+	declares  string // the command word of the current simple command, if it assigns variables its arguments name
+	setArgs   uint8  // 1: in the arguments of "set", 2: the next one is the option name after -o
+	dbracket  bool   // inside [[ ]]
+	forState  uint8  // 1: after "for", 2: after "for NAME", 3: after "function", 4: after "function NAME"
+	caseState uint8  // 1: after "case", 2: after "case WORD", 3: after "case WORD in"
+	cases     int    // open case ... esac
 
 	// Current word (frameCode only).
 	inWord    bool
@@ -64,6 +76,7 @@ type tmplFrame struct {
 	wordPH    int    // offset of the word's first placeholder, or -1
 	wordCmd   bool   // the word started in command position
 	wordRedir bool   // the word is a redirection target
+	wordAt    int    // offset of the word's start
 }
 
 // tmplLexer reads a template once, as /bin/sh would, and produces both
@@ -71,16 +84,22 @@ type tmplFrame struct {
 // script text with placeholders turned into positional parameters.
 type tmplLexer struct {
 	src     string
-	allowed []string
+	allowed []string // placeholder names, scalar and list
+	lists   []string // the allowed names that are list placeholders
 	i       int
 	stack   []tmplFrame
 	script  strings.Builder
-	names   []string
+	names   []string // the names used, in order of first use
+	isList  []bool   // isList[i]: names[i] is a list placeholder
+	nums    []int    // nums[i]: the positional parameter of a scalar names[i]
+	scalars int      // scalar names used so far
+	slots   []tmplSlot
 	words   [][]tmplPart
 	arg     []tmplPart // the top-level word being built
 	lit     []byte     // pending literal text of arg
 	escaped int        // offset of a % that follows an active backslash
 	stray   int        // offset of the first % that starts no placeholder, or -1
+	posAt   int        // offset of the first "set" or "shift" that changes the positional parameters, or -1
 	shell   bool
 	hasCmd  bool
 }
@@ -181,7 +200,7 @@ func (l *tmplLexer) code(f *tmplFrame, c byte) error {
 	case '\n', ';', '&', '|':
 		l.shell = true
 		err := l.endWord(f)
-		f.comment, f.cmd, f.redir, f.runs, f.forState = false, true, false, "", 0
+		f.comment, f.cmd, f.redir, f.runs, f.declares, f.setArgs, f.forState, f.caseState = false, true, false, "", "", 0, 0, 0
 		l.emit(1)
 		return err
 	case '(':
@@ -199,7 +218,7 @@ func (l *tmplLexer) code(f *tmplFrame, c byte) error {
 		if f.sub {
 			f.depth++
 		}
-		f.cmd, f.redir, f.runs = true, false, ""
+		f.cmd, f.redir, f.runs, f.declares, f.setArgs, f.caseState = true, false, "", "", 0, 0
 		l.emit(1)
 		return nil
 	case ')':
@@ -215,7 +234,7 @@ func (l *tmplLexer) code(f *tmplFrame, c byte) error {
 		case f.depth > 0:
 			f.depth--
 		}
-		f.cmd, f.redir, f.runs = true, false, ""
+		f.cmd, f.redir, f.runs, f.declares, f.setArgs, f.caseState = true, false, "", "", 0, 0
 		return nil
 	case '<', '>':
 		return l.redirect(f, c)
@@ -475,25 +494,34 @@ func (l *tmplLexer) placeholder(name string, start int) error {
 			return l.errorf(start, "placeholder %%%s%% inside [[ ]] is not supported", name)
 		case fr.kind == frameCode && fr.runs != "":
 			return l.errorf(start, "placeholder %%%s%% in the arguments of %q, which runs or interprets them", name, fr.runs)
+		case fr.kind == frameCode && fr.declares != "" && (!fr.inWord || !tmplAssignment(string(fr.prefix))):
+			return l.errorf(start, "placeholder %%%s%% in the arguments of %q, where a value could name a variable: write NAME=%%%s%%", name, fr.declares, name)
 		}
 	}
-	idx := slices.Index(l.names, name)
-	if idx < 0 {
-		idx = len(l.names)
-		l.names = append(l.names, name)
+	list := slices.Contains(l.lists, name)
+	if list {
+		if err := l.checkList(name, start); err != nil {
+			return err
+		}
 	}
-	ref := "${" + strconv.Itoa(idx+1) + "}"
-	switch f := l.top(); f.kind {
-	case frameCode:
+	idx := l.use(name, list)
+	f := l.top()
+	switch ref := "${" + strconv.Itoa(l.nums[idx]) + "}"; {
+	case list:
+		if !f.comment {
+			l.startWord(f)
+		}
+		l.slots = append(l.slots, tmplSlot{at: l.script.Len(), list: idx})
+	case f.kind == frameCode:
 		if !f.comment {
 			l.startWord(f)
 		}
 		l.script.WriteString(`"` + ref + `"`)
-	case frameDouble:
+	case f.kind == frameDouble:
 		l.script.WriteString(ref)
-	case frameSingle:
+	case f.kind == frameSingle:
 		l.script.WriteString(`'"` + ref + `"'`)
-	case frameANSI:
+	case f.kind == frameANSI:
 		l.script.WriteString(`'"` + ref + `"$'`)
 	}
 	for i := range l.stack {
@@ -510,11 +538,60 @@ func (l *tmplLexer) placeholder(name string, start int) error {
 	return nil
 }
 
+// use returns the index of name in l.names, adding it on its first use.
+// A scalar gets the next positional parameter; a list's elements are
+// numbered at Render time, after all the scalars.
+func (l *tmplLexer) use(name string, list bool) int {
+	if idx := slices.Index(l.names, name); idx >= 0 {
+		return idx
+	}
+	num := 0
+	if !list {
+		l.scalars++
+		num = l.scalars
+	}
+	l.names = append(l.names, name)
+	l.isList = append(l.isList, list)
+	l.nums = append(l.nums, num)
+	return len(l.names) - 1
+}
+
+// tmplListEnd lists the bytes that may follow a list placeholder: those
+// that end an unquoted word.
+const tmplListEnd = " \t\n;&|)<>"
+
+// checkList reports an error unless the list placeholder %name% at start
+// stands alone as an unquoted word where any number of words, none
+// included, may stand: an argument of a simple command or of "for NAME
+// in". Anywhere else one placeholder could make a word other than one per
+// element, or a syntax the template's author did not write.
+func (l *tmplLexer) checkList(name string, start int) error {
+	f := l.top()
+	end := start + len(name) + 2
+	switch {
+	case f.kind != frameCode:
+		return l.errorf(start, "list placeholder %%%s%% inside a %s: it becomes one argument per file and must stand alone as a whole unquoted word", name, tmplFrameNames[f.kind])
+	case f.comment:
+		return nil
+	case f.inWord || end < len(l.src) && !strings.ContainsRune(tmplListEnd, rune(l.src[end])):
+		return l.errorf(start, "list placeholder %%%s%% next to other text: it becomes one argument per file and must stand alone as a whole unquoted word", name)
+	case f.redir:
+		return l.errorf(start, "list placeholder %%%s%% as a redirection target, which must be one word", name)
+	case f.forState == 1 || f.forState == 3:
+		return l.errorf(start, "list placeholder %%%s%% as a name after \"for\" or \"function\"", name)
+	case f.caseState == 1:
+		return l.errorf(start, "list placeholder %%%s%% as the word of \"case\", which must be one word", name)
+	case f.caseState == 3:
+		return l.errorf(start, "list placeholder %%%s%% as a \"case\" pattern", name)
+	}
+	return nil
+}
+
 func (l *tmplLexer) startWord(f *tmplFrame) {
 	if f.inWord {
 		return
 	}
-	f.inWord, f.plain, f.opaque, f.wordPH = true, true, false, -1
+	f.inWord, f.plain, f.opaque, f.wordPH, f.wordAt = true, true, false, -1, l.i
 	f.prefix, f.value = f.prefix[:0], f.value[:0]
 	f.wordCmd, f.wordRedir, f.redir = f.cmd && !f.redir, f.redir, false
 	if f == &l.stack[0] {
@@ -549,6 +626,12 @@ func (l *tmplLexer) endWord(f *tmplFrame) error {
 			f.runs = "$'...'"
 		case slices.Contains(tmplCodeWords, v):
 			f.runs = v
+		case slices.Contains(tmplDeclWords, v):
+			f.declares = v
+		case v == "set":
+			f.setArgs = 1
+		case v == "shift":
+			l.positional(f.wordAt)
 		}
 		if f.plain {
 			l.keyword(f, w)
@@ -564,8 +647,43 @@ func (l *tmplLexer) endWord(f *tmplFrame) error {
 		if f.dbracket && f.plain && w == "]]" {
 			f.dbracket = false
 		}
+		l.setArg(f)
+		switch f.caseState {
+		case 1:
+			f.caseState = 2
+		case 2:
+			f.caseState = 0
+			if f.plain && w == "in" {
+				f.caseState = 3
+			}
+		case 3:
+			f.caseState = 0
+		}
 	}
 	return nil
+}
+
+// setArg follows the arguments of "set": an option name after -o, an
+// option, or an argument that replaces the positional parameters.
+func (l *tmplLexer) setArg(f *tmplFrame) {
+	v := string(f.value)
+	switch {
+	case f.setArgs == 0:
+	case f.setArgs == 2:
+		f.setArgs = 1
+	case f.wordPH >= 0 || f.opaque || v == "-" || v == "--" || !strings.HasPrefix(v, "-") && !strings.HasPrefix(v, "+"):
+		l.positional(f.wordAt)
+	case strings.HasSuffix(v, "o"):
+		f.setArgs = 2
+	}
+}
+
+// positional records a command, at offset at, that changes the positional
+// parameters, which hold the placeholders' values in a shell template.
+func (l *tmplLexer) positional(at int) {
+	if l.posAt < 0 {
+		l.posAt = at
+	}
 }
 
 // keyword updates the command state after the literal command word w.
@@ -581,6 +699,7 @@ func (l *tmplLexer) keyword(f *tmplFrame, w string) {
 		f.cmd = true
 	case "case":
 		f.cases++
+		f.caseState = 1
 	case "for", "select":
 		f.forState = 1
 	case "function":
