@@ -25,6 +25,7 @@ type call struct {
 	caller  string
 	called  string
 	partial bool
+	follows string // directory of the ended call of the same Call-ID this one follows
 
 	first, last time.Time
 	phase       phase

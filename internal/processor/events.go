@@ -104,6 +104,7 @@ type CallCompleted struct {
 	State      CallState //
 	Status     int       // final response code to the INVITE; 0 when none was seen
 	Partial    bool      // the capture started after the call's INVITE
+	Follows    string    // Dirname of the ended call of the same Call-ID that this new INVITE transaction follows, if any
 	SIPFiles   []string  // the call's SIP files, part 0 first
 	RTPFiles   []string  // the call's RTP files, part 0 first
 	SIPPackets int64     // packets in the call's SIP files
@@ -148,7 +149,8 @@ func (e FileClosed) MarshalJSON() ([]byte, error) {
 
 // MarshalJSON writes the event as one flat object with
 // "event":"call_completed"; duration is in seconds; "incomplete" and
-// "errors" are left out for a complete call.
+// "errors" are left out for a complete call, "follows" for a call that
+// follows none.
 func (e CallCompleted) MarshalJSON() ([]byte, error) {
 	type stream struct {
 		Media   string `json:"media"`
@@ -178,7 +180,8 @@ func (e CallCompleted) MarshalJSON() ([]byte, error) {
 		Streams    []stream  `json:"streams"`
 		Incomplete bool      `json:"incomplete,omitempty"`
 		Errors     []string  `json:"errors,omitempty"`
+		Follows    string    `json:"follows,omitempty"`
 	}{e.Name(), e.CallID, e.Dirname, e.Caller, e.Called, timeJSON(e.CallDate), timeJSON(e.EndDate),
 		e.Duration().Seconds(), e.State, e.Status, e.Partial, e.Files(), e.SIPPackets, e.RTPPackets, streams,
-		e.Incomplete, e.Errors})
+		e.Incomplete, e.Errors, e.Follows})
 }

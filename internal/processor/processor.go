@@ -35,6 +35,7 @@ type Processor struct {
 	onUnit func(decode.Unit)
 	files  *fileCache
 	calls  map[string]*call
+	ended  endedCalls // Call-IDs of calls ended lately, for their late messages
 	media  mediaIndex
 	timer  timers
 	other  stream
@@ -77,6 +78,7 @@ func New(cfg Config) (*Processor, error) {
 		out:   root,
 		log:   log.With("component", "processor"),
 		calls: make(map[string]*call),
+		ended: newEndedCalls(cfg.MaxCalls),
 		media: make(mediaIndex),
 		stats: Stats{
 			Written: make(map[FileKind]int64),
@@ -124,6 +126,7 @@ func (p *Processor) Stats() Stats {
 	s := p.stats.clone()
 	s.Evicted = p.files.evictions
 	s.OpenCalls = int64(len(p.calls))
+	s.EndedForgotten = p.ended.evicts
 	s.OpenFiles = int64(p.files.open)
 	return s
 }
@@ -187,6 +190,7 @@ func (p *Processor) Tick(now time.Time) {
 
 // expire ends the calls and files whose time has come.
 func (p *Processor) expire() {
+	p.ended.expire(p.clock)
 	for {
 		c, ok := p.timer.next(p.clock)
 		if !ok {
@@ -296,6 +300,12 @@ func (p *Processor) sipUnit(u decode.Unit) {
 	}
 	c := p.calls[m.CallID]
 	if c == nil {
+		prev, late := p.ended.late(m)
+		if late {
+			p.note("late-for-ended-call")
+			p.write(&p.other, u, p.cfg.OtherPcap)
+			return
+		}
 		if !startsCall(m) {
 			p.write(&p.other, u, p.cfg.OtherPcap)
 			return
@@ -306,6 +316,10 @@ func (p *Processor) sipUnit(u decode.Unit) {
 			return
 		}
 		c = p.newCall(m, p.when(u.Packets[0].Info.Timestamp))
+		if prev.dirname != "" {
+			c.follows = prev.dirname
+			p.ended.forget(m.CallID)
+		}
 	}
 	ts := p.when(u.Packets[len(u.Packets)-1].Info.Timestamp)
 	c.update(m, ts, &p.cfg)
@@ -431,6 +445,7 @@ func (p *Processor) endCall(c *call, state CallState) {
 	p.fail(c.rtp.close(p.files, reason, p.emit))
 	p.media.forget(c)
 	delete(p.calls, c.id)
+	p.ended.remember(c, p.clock)
 	c.timerAt = time.Time{}
 	p.counters.OpenCalls.Store(int64(len(p.calls)))
 	p.stats.Calls[state]++
@@ -444,6 +459,7 @@ func (p *Processor) endCall(c *call, state CallState) {
 		State:      state,
 		Status:     c.status,
 		Partial:    c.partial,
+		Follows:    c.follows,
 		SIPFiles:   c.sip.paths,
 		RTPFiles:   c.rtp.paths,
 		SIPPackets: c.sip.written,

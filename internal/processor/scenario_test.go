@@ -219,6 +219,31 @@ var scenarios = []scenario{
 		t.Now = t.Now.Add(3 * time.Second)
 		t.Add(testpcap.UDP(o.Caller, o.Callee, o.Request("OPTIONS", 99, "", "")), 0)
 	}, cfg: func(c *Config) { c.RotateMaxAge, c.RotateIdle = 2*time.Second, 2*time.Second }},
+	// A call ends (408 to the INVITE), and its CANCEL is retransmitted
+	// for 30 s past the grace period: one call, the late CANCELs in other.
+	// One more, after the remembered window, starts a partial call.
+	{name: "late-retransmissions", build: func(t *testpcap.Timeline) {
+		d := testpcap.NewDialog(54)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(408, "Request Timeout", "INVITE", 1, "t", "")), 10*time.Second)
+		for range 4 {
+			t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("CANCEL", 1, "", "")), 8*time.Second)
+		}
+		t.Now = t.Now.Add(10 * time.Second)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("CANCEL", 1, "", "")), 0)
+	}},
+	// Credentials sent after the auth wait: a new INVITE transaction (a
+	// higher CSeq) under an ended Call-ID is a new call, which says whose
+	// follow-up it is; the late ACK of the first goes to other.
+	{name: "invite-after-auth-wait", build: func(t *testpcap.Timeline) {
+		d := testpcap.NewDialog(55)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 1, "", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(407, "Proxy Authentication Required", "INVITE", 1, "t1", "")), 40*time.Second)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("ACK", 1, "t1", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("INVITE", 2, "", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Callee, d.Caller, d.Response(200, "OK", "INVITE", 2, "t2", "")), 10*ms)
+		t.Add(testpcap.UDP(d.Caller, d.Callee, d.Request("BYE", 3, "t2", "")), 10*ms)
+	}},
 	// With room for one call, a second that starts while the first is
 	// open is not followed: its packets go to the other files.
 	{name: "call-limit", build: func(t *testpcap.Timeline) {

@@ -34,10 +34,13 @@ type Stats struct {
 	Calls      map[CallState]int64
 	Files      int64 // files closed
 	FileErrors int64 // files a write failure cut short: their FileClosed events carry the error
-	Evicted    int64 // times an open file was closed to respect the open-file limit
-	Peak       int64 // most calls open at once
-	OpenCalls  int64 // calls open now
-	OpenFiles  int64 // output files open now
+	// EndedForgotten counts ended Call-IDs forgotten before their late
+	// window passed, to stay within Config.MaxCalls.
+	EndedForgotten int64
+	Evicted        int64 // times an open file was closed to respect the open-file limit
+	Peak           int64 // most calls open at once
+	OpenCalls      int64 // calls open now
+	OpenFiles      int64 // output files open now
 }
 
 // clone returns a copy of s that shares no map with it.

@@ -14,19 +14,23 @@ import (
 //
 // The file table has path, basename, dirname, kind, callid, part, reason,
 // packets, bytes, first and last (TimeFormat strings, "" when unknown),
-// first_epoch and last_epoch (seconds, with fraction; 0 when unknown).
+// first_epoch and last_epoch (seconds, with fraction; 0 when unknown),
+// and error ("" unless a write failed: see processor.FileClosed).
 //
 // The call table has callid, dirname, caller, called, calldate and
 // enddate (TimeFormat strings), calldate_epoch and enddate_epoch,
 // duration (seconds, with fraction), state, status (0 when no final
 // response was seen), partial, files (every pcap: SIP parts, then RTP
 // parts), sip_files, rtp_files, sip_packets, rtp_packets and streams (an
-// array of {media, addr, rtcp, packets}; rtcp is "" with rtcp-mux).
+// array of {media, addr, rtcp, packets}; rtcp is "" with rtcp-mux),
+// incomplete and errors (an array; empty unless a write failed), and
+// follows (the directory of the ended call of the same Call-ID this one
+// follows, or "").
 func (vm *luaVM) pushEvent(ev processor.Event) int {
 	L := vm.L
 	switch e := ev.(type) {
 	case processor.FileClosed:
-		t := L.CreateTable(0, 14)
+		t := L.CreateTable(0, 15)
 		t.RawSetString("path", lua.LString(e.Path))
 		t.RawSetString("basename", lua.LString(filepath.Base(e.Path)))
 		t.RawSetString("dirname", lua.LString(filepath.Dir(e.Path)))
@@ -38,11 +42,12 @@ func (vm *luaVM) pushEvent(ev processor.Event) int {
 		t.RawSetString("bytes", lua.LNumber(e.Bytes))
 		setTime(t, "first", "first_epoch", e.First)
 		setTime(t, "last", "last_epoch", e.Last)
+		t.RawSetString("error", lua.LString(e.Error))
 		L.Push(lua.LString(e.Path))
 		L.Push(t)
 		return 2
 	case processor.CallCompleted:
-		t := L.CreateTable(0, 20)
+		t := L.CreateTable(0, 23)
 		t.RawSetString("callid", lua.LString(e.CallID))
 		t.RawSetString("dirname", lua.LString(e.Dirname))
 		t.RawSetString("caller", lua.LString(e.Caller))
@@ -69,6 +74,9 @@ func (vm *luaVM) pushEvent(ev processor.Event) int {
 			streams.Append(st)
 		}
 		t.RawSetString("streams", streams)
+		t.RawSetString("incomplete", lua.LBool(e.Incomplete))
+		t.RawSetString("errors", vm.stringArray(e.Errors))
+		t.RawSetString("follows", lua.LString(e.Follows))
 		L.Push(t)
 		return 1
 	}
@@ -81,9 +89,12 @@ func eventCost(ev processor.Event) int64 {
 	const perField = sizeStore + sizeString + sizeNumber
 	switch e := ev.(type) {
 	case processor.FileClosed:
-		return newTableCost(0, 14) + 14*perField + 3*int64(len(e.Path)) + int64(len(e.CallID))
+		return newTableCost(0, 15) + 15*perField + 3*int64(len(e.Path)) + int64(len(e.CallID)+len(e.Error))
 	case processor.CallCompleted:
-		n := newTableCost(0, 20) + 4*sizeTable + 20*perField + int64(len(e.CallID)+len(e.Dirname)+len(e.Caller)+len(e.Called))
+		n := newTableCost(0, 23) + 5*sizeTable + 23*perField + int64(len(e.CallID)+len(e.Dirname)+len(e.Caller)+len(e.Called)+len(e.Follows))
+		for _, msg := range e.Errors {
+			n += sizeSlot + sizeString + int64(len(msg))
+		}
 		for _, f := range e.SIPFiles {
 			n += 2 * (sizeSlot + sizeString + int64(len(f)))
 		}

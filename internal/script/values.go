@@ -9,12 +9,14 @@ import (
 )
 
 // Placeholders valid in --pcap-command templates.
-var PcapPlaceholders = []string{"pcap", "basename", "dirname", "kind", "callid"}
+var PcapPlaceholders = []string{"pcap", "basename", "dirname", "kind", "callid", "error"}
 
-// Placeholders valid in --voip-command templates.
+// Placeholders valid in --voip-command templates: scalars, then the list
+// placeholders %files%, %sipfiles% and %rtpfiles% (see ListSuffix).
 var CallPlaceholders = []string{
 	"callid", "dirname", "caller", "called", "calldate", "enddate",
-	"duration", "state", "status", "sippcap", "rtppcap",
+	"duration", "state", "status", "sippcap", "rtppcap", "incomplete", "follows",
+	"files" + ListSuffix, "sipfiles" + ListSuffix, "rtpfiles" + ListSuffix,
 }
 
 // TimeFormat is how times are written into placeholders: ISO 8601 in UTC,
@@ -23,7 +25,8 @@ const TimeFormat = "2006-01-02T15:04:05Z"
 
 // FileValues returns the placeholder values of a FileClosed event:
 // %pcap% (absolute path), %basename%, %dirname% (the file's directory),
-// %kind% and %callid% (empty for "other" files).
+// %kind%, %callid% (empty for "other" files) and %error% (empty unless a
+// write failed: see processor.FileClosed).
 func FileValues(e processor.FileClosed) func(string) string {
 	return func(name string) string {
 		switch name {
@@ -37,6 +40,8 @@ func FileValues(e processor.FileClosed) func(string) string {
 			return string(e.Kind)
 		case "callid":
 			return e.CallID
+		case "error":
+			return e.Error
 		}
 		return ""
 	}
@@ -45,8 +50,12 @@ func FileValues(e processor.FileClosed) func(string) string {
 // CallValues returns the placeholder values of a CallCompleted event.
 // %duration% is whole seconds; %status% is empty when no final response
 // was seen; %sippcap% and %rtppcap% are the call's first SIP and RTP files
-// (empty when it has none; later size-rotated parts are in the event's
-// file list, which Lua hooks see whole).
+// (empty when it has none); %incomplete% is "true" when a write failed
+// (else empty); %follows% is the directory of the ended call of the same
+// Call-ID this one follows (else empty). The lists, as JoinList makes them: %files% is
+// every file of the call, its SIP parts then its RTP parts, each in part
+// order (as the event's Files and Lua's call.files); %sipfiles% and
+// %rtpfiles% are the parts of one kind.
 func CallValues(e processor.CallCompleted) func(string) string {
 	return func(name string) string {
 		switch name {
@@ -71,10 +80,23 @@ func CallValues(e processor.CallCompleted) func(string) string {
 				return ""
 			}
 			return strconv.Itoa(e.Status)
+		case "incomplete":
+			if e.Incomplete {
+				return "true"
+			}
+			return ""
+		case "follows":
+			return e.Follows
 		case "sippcap":
 			return first(e.SIPFiles)
 		case "rtppcap":
 			return first(e.RTPFiles)
+		case "files":
+			return JoinList(e.SIPFiles, e.RTPFiles)
+		case "sipfiles":
+			return JoinList(e.SIPFiles)
+		case "rtpfiles":
+			return JoinList(e.RTPFiles)
 		}
 		return ""
 	}
