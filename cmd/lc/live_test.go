@@ -115,15 +115,21 @@ func (b *background) stop(t *testing.T) string {
 // waitForPackets waits until the capture at path holds n packets.
 func waitForPackets(t *testing.T, path string, n int) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	got := 0
-	for time.Now().Before(deadline) {
-		if got = countPackets(path); got >= n {
-			return
-		}
-		time.Sleep(50 * time.Millisecond)
+	if got := awaitPackets(path, n, 10*time.Second); got < n {
+		t.Fatalf("%s holds %d packets after 10 s, want %d", path, got, n)
 	}
-	t.Fatalf("%s holds %d packets after 10 s, want %d", path, got, n)
+}
+
+// awaitPackets waits up to d until the capture at path holds n packets,
+// and returns how many it holds.
+func awaitPackets(path string, n int, d time.Duration) int {
+	deadline := time.Now().Add(d)
+	got := countPackets(path)
+	for got < n && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+		got = countPackets(path)
+	}
+	return got
 }
 
 func countPackets(path string) int {
