@@ -118,16 +118,7 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	if err != nil {
 		problems = append(problems, err)
 	}
-	problems = append(problems, withSources(errors.Join(opt.capture.validate()...), set)...)
-	if opt.progress != "auto" && opt.progress != "always" && opt.progress != "never" {
-		problems = append(problems, fmt.Errorf("progress = %q: must be auto, always or never", opt.progress))
-	}
-	if opt.status < 0 {
-		problems = append(problems, withSources(&processor.FieldError{Key: "status-interval", Value: opt.status.String(), Reason: "must not be negative"}, set)...)
-	}
-	problems = append(problems, withSources(cfg.Validate(), set)...)
-	inputs := len(opt.capture.files) + len(opt.capture.interfaces)
-	problems = append(problems, withSources(checkFileLimit(cfg.MaxOpenFiles, inputs, opt.hooks.concurrency), set)...)
+	problems = append(problems, opt.validate(cfg, set)...)
 	hooks, err := opt.hooks.build(log)
 	problems = append(problems, withSources(err, set)...)
 	runAs, err := lookupAccount(opt.user)
@@ -279,6 +270,22 @@ func unrunHooks(h *script.EngineStats, sp *spool.Stats) error {
 		return nil
 	}
 	return n
+}
+
+// validate reports the problems of the options and of cfg, each naming
+// where its value came from; the hooks and the user are checked where
+// they are built.
+func (opt processOptions) validate(cfg processor.Config, set settings) []error {
+	problems := withSources(errors.Join(opt.capture.validate()...), set)
+	if opt.progress != "auto" && opt.progress != "always" && opt.progress != "never" {
+		problems = append(problems, fmt.Errorf("progress = %q: must be auto, always or never", opt.progress))
+	}
+	if opt.status < 0 {
+		problems = append(problems, withSources(&processor.FieldError{Key: "status-interval", Value: opt.status.String(), Reason: "must not be negative"}, set)...)
+	}
+	problems = append(problems, withSources(cfg.Validate(), set)...)
+	inputs := len(opt.capture.files) + len(opt.capture.interfaces)
+	return append(problems, withSources(checkFileLimit(cfg.MaxOpenFiles, inputs, opt.hooks.concurrency), set)...)
 }
 
 // withSources splits a joined validation error and names where each bad

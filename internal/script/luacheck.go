@@ -168,17 +168,7 @@ func (w *globalWalker) stmt(st ast.Stmt, sc *luaScope) {
 			w.expr(e, sc)
 		}
 		for _, e := range st.Lhs {
-			if id, ok := e.(*ast.IdentExpr); ok {
-				if !sc.local(id.Value) {
-					w.assigned[id.Value] = true
-				}
-				continue
-			}
-			if a, ok := e.(*ast.AttrGetExpr); ok && fieldName(a, sc) != "" {
-				w.assigned[fieldName(a, sc)] = true
-				continue
-			}
-			w.expr(e, sc)
+			w.assign(e, sc)
 		}
 	case *ast.LocalAssignStmt:
 		if len(st.Names) == 1 && len(st.Exprs) == 1 {
@@ -242,6 +232,22 @@ func (w *globalWalker) stmt(st ast.Stmt, sc *luaScope) {
 			w.expr(e, sc)
 		}
 	}
+}
+
+// assign records an assignment to e: a global name, a field of a global
+// table, or something read to find where to store.
+func (w *globalWalker) assign(e ast.Expr, sc *luaScope) {
+	if id, ok := e.(*ast.IdentExpr); ok {
+		if !sc.local(id.Value) {
+			w.assigned[id.Value] = true
+		}
+		return
+	}
+	if a, ok := e.(*ast.AttrGetExpr); ok && fieldName(a, sc) != "" {
+		w.assigned[fieldName(a, sc)] = true
+		return
+	}
+	w.expr(e, sc)
 }
 
 func (w *globalWalker) function(f *ast.FunctionExpr, sc *luaScope, method bool) {
