@@ -101,24 +101,9 @@ func (o *hookOptions) build(log *slog.Logger) (hookSet, error) {
 	errs = append(errs, o.lua.validate()...)
 	runner := &script.Runner{Timeout: o.commandTimeout, DryRun: o.dryRun}
 	set := hookSet{cfg: script.EngineConfig{Concurrency: o.concurrency, Logger: log}}
-	for _, c := range []struct {
-		key, tmpl string
-		names     []string
-		hook      func(*script.Template, *script.Runner, *slog.Logger) *script.CommandHook
-	}{
-		{"pcap-command", o.pcapCommand, script.PcapPlaceholders, script.NewPcapCommand},
-		{"voip-command", o.voipCommand, script.CallPlaceholders, script.NewVoipCommand},
-	} {
-		if c.tmpl == "" {
-			continue
-		}
-		t, err := script.ParseTemplate(c.tmpl, c.names)
-		if err != nil {
-			errs = append(errs, &processor.FieldError{Key: c.key, Value: c.tmpl, Reason: err.Error()})
-			continue
-		}
-		set.hooks = append(set.hooks, c.hook(t, runner, log))
-	}
+	var cerrs []error
+	set.hooks, cerrs = commandTemplates{pcap: o.pcapCommand, voip: o.voipCommand}.hooks(runner, log)
+	errs = append(errs, cerrs...)
 	if o.lua.script != "" && len(errs) == 0 {
 		lh, err := o.lua.load(o.lua.script, script.LuaConfig{PoolSize: o.concurrency, Runner: runner, Logger: log})
 		if err != nil {
@@ -129,6 +114,38 @@ func (o *hookOptions) build(log *slog.Logger) (hookSet, error) {
 		}
 	}
 	return set, errors.Join(errs...)
+}
+
+// commandTemplates are the --pcap-command and --voip-command templates;
+// "" is none.
+type commandTemplates struct{ pcap, voip string }
+
+// hooks parses the templates into command hooks that run with runner and
+// log on log; a template that does not parse is a FieldError.
+func (c commandTemplates) hooks(runner *script.Runner, log *slog.Logger) ([]script.Hook, []error) {
+	var (
+		hooks []script.Hook
+		errs  []error
+	)
+	for _, t := range []struct {
+		key, tmpl string
+		names     []string
+		hook      func(*script.Template, *script.Runner, *slog.Logger) *script.CommandHook
+	}{
+		{"pcap-command", c.pcap, script.PcapPlaceholders, script.NewPcapCommand},
+		{"voip-command", c.voip, script.CallPlaceholders, script.NewVoipCommand},
+	} {
+		if t.tmpl == "" {
+			continue
+		}
+		tmpl, err := script.ParseTemplate(t.tmpl, t.names)
+		if err != nil {
+			errs = append(errs, &processor.FieldError{Key: t.key, Value: t.tmpl, Reason: err.Error()})
+			continue
+		}
+		hooks = append(hooks, t.hook(tmpl, runner, log))
+	}
+	return hooks, errs
 }
 
 // hookSet is the configured hooks, before they run: the command

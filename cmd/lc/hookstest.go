@@ -91,9 +91,6 @@ keeps only the events of those calls.`,
 	return cmd
 }
 
-// commandTemplates are the command hooks lc hooks test tries.
-type commandTemplates struct{ pcap, voip string }
-
 // testEvents returns the events to try: the made-up one, or those of the
 // capture replay (of the calls ev.callIDs names, when it names any), and
 // a function that removes what the replay wrote.
@@ -220,9 +217,9 @@ func replayEvents(cmd *cobra.Command, s streams, path, dir string) ([]processor.
 // invocation failed.
 func runHookTest(w io.Writer, path string, lua luaOptions, commands commandTemplates, doExec bool, events []processor.Event) error {
 	runner := &script.Runner{Timeout: lua.timeout, DryRun: !doExec}
-	hooks, err := testCommandHooks(w, commands, runner)
-	if err != nil {
-		return usageError{err}
+	hooks, errs := commands.hooks(runner, slog.New(commandTracer{w: w}))
+	if len(errs) > 0 {
+		return usageError{errors.Join(withSources(errors.Join(errs...), settings{})...)}
 	}
 	if path != "" {
 		lh, err := lua.load(path, script.LuaConfig{PoolSize: 1, Runner: runner, Trace: func(t script.Trace) { printTrace(w, t) }})
@@ -254,31 +251,6 @@ func runHookTest(w io.Writer, path string, lua luaOptions, commands commandTempl
 		return fmt.Errorf("%d hook invocation(s) failed", failed)
 	}
 	return nil
-}
-
-// testCommandHooks parses the command templates into hooks that print
-// what they run on w.
-func testCommandHooks(w io.Writer, c commandTemplates, runner *script.Runner) ([]script.Hook, error) {
-	log := slog.New(commandTracer{w: w})
-	var hooks []script.Hook
-	for _, t := range []struct {
-		key, tmpl string
-		names     []string
-		hook      func(*script.Template, *script.Runner, *slog.Logger) *script.CommandHook
-	}{
-		{"pcap-command", c.pcap, script.PcapPlaceholders, script.NewPcapCommand},
-		{"voip-command", c.voip, script.CallPlaceholders, script.NewVoipCommand},
-	} {
-		if t.tmpl == "" {
-			continue
-		}
-		tmpl, err := script.ParseTemplate(t.tmpl, t.names)
-		if err != nil {
-			return nil, fmt.Errorf("%s = %q: %w", t.key, t.tmpl, err)
-		}
-		hooks = append(hooks, t.hook(tmpl, runner, log))
-	}
-	return hooks, nil
 }
 
 // commandTracer is the log of the command hooks of lc hooks test: each

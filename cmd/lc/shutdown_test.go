@@ -31,6 +31,28 @@ func (c cancelAtEOF) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// runStopped runs lc process on the capture data from standard input
+// with args, stopping it as a signal would when the input ends (a second
+// signal with it when second), and returns the exit status, the standard
+// error and how long the run took.
+func runStopped(t *testing.T, data []byte, second bool, args ...string) (int, string, time.Duration) {
+	t.Helper()
+	stop, stopNow := context.WithCancel(t.Context())
+	abort, abortNow := context.WithCancel(t.Context())
+	defer abortNow()
+	signal := func() {
+		stopNow()
+		if second {
+			abortNow()
+		}
+	}
+	var out, errb bytes.Buffer
+	start := time.Now()
+	code := execute(stop, append([]string{"process", "-r", "-", "-o", t.TempDir()}, args...),
+		streams{in: cancelAtEOF{bytes.NewReader(data), signal}, out: &out, err: &errb, lookupEnv: noEnv, abort: abort})
+	return code, errb.String(), time.Since(start)
+}
+
 // TestShutdownDeadline stops lc while slow hooks are queued: after one
 // signal the hooks get --shutdown-timeout, after a second none; then the
 // running hook is killed and the rest are reported as not run.
@@ -48,23 +70,8 @@ func TestShutdownDeadline(t *testing.T) {
 		{"two signals", "1m", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			stop, stopNow := context.WithCancel(t.Context())
-			abort, abortNow := context.WithCancel(t.Context())
-			defer abortNow()
-			signal := func() {
-				stopNow()
-				if tt.second {
-					abortNow()
-				}
-			}
-			var out, errb bytes.Buffer
-			start := time.Now()
-			code := execute(stop,
-				[]string{"process", "-r", "-", "-o", t.TempDir(), "--voip-command", "sleep 60",
-					"--command-concurrency", "1", "--shutdown-timeout", tt.shutdownTimeout},
-				streams{in: cancelAtEOF{bytes.NewReader(data), signal}, out: &out, err: &errb, lookupEnv: noEnv, abort: abort})
-			took := time.Since(start)
-			stderr := errb.String()
+			code, stderr, took := runStopped(t, data, tt.second, "--voip-command", "sleep 60",
+				"--command-concurrency", "1", "--shutdown-timeout", tt.shutdownTimeout)
 			if code != exitUnrun {
 				t.Fatalf("exit %d, want %d (hooks not run):\n%s", code, exitUnrun, stderr)
 			}
@@ -107,23 +114,8 @@ func TestShutdownBacklog(t *testing.T) {
 		{"two signals", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			stop, stopNow := context.WithCancel(t.Context())
-			abort, abortNow := context.WithCancel(t.Context())
-			defer abortNow()
-			signal := func() {
-				stopNow()
-				if tt.second {
-					abortNow()
-				}
-			}
-			var out, errb bytes.Buffer
-			start := time.Now()
-			code := execute(stop,
-				[]string{"process", "-r", "-", "-o", t.TempDir(), "--per-call-pcap=false", "--voip-command", "sleep 60",
-					"--command-concurrency", "1", "--shutdown-timeout", "200ms", "--progress", "never"},
-				streams{in: cancelAtEOF{bytes.NewReader(data), signal}, out: &out, err: &errb, lookupEnv: noEnv, abort: abort})
-			took := time.Since(start)
-			stderr := errb.String()
+			code, stderr, took := runStopped(t, data, tt.second, "--per-call-pcap=false", "--voip-command", "sleep 60",
+				"--command-concurrency", "1", "--shutdown-timeout", "200ms", "--progress", "never")
 			if code != exitUnrun {
 				t.Fatalf("exit %d, want %d:\n%s", code, exitUnrun, stderr)
 			}
