@@ -62,5 +62,7 @@
 // arrives; a tick's time is the lowest watermark (some 150 to 250 ms
 // behind the wall clock, never more than the fallback), so it never runs
 // ahead of packets still in a ring. When Start's context is done, the
-// readers take what the ring still holds, then Next returns io.EOF.
+// readers take what the ring still holds (waiting up to drainLimit for a
+// block the kernel has put packets in but not handed over yet, as its
+// packet counter shows), then Next returns io.EOF.
 package live

@@ -24,9 +24,14 @@ const (
 	blockSize     = 1 << 20
 	retireTimeout = 50 * time.Millisecond
 	pollTimeout   = 100 * time.Millisecond // how soon a reader notices Stop on an idle interface
-	hdrLen        = 48                     // TPACKET_ALIGN(sizeof(struct tpacket3_hdr)): where struct sockaddr_ll starts
-	sll2Len       = 20                     // the LINKTYPE_LINUX_SLL2 header built in cooked mode
-	vlanLen       = 4
+	// drainLimit is how long a stopping reader waits for the kernel to
+	// hand over a block it holds packets in: the block is due
+	// retireTimeout after its first packet, but a busy machine can be
+	// later than that.
+	drainLimit = time.Second
+	hdrLen     = 48 // TPACKET_ALIGN(sizeof(struct tpacket3_hdr)): where struct sockaddr_ll starts
+	sll2Len    = 20 // the LINKTYPE_LINUX_SLL2 header built in cooked mode
+	vlanLen    = 4
 )
 
 // socket is one AF_PACKET socket with its mapped ring.
@@ -43,6 +48,7 @@ type socket struct {
 	mu       sync.Mutex // guards the fields below and fd after close
 	final    *Stats     // the counters when the socket was closed
 	drops    int64      // kernel drops read so far (the socket option resets on read)
+	queued   int64      // packets the kernel put in the ring so far, likewise
 	ifdrops  int64      // interface drops when the socket opened; -1 when unknown
 }
 
@@ -331,9 +337,7 @@ func (s *socket) statsLocked() Stats {
 	if s.final != nil {
 		return *s.final
 	}
-	if st, err := unix.GetsockoptTpacketStatsV3(s.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS); err == nil {
-		s.drops += int64(st.Drops)
-	}
+	s.readKernelStats()
 	st := Stats{Interface: s.iface.name, Received: s.received.Load(), KernelDrops: s.drops, InterfaceDrops: -1}
 	if s.ifdrops >= 0 {
 		if n, err := interfaceDrops(sysNet, s.iface.name); err == nil {
@@ -341,6 +345,27 @@ func (s *socket) statsLocked() Stats {
 		}
 	}
 	return st
+}
+
+// readKernelStats adds what PACKET_STATISTICS counted since it was last
+// read: tp_packets holds the drops too (TPACKET_V3). s.mu must be held.
+func (s *socket) readKernelStats() {
+	if st, err := unix.GetsockoptTpacketStatsV3(s.fd, unix.SOL_PACKET, unix.PACKET_STATISTICS); err == nil {
+		s.drops += int64(st.Drops)
+		s.queued += int64(st.Packets) - int64(st.Drops)
+	}
+}
+
+// pending reports whether the kernel has put packets in the ring that
+// have not been taken yet: a block it has not handed over.
+func (s *socket) pending() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.final != nil {
+		return false
+	}
+	s.readKernelStats()
+	return s.queued > s.received.Load()
 }
 
 // release keeps the last counters, then unmaps the ring and closes the

@@ -143,11 +143,12 @@ func (s *Source) Start(ctx context.Context) {
 // publishes the interface's watermark: the wall time it read just before
 // looking, less handoverLag.
 func (s *Source) read(ctx context.Context, i int, sock *socket) {
-	left := -1 // blocks still to take after ctx is done; -1 while running
+	left := -1          // blocks still to take after ctx is done; -1 while running
+	var until time.Time // the most a stopping reader waits for the last block
 	down := false
 	for left != 0 {
 		if left < 0 && ctx.Err() != nil {
-			left = sock.blocks
+			left, until = sock.blocks, s.now().Add(drainLimit)
 		}
 		if at := s.now(); !sock.ready() {
 			s.publish(i, at.Add(-handoverLag))
@@ -164,8 +165,8 @@ func (s *Source) read(ctx context.Context, i int, sock *socket) {
 				continue
 			}
 			if !ok {
-				if left > 0 {
-					return
+				if left > 0 && !(sock.pending() && s.now().Before(until)) {
+					return // nothing left in the ring, or waited long enough
 				}
 				continue // look again, and publish a newer watermark
 			}
