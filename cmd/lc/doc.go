@@ -3,10 +3,11 @@
 // every closed file and finished call.
 //
 // This package is the command line: the cobra commands (root.go,
-// process.go, hookscmd.go), settings from flags, environment and config
-// file (config.go), the input of lc process, files or interfaces with
-// the filter (input.go), the hooks and, in live capture, their spool
-// (hooks.go, hookspool.go), reload on SIGHUP (reload.go), metrics
+// process.go, hookscmd.go, hookstest.go), settings from flags, environment
+// and config file, read with size limits (config.go, readfile.go), the
+// descriptor limit (fdlimit_*.go), the input of lc process, files or
+// interfaces with the filter (input.go), the hooks and, in live capture,
+// their spool (hooks.go, hookspool.go), reload on SIGHUP (reload.go), metrics
 // (metrics.go), the status and progress lines (status.go, progress.go),
 // privileges (privileges.go, capabilities_*.go) and the summary
 // (summary.go).
@@ -24,5 +25,7 @@
 //
 // Signals (main.go): the first SIGINT or SIGTERM stops the input (files:
 // at the next packet; live: after what the ring holds) and lets the last
-// hooks run for --shutdown-timeout; the second stops them at once.
+// hooks run for --shutdown-timeout, whatever is queued; the second stops
+// them at once. Exit statuses (root.go): 0, 1 processing failed, 2 usage,
+// 3 hooks left unrun.
 package main
