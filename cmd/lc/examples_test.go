@@ -79,16 +79,7 @@ func TestExampleCompressAndIndex(t *testing.T) {
 	if code != exitOK || !strings.Contains(stderr, "hooks: 8 ran, 0 failed") {
 		t.Fatalf("exit %d:\n%s", code, stderr)
 	}
-	var pcaps, gz int
-	filepath.Walk(out, func(p string, fi os.FileInfo, err error) error {
-		switch {
-		case strings.HasSuffix(p, ".pcap"):
-			pcaps++
-		case strings.HasSuffix(p, ".pcap.gz"):
-			gz++
-		}
-		return err
-	})
+	pcaps, gz := countPcaps(out)
 	lines, _ := os.ReadFile(index)
 	if pcaps != 0 || gz != 5 || strings.Count(string(lines), "\n") != 3 {
 		t.Fatalf("%d pcaps left, %d compressed, index:\n%s", pcaps, gz, lines)
@@ -450,8 +441,15 @@ func readmeRunReal(t *testing.T, ex readmeExample, input []string) {
 	if prog != "gzip" {
 		return
 	}
-	var pcaps, gz int
-	filepath.WalkDir(filepath.Join(out, "calls"), func(p string, _ os.DirEntry, err error) error {
+	pcaps, gz := countPcaps(filepath.Join(out, "calls"))
+	if pcaps != 0 || gz == 0 {
+		t.Errorf("%q: %d call pcaps left, %d compressed", ex.tmpl, pcaps, gz)
+	}
+}
+
+// countPcaps returns how many pcaps and gzipped pcaps are under root.
+func countPcaps(root string) (pcaps, gz int) {
+	filepath.WalkDir(root, func(p string, _ os.DirEntry, err error) error {
 		switch {
 		case strings.HasSuffix(p, ".pcap"):
 			pcaps++
@@ -460,7 +458,5 @@ func readmeRunReal(t *testing.T, ex readmeExample, input []string) {
 		}
 		return err
 	})
-	if pcaps != 0 || gz == 0 {
-		t.Errorf("%q: %d call pcaps left, %d compressed", ex.tmpl, pcaps, gz)
-	}
+	return pcaps, gz
 }
