@@ -16,8 +16,8 @@
 //
 // lc process runs the processor on the goroutine that called it. Around
 // it: the live capture's readers (package live), the hook engine's
-// workers and, in live capture, the spool's pump (package script,
-// hookspool.go), and one goroutine each for the progress line, the
+// workers (package script) and, in live capture, the spool's pump
+// (hookspool.go, here), and one goroutine each for the progress line, the
 // status line, reload requests and the metrics server. These read the
 // processor's published counters and the engine's and capture's
 // counters, which are safe from any goroutine; only reload changes

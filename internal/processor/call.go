@@ -62,7 +62,7 @@ func opensFresh(m *sip.Message) bool {
 }
 
 // update moves the call's state for message m seen at ts. It does not touch
-// media: see processor.learnMedia.
+// media: see mediaIndex.learn.
 func (c *call) update(m *sip.Message, ts time.Time, cfg *Config) {
 	if m.Request {
 		switch m.Method {

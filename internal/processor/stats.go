@@ -60,7 +60,8 @@ type Counters struct {
 }
 
 // Published returns the Stats as of the last time the processing
-// goroutine published them: every publishEvery packets and on Close. Safe from any goroutine; the zero Stats before the first.
+// goroutine published them: every publishEvery packets, at every Tick
+// and on Close. Safe from any goroutine; the zero Stats before the first.
 func (c *Counters) Published() Stats {
 	if s := c.published.Load(); s != nil {
 		return *s
