@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lc-voip/lc/internal/capture"
 	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
@@ -113,20 +114,9 @@ func addProcessFlags(f *pflag.FlagSet, cfg *processor.Config, opt *processOption
 // runProcess runs lc process; settingsErr holds the problems loadSettings
 // found, reported together with every other problem of the configuration.
 func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt processOptions, set settings, settingsErr error) error {
-	log, err := newLogger(s.err, opt.logLevel, opt.logFormat)
-	problems := withSources(settingsErr, set)
+	log, hooks, runAs, err := opt.prepare(s, cfg, set, settingsErr)
 	if err != nil {
-		problems = append(problems, err)
-	}
-	problems = append(problems, opt.validate(cfg, set)...)
-	hooks, err := opt.hooks.build(log)
-	problems = append(problems, withSources(err, set)...)
-	runAs, err := lookupAccount(opt.user)
-	if err != nil {
-		problems = append(problems, withSource(err, "user", set))
-	}
-	if err := errors.Join(problems...); err != nil {
-		return usageError{err}
+		return err
 	}
 	cfg.Logger = log
 	if set.file != "" {
@@ -162,11 +152,14 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 		}
 		engine.submit(e)
 	}
+	abandon := func() { // before the run: nothing was processed
+		closeEvents()
+		engine.close(s.abort)
+	}
 	_, statErr := os.Stat(cfg.OutputDir)
 	proc, err := processor.New(cfg)
 	if err != nil {
-		closeEvents()
-		engine.close(s.abort)
+		abandon()
 		return err
 	}
 
@@ -174,24 +167,14 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 		mx.sources = metricSources{counters: proc.Counters(), hooks: engine.stats, capture: in.captureStats, spool: engine.spoolStats}
 		stopMetrics, err := mx.serve(opt.metrics, log)
 		if err != nil {
-			closeEvents()
-			engine.close(s.abort)
+			abandon()
 			return usageError{withSource(err, "metrics-addr", set)}
 		}
 		defer stopMetrics()
 	}
-	if runAs != nil {
-		if err := runAs.become(cfg.OutputDir, errors.Is(statErr, fs.ErrNotExist)); err != nil {
-			closeEvents()
-			engine.close(s.abort)
-			return err
-		}
-		log.Info("running as user", "user", runAs.name, "uid", runAs.uid)
-	}
-	if dropped, err := dropCapabilities(); err != nil {
-		log.Warn("hooks run with lc's capabilities", "error", err)
-	} else if dropped {
-		log.Info("capabilities dropped after opening the capture")
+	if err := dropPrivileges(runAs, cfg.OutputDir, errors.Is(statErr, fs.ErrNotExist), log); err != nil {
+		abandon()
+		return err
 	}
 	stopReload := func() {}
 	if engine.engine != nil && s.reload != nil {
@@ -241,11 +224,59 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 		inputs:    len(opt.capture.files) + len(opt.capture.interfaces),
 		out:       cfg.OutputDir,
 	})
-	if err := errors.Join(runErr, closeErr, emitErr, eventsErr); err != nil {
-		return err
+	return outcome(errors.Join(runErr, closeErr, emitErr, eventsErr), in.problems(), hookStats, engine.spoolStats())
+}
+
+// dropPrivileges runs the process as runAs, if set, which then owns outDir
+// when lc created it, and drops the capabilities that opening the inputs
+// needed. Only switching user can fail; capabilities lc cannot drop are
+// a warning.
+func dropPrivileges(runAs *account, outDir string, createdOut bool, log *slog.Logger) error {
+	if runAs != nil {
+		if err := runAs.become(outDir, createdOut); err != nil {
+			return err
+		}
+		log.Info("running as user", "user", runAs.name, "uid", runAs.uid)
+	}
+	if dropped, err := dropCapabilities(); err != nil {
+		log.Warn("hooks run with lc's capabilities", "error", err)
+	} else if dropped {
+		log.Info("capabilities dropped after opening the capture")
+	}
+	return nil
+}
+
+// prepare builds the logger, the hooks and the account to run as, and
+// reports every problem of the configuration at once, settingsErr's (from
+// loadSettings) first, as a usage error.
+func (opt processOptions) prepare(s streams, cfg processor.Config, set settings, settingsErr error) (*slog.Logger, hookSet, *account, error) {
+	log, err := newLogger(s.err, opt.logLevel, opt.logFormat)
+	problems := withSources(settingsErr, set)
+	if err != nil {
+		problems = append(problems, err)
+	}
+	problems = append(problems, opt.validate(cfg, set)...)
+	hooks, err := opt.hooks.build(log)
+	problems = append(problems, withSources(err, set)...)
+	runAs, err := lookupAccount(opt.user)
+	if err != nil {
+		problems = append(problems, withSource(err, "user", set))
+	}
+	if err := errors.Join(problems...); err != nil {
+		return nil, hookSet{}, nil, usageError{err}
+	}
+	return log, hooks, runAs, nil
+}
+
+// outcome is the error a run ends with: a failure of processing or output
+// (failed), else a corrupt input (a capture cut off in its last record is
+// only a warning), else hooks left unrun.
+func outcome(failed error, problems []capture.Problem, h *script.EngineStats, sp *spool.Stats) error {
+	if failed != nil {
+		return failed
 	}
 	var corrupt []error
-	for _, p := range in.problems() {
+	for _, p := range problems {
 		if !p.Truncated {
 			corrupt = append(corrupt, p.Err)
 		}
@@ -253,7 +284,7 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	if err := errors.Join(corrupt...); err != nil {
 		return err
 	}
-	return unrunHooks(hookStats, engine.spoolStats())
+	return unrunHooks(h, sp)
 }
 
 // unrunHooks is the error of a run that ended with hooks not run (the

@@ -40,9 +40,9 @@ func (e hooksNotRunError) Error() string {
 }
 
 // streams are what a command works with besides its flags: the standard
-// streams, the environment (looked up, and listed), the context a second interrupt cancels (the
-// command's own context is canceled by the first), and the reload
-// requests (SIGHUP).
+// streams, the environment (looked up, and listed), the context a second
+// interrupt cancels (the command's own context is canceled by the first),
+// and the reload requests (SIGHUP).
 type streams struct {
 	in        io.Reader
 	out, err  io.Writer
