@@ -19,8 +19,14 @@ const (
 	clockConfirmSpan = time.Second
 )
 
+// The timestamps the clock may take at all: 1990 to 2100.
+var (
+	saneFrom  = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+	saneUntil = time.Date(2101, 1, 1, 0, 0, 0, 0, time.UTC)
+)
+
 // sane reports whether ts is a timestamp the clock may take at all.
-func sane(ts time.Time) bool { return ts.Year() >= 1990 && ts.Year() <= 2100 }
+func sane(ts time.Time) bool { return !ts.Before(saneFrom) && ts.Before(saneUntil) }
 
 // near reports whether ts is within clockJump of the clock.
 func near(ts, clock time.Time) bool {
@@ -74,7 +80,9 @@ func (p *Processor) timed(pkt *capture.Packet) {
 		p.note("absurd-timestamp")
 		p.decode(pkt, true)
 	case p.clock.IsZero() || near(ts, p.clock):
-		p.releaseStrays()
+		if len(p.jump.held) > 0 {
+			p.releaseStrays()
+		}
 		p.advance(ts)
 		p.decode(pkt, false)
 	default:
