@@ -28,22 +28,14 @@ func TestSummaryLiveLines(t *testing.T) {
 		inputs:    2,
 		out:       "/out",
 	})
-	got := buf.String()
-	for _, want := range []string{
+	checkSummary(t, buf.String(),
 		"lc: 10 packets (10 B) from 2 input(s) in 1s, 10 packets/s\n",
 		"  left out by the filter (not counted here): 7\n",
 		"  capture on eth1: 10 received, 5 dropped by the kernel (ring full), 1 by the interface\n",
 		"  capture on tun0: 0 received, 0 dropped by the kernel (ring full), unknown by the interface\n",
 		"  hooks: 4 ran, 0 failed (0 timed out), 0 not run; 2 waits for room in the hook queue\n",
 		"  hook spool: 40 events waited on disk; 1 lost (not written or not read back); 3 left unrun at shutdown\n",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("summary lacks %q:\n%s", want, got)
-		}
-	}
-	if strings.Contains(got, "UNACCOUNTED") {
-		t.Errorf("counts do not add up:\n%s", got)
-	}
+	)
 }
 
 // TestSummaryWriteFailure: packets a write error kept out of the files
@@ -64,14 +56,20 @@ func TestSummaryWriteFailure(t *testing.T) {
 		inputs:  1,
 		out:     "/out",
 	})
-	got := buf.String()
-	for _, want := range []string{
+	checkSummary(t, buf.String(),
 		"  written: 40 sip + 85 rtp + 0 other = 125 records\n",
 		"  not written (write failed): 81\n",
 		"  files: 17 closed under /out; 5 cut short by a write error (their events say why)\n",
-	} {
-		if !strings.Contains(got, want) {
-			t.Errorf("summary lacks %q:\n%s", want, got)
+	)
+}
+
+// checkSummary fails unless the summary got holds every line of want and
+// its counts add up.
+func checkSummary(t *testing.T, got string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("summary lacks %q:\n%s", w, got)
 		}
 	}
 	if strings.Contains(got, "UNACCOUNTED") {
