@@ -25,9 +25,22 @@ type endedCall struct {
 // forgotten early, and counted.
 type endedCalls struct {
 	byID   map[string]endedCall
-	order  []string // Call-IDs, oldest first; may hold ones already forgotten
+	order  []endedRef // oldest first; may hold entries already forgotten or replaced
 	max    int
 	evicts int64 // forgotten early to stay within max
+}
+
+// endedRef is an entry of the order in which Call-IDs were remembered: it
+// is current while byID holds the same until for its id.
+type endedRef struct {
+	id    string
+	until time.Time
+}
+
+// current reports whether r is still what byID remembers.
+func (e *endedCalls) current(r endedRef) bool {
+	ec, ok := e.byID[r.id]
+	return ok && ec.until.Equal(r.until)
 }
 
 func newEndedCalls(max int) endedCalls {
@@ -37,27 +50,28 @@ func newEndedCalls(max int) endedCalls {
 // remember keeps c's Call-ID until now + endedWindow.
 func (e *endedCalls) remember(c *call, now time.Time) {
 	for len(e.byID) >= e.max && len(e.order) > 0 {
-		if _, ok := e.byID[e.order[0]]; ok {
-			delete(e.byID, e.order[0])
+		if e.current(e.order[0]) {
+			delete(e.byID, e.order[0].id)
 			e.evicts++
 		}
 		e.order = e.order[1:]
 	}
-	e.byID[c.id] = endedCall{dirname: c.dirname, inviteCSeq: c.inviteCSeq, until: now.Add(endedWindow)}
-	e.order = append(e.order, c.id)
+	until := now.Add(endedWindow)
+	e.byID[c.id] = endedCall{dirname: c.dirname, inviteCSeq: c.inviteCSeq, until: until}
+	e.order = append(e.order, endedRef{c.id, until})
 }
 
 // expire forgets the Call-IDs whose window has passed at now.
 func (e *endedCalls) expire(now time.Time) {
 	for len(e.order) > 0 {
-		id := e.order[0]
-		if ec, ok := e.byID[id]; ok {
-			if now.Before(ec.until) {
+		r := e.order[0]
+		if e.current(r) {
+			if now.Before(r.until) {
 				return
 			}
-			delete(e.byID, id)
+			delete(e.byID, r.id)
 		}
-		e.order[0] = ""
+		e.order[0] = endedRef{}
 		e.order = e.order[1:]
 	}
 }
