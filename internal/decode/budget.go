@@ -5,9 +5,8 @@ package decode
 // (fragQueue.cost). All changes go through add, so used is always the sum of
 // those costs.
 type budget struct {
-	limit int64 // MaxBufferedBytes
-	used  int64 // bytes charged now
-	peak  int64 // highest used since New
+	used int64 // bytes charged now
+	peak int64 // highest used since New
 }
 
 // add charges n bytes (releases them when n is negative).
@@ -17,10 +16,6 @@ func (b *budget) add(n int) {
 		b.peak = b.used
 	}
 }
-
-// buffered returns the bytes charged against MaxBufferedBytes now and the
-// most ever charged.
-func (d *Decoder) buffered() (now, peak int64) { return d.mem.used, d.mem.peak }
 
 // carrierCost is what the packets of hc are charged while a stream keeps
 // them: their bytes and packetOverhead each.
@@ -45,10 +40,11 @@ func (d *Decoder) makeRoom(n int, keep *stream, emit func(Unit)) bool {
 	if keep != nil {
 		kept = keep.cost
 	}
-	if int64(kept)+int64(n) > d.mem.limit {
+	limit := d.cfg.MaxBufferedBytes
+	if int64(kept)+int64(n) > limit {
 		return false
 	}
-	for d.mem.used+int64(n) > d.mem.limit {
+	for d.mem.used+int64(n) > limit {
 		s := d.streams.holders.head
 		if s == keep && s != nil {
 			s = keep.hold.next
@@ -96,19 +92,17 @@ func (d *Decoder) evictOwnBuffer(s *stream, emit func(Unit)) {
 	if len(s.buf) > 0 {
 		d.stats.BudgetStreamEvictions++
 	}
-	d.list.reset()
-	d.takeBuffered(s)
+	d.leftovers(s, NoteTCPIncomplete, emit)
 	d.freeBuffer(s)
 	d.stats.BudgetEvictedBytes += uint64(before - s.cost)
-	d.emitTaken(s, NoteTCPIncomplete, emit)
 }
 
-// roomToAppend makes room for n new bytes, carried by packets costing cost,
-// at the end of s's buffer: by giving up other holders, oldest first, when
-// that is enough; otherwise by giving up s's own unframed bytes, then others
-// as needed. It reports whether the bytes fit; when they do not, s's buffer
-// is empty.
-func (d *Decoder) roomToAppend(s *stream, cost, n int, emit func(Unit)) bool {
+// roomFor makes room for a segment of s whose packets cost cost and that
+// adds n bytes to the end of s's buffer (0 for a segment held out of
+// order): by giving up other holders, oldest first, when that is enough;
+// otherwise by giving up s's own unframed bytes, then others as needed. It
+// reports whether the segment fits; when it does not, s's buffer is empty.
+func (d *Decoder) roomFor(s *stream, cost, n int, emit func(Unit)) bool {
 	if d.makeRoom(cost+bufferGrowth(s, n), s, emit) {
 		return true
 	}
@@ -116,23 +110,11 @@ func (d *Decoder) roomToAppend(s *stream, cost, n int, emit func(Unit)) bool {
 	return d.makeRoom(cost+bufferGrowth(s, n), s, emit)
 }
 
-// roomToHold makes room for an out-of-order segment costing cost, as
-// roomToAppend does. It reports whether the segment fits.
-func (d *Decoder) roomToHold(s *stream, cost int, emit func(Unit)) bool {
-	if d.makeRoom(cost, s, emit) {
-		return true
-	}
-	d.evictOwnBuffer(s, emit)
-	return d.makeRoom(cost, s, emit)
-}
-
 // unbuffered emits at once, as KindOther (NoteTCPIncomplete), a segment of
 // s that cannot be buffered within the budget.
 func (d *Decoder) unbuffered(s *stream, hc heldCarrier, emit func(Unit)) {
 	d.stats.BudgetUnbuffered++
-	d.list.reset()
-	d.list.add(hc)
-	d.emitTaken(s, NoteTCPIncomplete, emit)
+	d.emitAlone(s, hc, NoteTCPIncomplete, emit)
 }
 
 // chargeStream adds n bytes (negative: releases them) to the cost of s and

@@ -13,6 +13,10 @@ import (
 	"github.com/lc-voip/lc/internal/sip"
 )
 
+// buffered returns the bytes charged against MaxBufferedBytes now and the
+// most ever charged.
+func (d *Decoder) buffered() (now, peak int64) { return d.mem.used, d.mem.peak }
+
 // checkBudget recomputes from the Decoder's state what it should have
 // charged against MaxBufferedBytes and checks that the budget agrees, that
 // every direction is listed as a holder exactly while it costs something,

@@ -32,10 +32,11 @@ type Decoder struct {
 // New returns a Decoder configured by cfg; zero (or negative) limits take
 // their defaults.
 func New(cfg Config) *Decoder {
-	d := &Decoder{cfg: cfg.withDefaults(), streams: newStreamTable()}
-	d.mem.limit = d.cfg.MaxBufferedBytes
-	d.frags = newDefragmenter(&d.mem)
-	return d
+	return &Decoder{
+		cfg:     cfg.withDefaults(),
+		frags:   newDefragmenter(),
+		streams: newStreamTable(),
+	}
 }
 
 // Decode decodes one input packet and calls emit zero or more times: for the

@@ -48,14 +48,12 @@ type defragmenter struct {
 	queues map[fragKey]*fragQueue
 	order  list[fragQueue] // oldest first
 	bytes  int             // sum of cost
-	mem    *budget         // the Decoder's budget, charged the same costs
 }
 
-func newDefragmenter(mem *budget) defragmenter {
+func newDefragmenter() defragmenter {
 	return defragmenter{
 		queues: make(map[fragKey]*fragQueue),
 		order:  list[fragQueue]{at: func(q *fragQueue) *links[fragQueue] { return &q.order }},
-		mem:    mem,
 	}
 }
 
@@ -64,19 +62,21 @@ func (f *defragmenter) push(q *fragQueue) {
 	f.order.pushBack(q)
 }
 
-// charge adds n bytes to the cost of q.
-func (f *defragmenter) charge(q *fragQueue, n int) {
+// chargeDatagram adds n bytes to the cost of q, in the defragmenter and in
+// the budget.
+func (d *Decoder) chargeDatagram(q *fragQueue, n int) {
 	q.cost += n
-	f.bytes += n
-	f.mem.add(n)
+	d.frags.bytes += n
+	d.mem.add(n)
 }
 
-// remove forgets q and releases its cost.
-func (f *defragmenter) remove(q *fragQueue) {
+// forgetDatagram stops tracking q and releases its cost.
+func (d *Decoder) forgetDatagram(q *fragQueue) {
+	f := &d.frags
 	delete(f.queues, q.key)
 	f.order.remove(q)
 	f.bytes -= q.cost
-	f.mem.add(-q.cost)
+	d.mem.add(-q.cost)
 }
 
 // fragResult says what addFragment did with a fragment.
@@ -114,16 +114,16 @@ func (d *Decoder) addFragment(k fragKey, off int, more bool, data []byte, c carr
 	if q == nil {
 		q = &fragQueue{key: k, first: d.now, total: -1, born: d.arrivals}
 		f.push(q)
-		f.charge(q, datagramOverhead)
+		d.chargeDatagram(q, datagramOverhead)
 	}
 	q.pkts = append(q.pkts, c.pkts...)
 	q.ords = append(q.ords, c.ords...)
-	f.charge(q, cost)
+	d.chargeDatagram(q, cost)
 	if q.insert(off, more, data) {
 		d.stats.FragmentOverlaps++
 	}
 	if q.total >= 0 && q.covered == q.total {
-		f.remove(q)
+		d.forgetDatagram(q)
 		d.stats.FragmentsReassembled++
 		buf := make([]byte, q.total)
 		for _, p := range q.pieces {
@@ -147,7 +147,7 @@ func (d *Decoder) roomForFragment(cost int, emit func(Unit)) bool {
 	case cost > d.cfg.MaxFragmentBytes:
 		d.stats.FragmentOverflows++
 		return false
-	case int64(cost) > d.mem.limit:
+	case int64(cost) > d.cfg.MaxBufferedBytes:
 		d.stats.BudgetUnbuffered++
 		return false
 	}
@@ -214,7 +214,7 @@ func insertPiece(s []fragPiece, i int, p fragPiece) []fragPiece {
 // dropFragments gives up datagram q, counts it in *counter and emits its
 // packets as KindOther with the given note.
 func (d *Decoder) dropFragments(q *fragQueue, note Note, counter *uint64, emit func(Unit)) {
-	d.frags.remove(q)
+	d.forgetDatagram(q)
 	*counter++
 	d.other(Unit{Note: note, Packets: q.pkts}, emit)
 }

@@ -49,3 +49,12 @@ func (l *list[T]) remove(x *T) {
 	}
 	*lx = links[T]{}
 }
+
+// moveToBack moves x to the end; it does nothing when x is not in the list.
+func (l *list[T]) moveToBack(x *T) {
+	if !l.at(x).in || l.tail == x {
+		return
+	}
+	l.remove(x)
+	l.pushBack(x)
+}

@@ -92,14 +92,8 @@ func (d *Decoder) newStream(k flowKey, next uint32, emit func(Unit)) *stream {
 func (d *Decoder) touch(s *stream) {
 	t := &d.streams
 	s.last, s.used = d.now, d.arrivals
-	if t.lru.tail != s {
-		t.lru.remove(s)
-		t.lru.pushBack(s)
-	}
-	if s.hold.in && t.holders.tail != s {
-		t.holders.remove(s)
-		t.holders.pushBack(s)
-	}
+	t.lru.moveToBack(s)
+	t.holders.moveToBack(s)
 }
 
 // closeStream frames what s still holds, skipping any gaps, emits the rest
@@ -187,6 +181,14 @@ func (d *Decoder) takeHeld(s *stream) {
 	s.held, s.heldBytes = nil, 0
 	d.streams.gaps.remove(s)
 	d.chargeStream(s, -cost)
+}
+
+// emitAlone emits the packets of hc as one KindOther unit of direction s
+// with the given note.
+func (d *Decoder) emitAlone(s *stream, hc heldCarrier, note Note, emit func(Unit)) {
+	d.list.reset()
+	d.list.add(hc)
+	d.emitTaken(s, note, emit)
 }
 
 // emitTaken emits the packets in d.list, if any, as one KindOther unit of

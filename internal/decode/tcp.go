@@ -131,7 +131,7 @@ func (d *Decoder) holdSegment(s *stream, seq uint32, payload []byte, c carrier, 
 	if hc.p == nil {
 		cost += len(payload)
 	}
-	if !d.roomToHold(s, cost, emit) {
+	if !d.roomFor(s, cost, 0, emit) {
 		d.unbuffered(s, hc, emit)
 		return
 	}
@@ -188,7 +188,7 @@ func (d *Decoder) inOrder(s *stream, seq uint32, payload []byte, hc heldCarrier,
 	}
 	payload = payload[dup:]
 	cost := carrierCost(hc)
-	if !d.roomToAppend(s, cost, len(payload), emit) {
+	if !d.roomFor(s, cost, len(payload), emit) {
 		d.unbuffered(s, hc, emit)
 		s.off += len(payload) // the buffer is empty: skip the bytes
 		s.next += uint32(len(payload))
@@ -247,19 +247,13 @@ func (d *Decoder) retransmission(s *stream, seq uint32, payload []byte, hc heldC
 	case c == len(payload):
 		d.keepalive(s, hc, emit)
 	default:
-		d.list.reset()
-		d.list.add(hc)
-		d.other(Unit{Note: NoteTCPNotFramed, Src: s.key.src, Dst: s.key.dst, Packets: d.list.list()}, emit)
-		d.list.reset()
+		d.emitAlone(s, hc, NoteTCPNotFramed, emit)
 	}
 }
 
 func (d *Decoder) keepalive(s *stream, hc heldCarrier, emit func(Unit)) {
 	d.stats.TCPKeepalives++
-	d.list.reset()
-	d.list.add(hc)
-	d.other(Unit{Note: NoteTCPKeepalive, Src: s.key.src, Dst: s.key.dst, Packets: d.list.list()}, emit)
-	d.list.reset()
+	d.emitAlone(s, hc, NoteTCPKeepalive, emit)
 }
 
 // validFrame reports whether a Framer result without error is usable for a

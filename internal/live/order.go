@@ -59,9 +59,7 @@ func (o *order) add(i int, b []capture.Packet) {
 // mark records that interface i has delivered every packet older than t.
 // A watermark never goes back: an older one is ignored.
 func (o *order) mark(i int, t time.Time) {
-	if t.After(o.marks[i]) {
-		o.marks[i] = t
-	}
+	o.marks[i] = maxTime(o.marks[i], t)
 }
 
 // empty reports whether no packet is queued.

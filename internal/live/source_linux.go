@@ -157,17 +157,15 @@ func (s *Source) read(ctx context.Context, i int, sock *socket) {
 				wait = 2 * retireTimeout // long enough for a partly filled block to be handed over
 			}
 			ok, err := sock.wait(wait)
-			if err != nil && left >= 0 {
+			switch {
+			case err != nil && left >= 0:
 				return // stopping anyway
-			}
-			if err != nil {
+			case err != nil:
 				down = s.noteDown(sock, err, down)
 				continue
-			}
-			if !ok {
-				if left > 0 && !(sock.pending() && s.now().Before(until)) {
-					return // nothing left in the ring, or waited long enough
-				}
+			case !ok && left > 0 && !(sock.pending() && s.now().Before(until)):
+				return // nothing left in the ring, or waited long enough
+			case !ok:
 				continue // look again, and publish a newer watermark
 			}
 		}
