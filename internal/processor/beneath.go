@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 )
@@ -15,7 +16,7 @@ import (
 //
 // Its methods take and return absolute paths under path, the form events
 // report; the platform files implement the resolution (mkdir, lstat,
-// checkDir, openFile, remove, close) and openOutDir.
+// checkDir, openFile, remove), the handle's close and openOutDir.
 type outDir struct {
 	path string // absolute path of the output directory
 	h    dirHandle
@@ -64,19 +65,28 @@ func (d *outDir) mkdirAll(abs string) error {
 
 // mkdirAllRel is mkdirAll on a path relative to the output directory.
 func (d *outDir) mkdirAllRel(rel string) error {
-	err := d.mkdir(rel)
-	if errors.Is(err, fs.ErrNotExist) {
-		if parent, _ := splitRel(rel); parent != "." {
-			if err := d.mkdirAllRel(parent); err != nil {
-				return err
-			}
-		}
-		err = d.mkdir(rel)
-	}
-	if errors.Is(err, fs.ErrExist) {
+	parent, err := d.mkdirWithParents(rel)
+	if parent == "" && errors.Is(err, fs.ErrExist) {
 		return d.checkDir(rel)
 	}
 	return err
+}
+
+// mkdirWithParents makes the directory rel; when its parent does not
+// exist, it makes the missing parents (mkdirAllRel) and tries again. When
+// making a parent fails, it returns that parent with the error; the
+// error is rel's own otherwise.
+func (d *outDir) mkdirWithParents(rel string) (failedParent string, err error) {
+	err = d.mkdir(rel)
+	if !errors.Is(err, fs.ErrNotExist) {
+		return "", err
+	}
+	if parent, _ := splitRel(rel); parent != "." {
+		if err := d.mkdirAllRel(parent); err != nil {
+			return parent, err
+		}
+	}
+	return "", d.mkdir(rel)
 }
 
 // mkdirUnique makes the directory abs, or abs_N for the smallest N >= 1
@@ -89,16 +99,10 @@ func (d *outDir) mkdirUnique(abs string) (string, error) {
 	}
 	rel := base
 	for n := 1; ; n++ {
-		err := d.mkdir(rel)
-		if errors.Is(err, fs.ErrNotExist) {
-			if parent, _ := splitRel(rel); parent != "." {
-				if err := d.mkdirAllRel(parent); err != nil {
-					return "", fmt.Errorf("make directory %q: %w", d.abs(parent), err)
-				}
-			}
-			err = d.mkdir(rel)
-		}
+		parent, err := d.mkdirWithParents(rel)
 		switch {
+		case parent != "":
+			return "", fmt.Errorf("make directory %q: %w", d.abs(parent), err)
 		case err == nil:
 			return d.abs(rel), nil
 		case !errors.Is(err, fs.ErrExist):
@@ -127,6 +131,14 @@ func (d *outDir) uniquePath(base, ext string) (string, error) {
 			return "", err
 		}
 	}
+}
+
+// close releases the output directory; closing twice is not an error.
+func (d *outDir) close() error {
+	if err := d.h.close(); !errors.Is(err, os.ErrClosed) {
+		return err
+	}
+	return nil
 }
 
 // splitRel splits a slash-separated relative path into its parent ("."

@@ -31,13 +31,8 @@ func openOutDir(p string) (*outDir, error) {
 	return &outDir{path: p, h: dirHandle{root: root}}, nil
 }
 
-// close releases the output directory; closing twice is not an error.
-func (d *outDir) close() error {
-	if err := d.h.root.Close(); !errors.Is(err, os.ErrClosed) {
-		return err
-	}
-	return nil
-}
+// close closes the root.
+func (h dirHandle) close() error { return h.root.Close() }
 
 // mkdir makes the directory rel, whose parent must exist.
 func (d *outDir) mkdir(rel string) error {

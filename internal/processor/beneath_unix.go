@@ -41,14 +41,8 @@ func openOutDir(path string) (*outDir, error) {
 	return &outDir{path: resolved, h: dirHandle{f: os.NewFile(uintptr(fd), resolved), fd: fd}}, nil
 }
 
-// close releases the output directory's descriptor; closing twice is
-// not an error.
-func (d *outDir) close() error {
-	if err := d.h.f.Close(); !errors.Is(err, os.ErrClosed) {
-		return err
-	}
-	return nil
-}
+// close closes the descriptor.
+func (h dirHandle) close() error { return h.f.Close() }
 
 // mkdir makes the directory rel, whose parent must exist. It fails with
 // fs.ErrNotExist when the parent does not exist and fs.ErrExist when rel

@@ -131,8 +131,7 @@ func TestReopenRefusesSymlinkedFile(t *testing.T) {
 		t.Fatal("the first call's file was not evicted")
 	}
 	victim := filepath.Join(t.TempDir(), "victim")
-	const content = "must not change"
-	if err := os.WriteFile(victim, []byte(content), 0o644); err != nil {
+	if err := os.WriteFile(victim, []byte(victimContent), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	sipFile := sipFileOf(t, r, first)
@@ -142,22 +141,35 @@ func TestReopenRefusesSymlinkedFile(t *testing.T) {
 	if err := os.Symlink(victim, sipFile); err != nil {
 		t.Fatal(err)
 	}
-	r.feed(next)
-	st := r.close()
-
-	if data, err := os.ReadFile(victim); err != nil || string(data) != content {
-		t.Errorf("the symlink's target changed: %q, %v", data, err)
-	}
-	var se *symlinkError
-	if !errors.As(r.err, &se) || se.path != sipFile {
-		t.Errorf("run error = %v, want a refusal to follow the symlink %q", r.err, sipFile)
-	}
-	checkFailed(t, st, 1) // the packet whose write failed
-	checkEventPaths(t, r.out, r.events)
+	checkReopenRefused(t, r, next, victim, "the symlink's target", sipFile)
 	if fc := fileEvents(r)[sipFile]; fc.Error != r.err.Error() || fc.Packets != 1 {
 		t.Errorf("event of the file swapped for a symlink = %+v, want its packet before the swap and the run's error", fc)
 	}
 }
+
+// checkReopenRefused feeds next, whose write reopens a file after symlink
+// was planted on its way to victim, and closes the run. It checks that
+// victim (what, in the message) still holds victimContent, that the run
+// failed refusing to follow symlink, and that only next failed.
+func checkReopenRefused(t *testing.T, r *outputRun, next testpcap.Packet, victim, what, symlink string) {
+	t.Helper()
+	r.feed(next)
+	st := r.close()
+
+	if data, err := os.ReadFile(victim); err != nil || string(data) != victimContent {
+		t.Errorf("%s changed: %q, %v", what, data, err)
+	}
+	var se *symlinkError
+	if !errors.As(r.err, &se) || se.path != symlink {
+		t.Errorf("run error = %v, want a refusal to follow the symlink %q", r.err, symlink)
+	}
+	checkFailed(t, st, 1) // the packet whose write failed
+	checkEventPaths(t, r.out, r.events)
+}
+
+// victimContent is what a file outside the output directory, reachable
+// through a planted symlink, holds and must keep.
+const victimContent = "must not change"
 
 // TestWalkRefusesSymlinks exercises the component walk that replaces
 // openat2 where the kernel lacks it: it opens what has no symlink on the

@@ -74,16 +74,22 @@ func (c *fileCache) write(pf *pcapFile, p *capture.Packet) error {
 	if size > cap(pf.buf) {
 		return c.writeLarge(pf, p)
 	}
-	pf.buf = pf.appendRecord(pf.buf, p)
+	pf.buf = append(pf.appendRecordHeader(pf.buf, p), p.Data...)
 	pf.accept(p)
 	return nil
 }
 
-// writeLarge writes p, whose record does not fit in a buffer, on its own;
-// pf's buffer is empty.
+// writeLarge writes p, whose record does not fit in a buffer, on its own:
+// the record header from pf's buffer, which is empty, then p.Data, with
+// no copy of it.
 func (c *fileCache) writeLarge(pf *pcapFile, p *capture.Packet) error {
-	rec := pf.appendRecord(make([]byte, 0, recordSize(p)), p)
-	if n, err := pf.f.Write(rec); err != nil {
+	n, err := pf.f.Write(pf.appendRecordHeader(pf.buf, p))
+	if err == nil {
+		var m int
+		m, err = pf.f.Write(p.Data)
+		n += m
+	}
+	if err != nil {
 		return c.fail(pf, pf.cutBack(n, err))
 	}
 	pf.accept(p)

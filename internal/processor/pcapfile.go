@@ -90,8 +90,9 @@ func (pf *pcapFile) header() []byte {
 	return h
 }
 
-// appendRecord appends p's record (header and data) to b.
-func (pf *pcapFile) appendRecord(b []byte, p *capture.Packet) []byte {
+// appendRecordHeader appends the header of p's record to b; p.Data
+// follows it in the file.
+func (pf *pcapFile) appendRecordHeader(b []byte, p *capture.Packet) []byte {
 	ts := p.Info.Timestamp
 	frac := int64(ts.Nanosecond())
 	if !pf.format.nano {
@@ -102,8 +103,7 @@ func (pf *pcapFile) appendRecord(b []byte, p *capture.Packet) []byte {
 	b = binary.LittleEndian.AppendUint32(b, uint32(ts.Unix()))
 	b = binary.LittleEndian.AppendUint32(b, uint32(frac))
 	b = binary.LittleEndian.AppendUint32(b, uint32(caplen))
-	b = binary.LittleEndian.AppendUint32(b, uint32(origlen))
-	return append(b, p.Data...)
+	return binary.LittleEndian.AppendUint32(b, uint32(origlen))
 }
 
 // accept counts p as one more record of the file.
@@ -117,7 +117,7 @@ func (pf *pcapFile) accept(p *capture.Packet) {
 	pf.bytes += recordSize(p)
 }
 
-// recordTime is the capture time a record header written by appendRecord
+// recordTime is the capture time a record header written by appendRecordHeader
 // holds.
 func (pf *pcapFile) recordTime(h []byte) time.Time {
 	sec := int64(binary.LittleEndian.Uint32(h[0:]))

@@ -22,8 +22,7 @@ type stream struct {
 	name func(p *capture.Packet, part int) (string, error)
 
 	cur     *pcapFile
-	part    int             // part number of cur, or of the next file when cur is nil
-	paths   []string        // closed files, in order
+	paths   []string        // closed files, in order; their count is the part number of cur, or of the next file
 	written int64           // packets in the closed files, as their FileClosed events report them
 	err     error           // the first failure
 	errs    []string        // why packets meant for the stream are not in its files, each message once
@@ -43,23 +42,23 @@ func (s *stream) write(fc *fileCache, p *capture.Packet, at time.Time, emit func
 		return false, s.err
 	}
 	if s.cur != nil {
+		var rotate CloseReason
 		switch {
 		case s.cur.format != formatOf(p):
-			if err := s.close(fc, ReasonRotateLink, emit); err != nil {
-				return false, err
-			}
+			rotate = ReasonRotateLink
 		case s.maxSize > 0 && s.cur.packets > 0 && s.cur.bytes+recordSize(p) > s.maxSize:
-			if err := s.close(fc, ReasonRotateSize, emit); err != nil {
-				return false, err
-			}
+			rotate = ReasonRotateSize
 		case s.maxAge > 0 && at.Sub(s.cur.opened) >= s.maxAge:
-			if err := s.close(fc, ReasonRotateAge, emit); err != nil {
+			rotate = ReasonRotateAge
+		}
+		if rotate != "" {
+			if err := s.close(fc, rotate, emit); err != nil {
 				return false, err
 			}
 		}
 	}
 	if s.cur == nil {
-		path, err := s.name(p, s.part)
+		path, err := s.name(p, len(s.paths))
 		if err != nil {
 			return false, s.fail(err)
 		}
@@ -94,7 +93,7 @@ func (s *stream) close(fc *fileCache, reason CloseReason, emit func(Event)) erro
 		return nil
 	}
 	s.cur = nil
-	s.part++
+	part := len(s.paths)
 	err := fc.close(pf)
 	s.paths = append(s.paths, pf.path)
 	s.written += pf.disk.packets
@@ -102,7 +101,7 @@ func (s *stream) close(fc *fileCache, reason CloseReason, emit func(Event)) erro
 		s.fail(pf.err)
 	}
 	emit(FileClosed{
-		Path: pf.path, Kind: s.kind, CallID: s.callID, Part: s.part - 1, Reason: reason,
+		Path: pf.path, Kind: s.kind, CallID: s.callID, Part: part, Reason: reason,
 		Packets: pf.disk.packets, Bytes: pf.disk.bytes, First: pf.disk.first, Last: pf.disk.last,
 		Error: errString(pf.err),
 	})
