@@ -6,8 +6,10 @@
 // process.go, hookscmd.go, hookstest.go), settings from flags, environment
 // and config file, read with size limits (config.go, readfile.go), the
 // descriptor limit (fdlimit_*.go), the input of lc process, files or
-// interfaces with the filter (input.go), the hooks and, in live capture,
-// their spool (hooks.go, hookspool.go), reload on SIGHUP (reload.go), metrics
+// interfaces with the filter (input.go), the run that wires input,
+// processor and hook engine together (run.go), the hook flags (hooks.go),
+// flag names for configuration errors (flagerror.go), reload on SIGHUP
+// (reload.go), metrics
 // (metrics.go), the status and progress lines (status.go, progress.go),
 // privileges (privileges.go, capabilities_*.go) and the summary
 // (summary.go).
@@ -16,8 +18,8 @@
 //
 // lc process runs the processor on the goroutine that called it. Around
 // it: the live capture's readers (package live), the hook engine's
-// workers (package script) and, in live capture, the spool's pump
-// (hookspool.go, here), and one goroutine each for the progress line, the
+// workers and, in live capture, its spool's pump (package script), and
+// one goroutine each for the progress line, the
 // status line, reload requests and the metrics server. These read the
 // processor's published counters and the engine's and capture's
 // counters, which are safe from any goroutine; only reload changes

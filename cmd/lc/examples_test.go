@@ -242,14 +242,13 @@ func readmeRewrite(t *testing.T, tmpl, prog, out string) (string, []string) {
 }
 
 // readmeEvents reads an --events file: the call_completed events, the
-// file_closed events, and the kind of each closed file.
-func readmeEvents(t *testing.T, path string) (calls, files []map[string]any, kinds map[string]string) {
+// file_closed events.
+func readmeEvents(t *testing.T, path string) (calls, files []map[string]any) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kinds = map[string]string{}
 	for line := range strings.Lines(string(data)) {
 		var ev map[string]any
 		if err := json.Unmarshal([]byte(line), &ev); err != nil {
@@ -260,44 +259,35 @@ func readmeEvents(t *testing.T, path string) (calls, files []map[string]any, kin
 			calls = append(calls, ev)
 		case "file_closed":
 			files = append(files, ev)
-			kinds[ev["path"].(string)] = ev["kind"].(string)
 		}
 	}
-	return calls, files, kinds
+	return calls, files
 }
 
 // readmeValues returns the placeholder values of an event as README.md
-// documents them: scalars, and the lists %files%, %sipfiles%, %rtpfiles%.
-func readmeValues(ev map[string]any, kinds map[string]string) (map[string]string, map[string][]string) {
-	str := func(k string) string { s, _ := ev[k].(string); return s }
-	if ev["event"] == "file_closed" {
-		p := str("path")
-		return map[string]string{"pcap": p, "basename": filepath.Base(p), "dirname": filepath.Dir(p), "kind": str("kind"), "callid": str("callid")}, nil
-	}
-	date := func(k string) string {
-		tm, _ := time.Parse(time.RFC3339Nano, str(k))
-		return tm.UTC().Format("2006-01-02T15:04:05Z")
-	}
-	lists := map[string][]string{}
-	for _, f := range ev["files"].([]any) {
-		lists["files"] = append(lists["files"], f.(string))
-		lists[kinds[f.(string)]+"files"] = append(lists[kinds[f.(string)]+"files"], f.(string))
-	}
-	status := ""
-	if s := ev["status"].(float64); s != 0 {
-		status = strconv.Itoa(int(s))
-	}
-	first := func(l []string) string {
-		if len(l) == 0 {
-			return ""
+// documents them: each field of its JSON under the same name (%pcap% is
+// the path), numbers as JSON writes them, lists one value per element.
+func readmeValues(ev map[string]any) (map[string]string, map[string][]string) {
+	scalars, lists := map[string]string{}, map[string][]string{}
+	for k, v := range ev {
+		switch v := v.(type) {
+		case string:
+			scalars[k] = v
+		case float64:
+			scalars[k] = strconv.FormatFloat(v, 'f', -1, 64)
+		case bool:
+			scalars[k] = strconv.FormatBool(v)
+		case []any:
+			lists[k] = []string{}
+			for _, x := range v {
+				if s, ok := x.(string); ok {
+					lists[k] = append(lists[k], s)
+				}
+			}
 		}
-		return l[0]
 	}
-	return map[string]string{
-		"callid": str("callid"), "dirname": str("dirname"), "caller": str("caller"), "called": str("called"),
-		"calldate": date("calldate"), "enddate": date("enddate"), "duration": strconv.Itoa(int(ev["duration"].(float64))),
-		"state": str("state"), "status": status, "sippcap": first(lists["sipfiles"]), "rtppcap": first(lists["rtpfiles"]),
-	}, lists
+	scalars["pcap"] = scalars["path"]
+	return scalars, lists
 }
 
 var readmePlaceholderRE = regexp.MustCompile(`%[a-z_]+%`)
@@ -308,7 +298,7 @@ var readmePlaceholderRE = regexp.MustCompile(`%[a-z_]+%`)
 func readmeExpand(t *testing.T, words []string, scalars map[string]string, lists map[string][]string) []string {
 	out := []string{}
 	for _, w := range words {
-		if name := strings.Trim(w, "%"); w == "%"+name+"%" && (name == "files" || name == "sipfiles" || name == "rtpfiles") {
+		if name := strings.Trim(w, "%"); w == "%"+name+"%" && (name == "files" || name == "sip_files" || name == "rtp_files" || name == "errors") {
 			out = append(out, lists[name]...)
 			continue
 		}
@@ -400,7 +390,7 @@ func readmeRunProbe(t *testing.T, ex readmeExample, input []string, parts bool) 
 	if code != exitOK {
 		t.Fatalf("%q with a probe: exit %d\n%s", ex.tmpl, code, stderr)
 	}
-	calls, files, kinds := readmeEvents(t, events)
+	calls, files := readmeEvents(t, events)
 	evs := calls
 	if ex.flag == "pcap-command" {
 		evs = files
@@ -413,7 +403,7 @@ func readmeRunProbe(t *testing.T, ex readmeExample, input []string, parts bool) 
 	}
 	var want []string
 	for _, ev := range evs {
-		scalars, lists := readmeValues(ev, kinds)
+		scalars, lists := readmeValues(ev)
 		want = append(want, fmt.Sprintf("%q", readmeExpand(t, words, scalars, lists)))
 	}
 	slices.Sort(want)

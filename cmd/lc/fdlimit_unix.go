@@ -5,8 +5,6 @@ package main
 import (
 	"fmt"
 	"syscall"
-
-	"github.com/lc-voip/lc/internal/processor"
 )
 
 // fdReserve is how many descriptors lc needs besides its output files and
@@ -31,7 +29,7 @@ func checkFileLimit(maxOpenFiles, inputs, concurrency int) error {
 	if lim.Cur >= need {
 		return nil
 	}
-	return &processor.FieldError{Key: "max-open-files", Value: fmt.Sprint(maxOpenFiles),
+	return &flagError{Flag: "max-open-files", Value: fmt.Sprint(maxOpenFiles),
 		Reason: fmt.Sprintf("with %d inputs and %d hooks at once lc needs about %d file descriptors, but may open %d (ulimit -n): lower it or raise the limit",
 			inputs, concurrency, need, lim.Cur)}
 }

@@ -3,11 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"strings"
 	"time"
 
 	"github.com/lc-voip/lc/internal/script"
+	"github.com/lc-voip/lc/internal/script/sandbox"
 	"github.com/spf13/cobra"
 )
 
@@ -37,14 +37,14 @@ func newHooksCheckCmd(s streams) *cobra.Command {
 			if err != nil {
 				return usageError{err}
 			}
-			compiled, err := script.CompileLua(args[0], src)
+			compiled, err := sandbox.Compile(args[0], src)
 			if err != nil {
 				return usageError{err} // as lc process and lc hooks test say it
 			}
 			// The top level runs once, as when lc loads the script; a
 			// loop there is reported after checkTimeout, not the hooks'
 			// deadline.
-			rep, err := compiled.Check(script.LuaConfig{Timeout: checkTimeout, Logger: slog.New(slog.DiscardHandler)})
+			rep, err := script.CheckLua(compiled, script.LuaConfig{Sandbox: sandbox.Config{Timeout: checkTimeout}})
 			var problems []string
 			if err != nil {
 				problems = append(problems, err.Error())

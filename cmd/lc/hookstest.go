@@ -6,14 +6,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"os"
-	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
+	"github.com/lc-voip/lc/internal/script/runner"
+	"github.com/lc-voip/lc/internal/script/sandbox"
 	"github.com/spf13/cobra"
 )
 
@@ -94,7 +98,7 @@ keeps only the events of those calls.`,
 // testEvents returns the events to try: the made-up one, or those of the
 // capture replay (of the calls ev.callIDs names, when it names any), and
 // a function that removes what the replay wrote.
-func testEvents(cmd *cobra.Command, s streams, ev testEvent, replay string) ([]processor.Event, func(), error) {
+func testEvents(cmd *cobra.Command, s streams, ev testEvent, replay string) ([]event.Event, func(), error) {
 	nothing := func() {}
 	if replay == "" {
 		if len(ev.callIDs) > 1 {
@@ -104,7 +108,7 @@ func testEvents(cmd *cobra.Command, s streams, ev testEvent, replay string) ([]p
 		if err != nil {
 			return nil, nothing, usageError{err}
 		}
-		return []processor.Event{e}, nothing, nil
+		return []event.Event{e}, nothing, nil
 	}
 	dir, err := os.MkdirTemp("", "lc-replay-")
 	if err != nil {
@@ -124,20 +128,15 @@ func testEvents(cmd *cobra.Command, s streams, ev testEvent, replay string) ([]p
 
 // onlyCalls keeps the events of the calls with these Call-IDs; a Call-ID
 // the capture does not have is a usage error.
-func onlyCalls(events []processor.Event, ids []string) ([]processor.Event, error) {
+func onlyCalls(events []event.Event, ids []string) ([]event.Event, error) {
 	seen := map[string]bool{}
-	var kept []processor.Event
+	var kept []event.Event
 	for _, e := range events {
-		var id string
-		switch e := e.(type) {
-		case processor.FileClosed:
-			id = e.CallID
-		case processor.CallCompleted:
-			id = e.CallID
-		}
-		if slices.Contains(ids, id) {
-			seen[id] = true
-			kept = append(kept, e)
+		for _, id := range ids {
+			if e.Key() == event.CallKey(id) {
+				seen[id] = true
+				kept = append(kept, e)
+			}
 		}
 	}
 	for _, id := range ids {
@@ -149,7 +148,7 @@ func onlyCalls(events []processor.Event, ids []string) ([]processor.Event, error
 }
 
 // build makes the event the flags describe.
-func (t testEvent) build() (processor.Event, error) {
+func (t testEvent) build() (event.Event, error) {
 	start, err := time.Parse(time.RFC3339, t.calldate)
 	if err != nil {
 		return nil, fmt.Errorf("calldate = %q: %v", t.calldate, err)
@@ -160,29 +159,28 @@ func (t testEvent) build() (processor.Event, error) {
 	}
 	dir := t.dirname
 	if dir == "" {
-		dir = filepath.Join("/tmp/lc-out/calls", start.UTC().Format("2006-01-02"),
-			start.UTC().Format("150405")+"_"+processor.SafeName(callID))
+		dir = processor.CallDir("/tmp/lc-out", callID, start)
 	}
-	sip := filepath.Join(dir, processor.SafeName(callID)+"_sip.pcap")
-	rtp := filepath.Join(dir, processor.SafeName(callID)+"_rtp.pcap")
+	sip := processor.CallFile(dir, callID, event.KindSIP, 0)
+	rtp := processor.CallFile(dir, callID, event.KindRTP, 0)
 	switch t.kind {
 	case "call":
-		return processor.CallCompleted{
+		return event.CallCompleted{
 			CallID: callID, Dirname: dir, Caller: t.caller, Called: t.called,
-			CallDate: start, EndDate: start.Add(t.duration), State: processor.CallState(t.state), Status: t.status,
+			CallDate: start, EndDate: start.Add(t.duration), State: event.CallState(t.state), Status: t.status,
 			SIPFiles: []string{sip}, RTPFiles: []string{rtp}, SIPPackets: 7, RTPPackets: 4200,
-			Streams: []processor.Stream{{Media: "audio", Addr: "192.0.2.10:40000", RTCP: "192.0.2.10:40001", Packets: 2100}},
+			Streams: []event.Stream{{Media: "audio", Addr: "192.0.2.10:40000", RTCP: "192.0.2.10:40001", Packets: 2100}},
 		}, nil
 	case "pcap":
 		path := t.pcap
 		if path == "" {
 			path = sip
 		}
-		if t.fileKind == string(processor.KindOther) {
+		if t.fileKind == string(event.KindOther) {
 			callID = ""
 		}
-		return processor.FileClosed{
-			Path: path, Kind: processor.FileKind(t.fileKind), CallID: callID, Reason: processor.ReasonCallEnd,
+		return event.FileClosed{
+			Path: path, Kind: event.FileKind(t.fileKind), CallID: callID, Reason: event.ReasonCallEnd,
 			Packets: 7, Bytes: 4096, First: start, Last: start.Add(t.duration),
 		}, nil
 	}
@@ -190,7 +188,7 @@ func (t testEvent) build() (processor.Event, error) {
 }
 
 // replayEvents processes a capture into dir and returns its events.
-func replayEvents(cmd *cobra.Command, s streams, path, dir string) ([]processor.Event, error) {
+func replayEvents(cmd *cobra.Command, s streams, path, dir string) ([]event.Event, error) {
 	fmt.Fprintf(s.out, "replaying %s into %s (removed afterwards)\n", path, dir)
 	merger, err := openFiles([]string{path}, s.in)
 	if err != nil {
@@ -199,8 +197,8 @@ func replayEvents(cmd *cobra.Command, s streams, path, dir string) ([]processor.
 	defer merger.Close()
 	cfg := processor.DefaultConfig()
 	cfg.OutputDir = dir
-	var events []processor.Event
-	cfg.Emit = func(e processor.Event) { events = append(events, e) }
+	var events []event.Event
+	cfg.Emit = func(e event.Event) { events = append(events, e) }
 	proc, err := processor.New(cfg)
 	if err != nil {
 		return nil, err
@@ -215,24 +213,24 @@ func replayEvents(cmd *cobra.Command, s streams, path, dir string) ([]processor.
 // runHookTest runs the script (when path is not empty) and the command
 // templates for each event and prints what they did. It fails when any
 // invocation failed.
-func runHookTest(w io.Writer, path string, lua luaOptions, commands commandTemplates, doExec bool, events []processor.Event) error {
-	runner := &script.Runner{Timeout: lua.timeout, DryRun: !doExec}
-	hooks, errs := commands.hooks(runner, slog.New(commandTracer{w: w}))
+func runHookTest(w io.Writer, path string, lua luaOptions, commands commandTemplates, doExec bool, events []event.Event) error {
+	run := &runner.Runner{Timeout: lua.timeout, DryRun: !doExec}
+	hooks, errs := commands.hooks(run, slog.New(commandTracer{w: w}))
 	if len(errs) > 0 {
 		return usageError{errors.Join(withSources(errors.Join(errs...), settings{})...)}
 	}
 	if path != "" {
-		lh, err := lua.load(path, script.LuaConfig{PoolSize: 1, Runner: runner, Trace: func(t script.Trace) { printTrace(w, t) }})
+		lh, err := lua.load(path, script.LuaConfig{Sandbox: sandbox.Config{PoolSize: 1}, Runner: run, Trace: func(t script.Trace) { printTrace(w, t) }})
 		if err != nil {
 			return usageError{err}
 		}
 		defer lh.Close()
-		hooks = append(hooks, lh.Hooks()...)
+		hooks = append(hooks, lh.Hooks().Hooks...)
 	}
 	var failed int
 	for _, ev := range events {
 		for _, h := range hooks {
-			if !h.Wants(ev) {
+			if !h.Wants(ev.Type()) {
 				continue
 			}
 			fmt.Fprintf(w, "%s(%s)\n", h.Name(), describe(ev))
@@ -288,14 +286,25 @@ func (t commandTracer) Handle(_ context.Context, r slog.Record) error {
 	return err
 }
 
-func describe(ev processor.Event) string {
-	switch e := ev.(type) {
-	case processor.FileClosed:
-		return fmt.Sprintf("%q, {kind=%s, callid=%q, part=%d, reason=%s}", e.Path, e.Kind, e.CallID, e.Part, e.Reason)
-	case processor.CallCompleted:
-		return fmt.Sprintf("{callid=%q, state=%s, status=%d, duration=%.0f}", e.CallID, e.State, e.Status, e.Duration().Seconds())
-	}
-	return ev.Name()
+// describedFields are the fields describe shows, where the event has them.
+var describedFields = []string{"path", "kind", "callid", "part", "reason", "state", "status", "duration"}
+
+// describe is a short form of ev: its path, if any, and a few fields.
+func describe(ev event.Event) string {
+	var path string
+	var parts []string
+	event.Each(ev, func(f event.Field, v event.Value) {
+		switch {
+		case f.Name == "path":
+			path = strconv.Quote(v.Text()) + ", "
+		case !slices.Contains(describedFields, f.Name):
+		case v.Kind == event.String && f.Name == "callid":
+			parts = append(parts, f.Name+"="+strconv.Quote(v.Text()))
+		default:
+			parts = append(parts, f.Name+"="+v.Text())
+		}
+	})
+	return path + "{" + strings.Join(parts, ", ") + "}"
 }
 
 // printTrace writes one thing a hook did.
@@ -336,7 +345,7 @@ func fields(m map[string]any) string {
 		return ""
 	}
 	var b strings.Builder
-	for _, k := range processor.SortedKeys(m) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
 		fmt.Fprintf(&b, " %s=%v", k, m[k])
 	}
 	return b.String()

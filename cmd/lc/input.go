@@ -35,11 +35,11 @@ func (o *captureOptions) validate() []error {
 		errs = append(errs, errors.New("give capture files (-r) or interfaces (-i), not both"))
 	}
 	if o.snaplen < live.MinSnaplen || o.snaplen > live.MaxSnaplen {
-		errs = append(errs, &processor.FieldError{Key: "snaplen", Value: fmt.Sprint(o.snaplen),
+		errs = append(errs, &flagError{Flag: "snaplen", Value: fmt.Sprint(o.snaplen),
 			Reason: fmt.Sprintf("must be from %d to %d", live.MinSnaplen, live.MaxSnaplen)})
 	}
 	if o.buffer < live.MinBuffer || o.buffer > live.MaxBuffer {
-		errs = append(errs, &processor.FieldError{Key: "capture-buffer", Value: formatSize(o.buffer),
+		errs = append(errs, &flagError{Flag: "capture-buffer", Value: formatSize(o.buffer),
 			Reason: "must be from 1M to 2G"})
 	}
 	return errs

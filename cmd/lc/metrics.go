@@ -5,14 +5,16 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"net/http"
+	"slices"
 	"time"
 
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
-	"github.com/lc-voip/lc/internal/spool"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -34,7 +36,6 @@ type metricSources struct {
 	counters *processor.Counters
 	hooks    func() *script.EngineStats
 	capture  func() []live.Stats // nil result when reading files
-	spool    func() *spool.Stats // nil result without a spool
 }
 
 func newMetrics() *metrics {
@@ -109,29 +110,21 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 			}
 		}
 	}
-	if m.sources.spool != nil {
-		if sp := m.sources.spool(); sp != nil {
-			gauge(descSpooled, sp.Queued)
-			gauge(descOnDisk, sp.OnDisk)
-			counter(descSpilled, sp.Spilled)
-			counter(descLost, sp.Lost)
-		}
-	}
 	if c := m.sources.counters; c != nil {
 		st := c.Published()
 		counter(descPackets, st.Packets)
 		counter(descBytes, st.Bytes)
-		for _, k := range []processor.FileKind{processor.KindSIP, processor.KindRTP, processor.KindOther} {
+		for _, k := range []event.FileKind{event.KindSIP, event.KindRTP, event.KindOther} {
 			counter(descWritten, st.Written[k], string(k))
 		}
 		counter(descCopies, st.Copies)
 		counter(descFiltered, st.Filtered)
 		counter(descFailed, st.Failed)
 		counter(descFileErrs, st.FileErrors)
-		for _, r := range processor.SortedKeys(st.Notes) {
+		for _, r := range slices.Sorted(maps.Keys(st.Notes)) {
 			counter(descNotes, st.Notes[r], r)
 		}
-		for _, s := range processor.SortedKeys(st.Calls) {
+		for _, s := range slices.Sorted(maps.Keys(st.Calls)) {
 			counter(descCalls, st.Calls[s], string(s))
 		}
 		gauge(descOpenCalls, st.OpenCalls)
@@ -146,6 +139,12 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 			counter(descHookUnrun, h.Unrun)
 			gauge(descQueued, h.Pending)
 			counter(descFull, h.FullWaits)
+			if sp := h.Spool; sp != nil {
+				gauge(descSpooled, sp.Queued)
+				gauge(descOnDisk, sp.OnDisk)
+				counter(descSpilled, sp.Spilled)
+				counter(descLost, sp.Lost)
+			}
 		}
 	}
 }

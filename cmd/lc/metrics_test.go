@@ -13,6 +13,7 @@ import (
 	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
+	"github.com/lc-voip/lc/internal/script/runner"
 	"github.com/lc-voip/lc/internal/spool"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
@@ -21,15 +22,14 @@ import (
 // /bin/true pcap hook, and returns its counters and the engine's counts.
 func processSample(t *testing.T, observe func(string, time.Duration, error)) (*processor.Counters, func() *script.EngineStats) {
 	t.Helper()
-	tmpl, err := script.ParseTemplate("true %pcap%", script.PcapPlaceholders)
-	if err != nil {
-		t.Fatal(err)
+	hooks, errs := commandTemplates{pcap: "true %pcap%"}.hooks(&runner.Runner{}, nil)
+	if errs != nil {
+		t.Fatal(errs)
 	}
-	hooks := runningHooks{engine: script.NewEngine(script.EngineConfig{Observe: observe},
-		[]script.Hook{script.NewPcapCommand(tmpl, &script.Runner{}, nil)})}
+	engine := script.NewEngine(script.EngineConfig{Observe: observe}, script.Set{Hooks: hooks})
 	cfg := processor.DefaultConfig()
 	cfg.OutputDir = t.TempDir()
-	cfg.Emit = hooks.submit
+	cfg.Emit = engine.Submit
 	p, err := processor.New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -45,14 +45,15 @@ func processSample(t *testing.T, observe func(string, time.Duration, error)) (*p
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-	hooks.close(t.Context())
-	return p.Counters(), hooks.stats
+	final := engine.Close(t.Context())
+	final.Spool = &spool.Stats{Queued: 30, OnDisk: 20, Spilled: 50, Lost: 1} // as live capture's would be
+	return p.Counters(), func() *script.EngineStats { return &final }
 }
 
 func TestMetricsScrape(t *testing.T) {
 	m := newMetrics()
 	counters, hooks := processSample(t, m.observe)
-	m.sources = metricSources{counters: counters, hooks: hooks, capture: fakeCapture, spool: fakeSpool}
+	m.sources = metricSources{counters: counters, hooks: hooks, capture: fakeCapture}
 	srv := httptest.NewServer(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	defer srv.Close()
 	resp, err := srv.Client().Get(srv.URL)
@@ -109,7 +110,7 @@ func TestMetricsAddressError(t *testing.T) {
 func TestStatusLine(t *testing.T) {
 	counters, hooks := processSample(t, nil)
 	var buf bytes.Buffer
-	s := &statusLine{log: slog.New(slog.NewTextHandler(&buf, nil)), counters: counters, hooks: hooks, capture: fakeCapture, spool: fakeSpool}
+	s := &statusLine{log: slog.New(slog.NewTextHandler(&buf, nil)), counters: counters, hooks: hooks, capture: fakeCapture}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	s.lastAt = t0
 	s.line(t0.Add(10 * time.Second))
@@ -147,5 +148,3 @@ func fakeCapture() []live.Stats {
 		{Interface: "eth2", Received: 5, InterfaceDrops: -1},
 	}
 }
-
-func fakeSpool() *spool.Stats { return &spool.Stats{Queued: 30, OnDisk: 20, Spilled: 50, Lost: 1} }

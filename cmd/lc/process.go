@@ -3,21 +3,19 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
-	"github.com/lc-voip/lc/internal/spool"
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
@@ -111,122 +109,6 @@ func addProcessFlags(f *pflag.FlagSet, cfg *processor.Config, opt *processOption
 	f.StringVar(&opt.config, "config", "", "YAML config file (default: $XDG_CONFIG_HOME/lc/config.yaml, then /etc/lc/config.yaml)")
 }
 
-// runProcess runs lc process; settingsErr holds the problems loadSettings
-// found, reported together with every other problem of the configuration.
-func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt processOptions, set settings, settingsErr error) error {
-	log, hooks, runAs, err := opt.prepare(s, cfg, set, settingsErr)
-	if err != nil {
-		return err
-	}
-	cfg.Logger = log
-	if set.file != "" {
-		log.Debug("config file read", "file", set.file)
-	}
-
-	in, err := openInput(opt.capture, s.in, log)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-
-	events, closeEvents, err := openEvents(opt.events, s.out)
-	if err != nil {
-		return err
-	}
-	var mx *metrics
-	if opt.metrics != "" {
-		mx = newMetrics()
-		hooks.cfg.Observe = mx.observe
-	}
-	engine := hooks.start()
-	if in.live != nil {
-		// Capture must never wait for hooks: events beyond the queue
-		// wait as many again in memory, then on disk in the output
-		// directory, in order.
-		engine.spill(cfg.OutputDir, hooks.cfg.QueueSize, log)
-	}
-	var emitErr error
-	cfg.Emit = func(e processor.Event) {
-		if err := events(e); err != nil && emitErr == nil {
-			emitErr = err
-		}
-		engine.submit(e)
-	}
-	abandon := func() { // before the run: nothing was processed
-		closeEvents()
-		engine.close(s.abort)
-	}
-	_, statErr := os.Stat(cfg.OutputDir)
-	proc, err := processor.New(cfg)
-	if err != nil {
-		abandon()
-		return err
-	}
-
-	if mx != nil {
-		mx.sources = metricSources{counters: proc.Counters(), hooks: engine.stats, capture: in.captureStats, spool: engine.spoolStats}
-		stopMetrics, err := mx.serve(opt.metrics, log)
-		if err != nil {
-			abandon()
-			return usageError{withSource(err, "metrics-addr", set)}
-		}
-		defer stopMetrics()
-	}
-	if err := dropPrivileges(runAs, cfg.OutputDir, errors.Is(statErr, fs.ErrNotExist), log); err != nil {
-		abandon()
-		return err
-	}
-	stopReload := func() {}
-	if engine.engine != nil && s.reload != nil {
-		stopReload = each(s.reload, func(struct{}) { reloadHooks(cmd.Flags(), s, opt.config, engine, log) })
-	}
-	status := &statusLine{log: log, counters: proc.Counters(), hooks: engine.stats, capture: in.captureStats, spool: engine.spoolStats}
-	stopStatus := status.start(opt.status)
-	defer stopStatus()
-
-	// Hooks get until drain: for ever without a signal, shutdown-timeout
-	// after the first, nothing after a second. Past it, ending calls
-	// does not wait for room in the hook queue.
-	drain := drainContext(cmd.Context(), s.abort, opt.hooks.shutdownTimeout)
-	engine.limitWaits(drain)
-	start := time.Now()
-	src, runCtx := in.start(cmd.Context())
-	if in.live != nil {
-		log.Info("capturing", "interfaces", strings.Join(opt.capture.interfaces, ","), "filter", opt.capture.filter)
-	}
-	stopProgress := startProgress(s.err, opt.progress, in, proc.Counters())
-	runErr := proc.Run(runCtx, src)
-	stopProgress()
-	in.Close()   // a ring no longer read would fill and count drops
-	stopReload() // the hooks of the last events are the ones in place now
-	if in.live != nil && cmd.Context().Err() != nil {
-		log.Info("stopped capturing; ending open calls and running their hooks")
-	}
-	if errors.Is(runErr, context.Canceled) {
-		log.Warn("interrupted: stopped reading input; ending open calls and running their hooks")
-		runErr = nil
-	}
-	closeErr := proc.Close()
-	if closeErr == runErr {
-		closeErr = nil // the write error that stopped the run, reported once
-	}
-	eventsErr := closeEvents()
-	hookStats := engine.close(drain)
-
-	printSummary(s.err, summary{
-		stats:     proc.Stats(),
-		hooks:     hookStats,
-		spool:     engine.spoolStats(),
-		problems:  in.problems(),
-		capture:   in.captureStats(),
-		unmatched: in.unmatched(),
-		elapsed:   time.Since(start),
-		inputs:    len(opt.capture.files) + len(opt.capture.interfaces),
-		out:       cfg.OutputDir,
-	})
-	return outcome(errors.Join(runErr, closeErr, emitErr, eventsErr), in.problems(), hookStats, engine.spoolStats())
-}
-
 // dropPrivileges runs the process as runAs, if set, which then owns outDir
 // when lc created it, and drops the capabilities that opening the inputs
 // needed. Only switching user can fail; capabilities lc cannot drop are
@@ -249,7 +131,7 @@ func dropPrivileges(runAs *account, outDir string, createdOut bool, log *slog.Lo
 // prepare builds the logger, the hooks and the account to run as, and
 // reports every problem of the configuration at once, settingsErr's (from
 // loadSettings) first, as a usage error.
-func (opt processOptions) prepare(s streams, cfg processor.Config, set settings, settingsErr error) (*slog.Logger, hookSet, *account, error) {
+func (opt processOptions) prepare(s streams, cfg processor.Config, set settings, settingsErr error) (*slog.Logger, hookConfig, *account, error) {
 	log, err := newLogger(s.err, opt.logLevel, opt.logFormat)
 	problems := withSources(settingsErr, set)
 	if err != nil {
@@ -263,7 +145,7 @@ func (opt processOptions) prepare(s streams, cfg processor.Config, set settings,
 		problems = append(problems, withSource(err, "user", set))
 	}
 	if err := errors.Join(problems...); err != nil {
-		return nil, hookSet{}, nil, usageError{err}
+		return nil, hookConfig{}, nil, usageError{err}
 	}
 	return log, hooks, runAs, nil
 }
@@ -271,7 +153,7 @@ func (opt processOptions) prepare(s streams, cfg processor.Config, set settings,
 // outcome is the error a run ends with: a failure of processing or output
 // (failed), else a corrupt input (a capture cut off in its last record is
 // only a warning), else hooks left unrun.
-func outcome(failed error, problems []capture.Problem, h *script.EngineStats, sp *spool.Stats) error {
+func outcome(failed error, problems []capture.Problem, h *script.EngineStats) error {
 	if failed != nil {
 		return failed
 	}
@@ -284,18 +166,18 @@ func outcome(failed error, problems []capture.Problem, h *script.EngineStats, sp
 	if err := errors.Join(corrupt...); err != nil {
 		return err
 	}
-	return unrunHooks(h, sp)
+	return unrunHooks(h)
 }
 
 // unrunHooks is the error of a run that ended with hooks not run (the
 // shutdown deadline passed first, or spooled events were lost), or nil.
-func unrunHooks(h *script.EngineStats, sp *spool.Stats) error {
+func unrunHooks(h *script.EngineStats) error {
 	var n hooksNotRunError
 	if h != nil {
 		n.runs = h.Unrun
-	}
-	if sp != nil {
-		n.events = sp.Queued + sp.Lost
+		if sp := h.Spool; sp != nil {
+			n.events = sp.Queued + sp.Lost
+		}
 	}
 	if n.runs == 0 && n.events == 0 {
 		return nil
@@ -312,7 +194,7 @@ func (opt processOptions) validate(cfg processor.Config, set settings) []error {
 		problems = append(problems, fmt.Errorf("progress = %q: must be auto, always or never", opt.progress))
 	}
 	if opt.status < 0 {
-		problems = append(problems, withSources(&processor.FieldError{Key: "status-interval", Value: opt.status.String(), Reason: "must not be negative"}, set)...)
+		problems = append(problems, withSources(&flagError{Flag: "status-interval", Value: opt.status.String(), Reason: "must not be negative"}, set)...)
 	}
 	problems = append(problems, withSources(cfg.Validate(), set)...)
 	inputs := len(opt.capture.files) + len(opt.capture.interfaces)
@@ -331,12 +213,11 @@ func withSources(err error, set settings) []error {
 	}
 	out := make([]error, 0, len(errs))
 	for _, e := range errs {
-		var fe *processor.FieldError
-		if errors.As(e, &fe) {
-			if set.invalid[fe.Key] {
+		if fe, ok := asFlagError(e); ok {
+			if set.invalid[fe.Flag] {
 				continue // its value did not parse: said already
 			}
-			e = fmt.Errorf("%s = %q (from %s): %s", configKey(fe.Key), fe.Value, set.source(fe.Key), fe.Reason)
+			e = fmt.Errorf("%s = %q (from %s): %s", configKey(fe.Flag), fe.Value, set.source(fe.Flag), fe.Reason)
 		}
 		out = append(out, e)
 	}
@@ -359,9 +240,9 @@ func drainContext(stop, abort context.Context, shutdownTimeout time.Duration) co
 
 // openEvents returns the event sink for --events and a function that
 // flushes and closes it.
-func openEvents(path string, stdout io.Writer) (func(processor.Event) error, func() error, error) {
+func openEvents(path string, stdout io.Writer) (func(event.Event) error, func() error, error) {
 	if path == "" {
-		return func(processor.Event) error { return nil }, func() error { return nil }, nil
+		return func(event.Event) error { return nil }, func() error { return nil }, nil
 	}
 	var (
 		w     io.Writer = stdout
@@ -375,9 +256,12 @@ func openEvents(path string, stdout io.Writer) (func(processor.Event) error, fun
 		w, close = f, f.Close
 	}
 	bw := bufio.NewWriter(w)
-	enc := json.NewEncoder(bw)
-	enc.SetEscapeHTML(false)
-	write := func(e processor.Event) error { return enc.Encode(e) }
+	var line []byte
+	write := func(e event.Event) error {
+		line = append(event.AppendJSON(line[:0], e), '\n')
+		_, err := bw.Write(line)
+		return err
+	}
 	done := func() error {
 		err := bw.Flush()
 		if cerr := close(); err == nil {

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 
 	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/script"
 	"github.com/spf13/pflag"
 )
 
@@ -11,7 +12,7 @@ import (
 // environment and the config file as it is now, and, if that succeeds,
 // makes them the hooks of new events; hooks already queued or running
 // finish with the old ones. On any error the current hooks stay.
-func reloadHooks(given *pflag.FlagSet, s streams, configPath string, hooks *runningHooks, log *slog.Logger) {
+func reloadHooks(given *pflag.FlagSet, s streams, configPath string, engine *script.Engine, log *slog.Logger) {
 	cfg := processor.DefaultConfig()
 	var opt processOptions
 	fresh := pflag.NewFlagSet("reload", pflag.ContinueOnError)
@@ -25,19 +26,19 @@ func reloadHooks(given *pflag.FlagSet, s streams, configPath string, hooks *runn
 	if err == nil {
 		_, err = loadSettings(fresh, configPath, s.lookupEnv, s.envNames())
 	}
-	var set hookSet
+	var hc hookConfig
 	if err == nil {
-		set, err = opt.hooks.build(log)
+		hc, err = opt.hooks.build(log)
 	}
 	if err != nil {
 		log.Error("reload failed; the current hooks stay", "error", err)
 		return
 	}
-	names := make([]string, len(set.hooks))
-	for i, h := range set.hooks {
+	names := make([]string, len(hc.set.Hooks))
+	for i, h := range hc.set.Hooks {
 		names[i] = h.Name()
 	}
-	hooks.replace(set)
+	engine.Replace(hc.set)
 	log.Info("hooks reloaded", "hooks", names)
 }
 

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lc-voip/lc/internal/script"
 	"github.com/lc-voip/lc/internal/testpcap"
 )
 
@@ -140,12 +141,12 @@ func TestReloadInvalidKeepsHooks(t *testing.T) {
 	if err := given.Parse([]string{"--config", config}); err != nil {
 		t.Fatal(err)
 	}
-	set := hookSet{hooks: nil}
-	hooks := set.start()
+	engine := script.NewEngine(script.EngineConfig{}, script.Set{})
+	defer engine.Close(t.Context())
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, nil))
 	os.WriteFile(config, []byte("processor:\n  voip_command: \"true %nosuch%\"\n"), 0o644)
-	reloadHooks(given, streams{lookupEnv: noEnv}, config, hooks, logger)
+	reloadHooks(given, streams{lookupEnv: noEnv}, config, engine, logger)
 	if !strings.Contains(buf.String(), "reload failed; the current hooks stay") || !strings.Contains(buf.String(), "nosuch") {
 		t.Fatalf("log:\n%s", buf.String())
 	}

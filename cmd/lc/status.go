@@ -7,7 +7,6 @@ import (
 	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
-	"github.com/lc-voip/lc/internal/spool"
 )
 
 // defaultStatusInterval is how often a status line is logged.
@@ -21,7 +20,6 @@ type statusLine struct {
 	counters *processor.Counters
 	hooks    func() *script.EngineStats // nil result without hooks
 	capture  func() []live.Stats        // nil result when reading files
-	spool    func() *spool.Stats        // nil result without a hook spool
 
 	lastPackets int64
 	lastAt      time.Time
@@ -54,9 +52,9 @@ func (s *statusLine) line(now time.Time) {
 	}
 	if h := s.hooks(); h != nil {
 		attrs = append(attrs, "hook_backlog", h.Pending, "hooks_failed", h.Failed)
-	}
-	if sp := s.spool(); sp != nil {
-		attrs = append(attrs, "hook_spool", sp.Queued, "hook_spool_on_disk", sp.OnDisk)
+		if sp := h.Spool; sp != nil {
+			attrs = append(attrs, "hook_spool", sp.Queued, "hook_spool_on_disk", sp.OnDisk)
+		}
 	}
 	s.log.Info("status", attrs...)
 }

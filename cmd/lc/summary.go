@@ -3,10 +3,13 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
@@ -18,7 +21,6 @@ import (
 type summary struct {
 	stats     processor.Stats
 	hooks     *script.EngineStats // nil when no hook is configured
-	spool     *spool.Stats        // nil without a hook spool (reading files)
 	problems  []capture.Problem
 	capture   []live.Stats // nil when reading files
 	unmatched int64        // packets read from files that the filter left out
@@ -50,9 +52,9 @@ func printSummary(w io.Writer, s summary) {
 		fmt.Fprintf(w, "  capture on %s: %d received, %d dropped by the kernel (ring full), %s by the interface\n",
 			c.Interface, c.Received, c.KernelDrops, ifdrops)
 	}
-	written := st.Written[processor.KindSIP] + st.Written[processor.KindRTP] + st.Written[processor.KindOther]
-	fmt.Fprintf(w, "  written: %d sip + %d rtp + %d other = %d records", st.Written[processor.KindSIP],
-		st.Written[processor.KindRTP], st.Written[processor.KindOther], written)
+	written := st.Written[event.KindSIP] + st.Written[event.KindRTP] + st.Written[event.KindOther]
+	fmt.Fprintf(w, "  written: %d sip + %d rtp + %d other = %d records", st.Written[event.KindSIP],
+		st.Written[event.KindRTP], st.Written[event.KindOther], written)
 	if st.Copies > 0 {
 		fmt.Fprintf(w, " (%d packets in two files: TCP segments carrying messages of several calls)", st.Copies)
 	}
@@ -68,7 +70,7 @@ func printSummary(w io.Writer, s summary) {
 	}
 	var calls []string
 	var total int64
-	for _, state := range processor.SortedKeys(st.Calls) {
+	for _, state := range slices.Sorted(maps.Keys(st.Calls)) {
 		calls = append(calls, fmt.Sprintf("%s %d", state, st.Calls[state]))
 		total += st.Calls[state]
 	}
@@ -87,7 +89,7 @@ func printSummary(w io.Writer, s summary) {
 	fmt.Fprintln(w)
 	if len(st.Notes) > 0 {
 		var notes []string
-		for _, k := range processor.SortedKeys(st.Notes) {
+		for _, k := range slices.Sorted(maps.Keys(st.Notes)) {
 			notes = append(notes, fmt.Sprintf("%s %d", k, st.Notes[k]))
 		}
 		fmt.Fprintf(w, "  noted (written to other files or kept as they came): %s\n", strings.Join(notes, ", "))
@@ -99,7 +101,7 @@ func printSummary(w io.Writer, s summary) {
 		}
 		fmt.Fprintln(w)
 	}
-	if sp := s.spool; sp != nil && (sp.Spilled > 0 || sp.Lost > 0 || sp.Queued > 0) {
+	if sp := s.hookSpool(); sp != nil && (sp.Spilled > 0 || sp.Lost > 0 || sp.Queued > 0) {
 		fmt.Fprintf(w, "  hook spool: %d events waited on disk; %d lost (not written or not read back); %d left unrun at shutdown\n",
 			sp.Spilled, sp.Lost, sp.Queued)
 	}
@@ -108,4 +110,12 @@ func printSummary(w io.Writer, s summary) {
 			fmt.Fprintf(w, "  warning: %v\n", p.Err)
 		}
 	}
+}
+
+// hookSpool is the hook spool's figures, nil without one.
+func (s summary) hookSpool() *spool.Stats {
+	if s.hooks == nil {
+		return nil
+	}
+	return s.hooks.Spool
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
@@ -16,9 +17,8 @@ import (
 func TestSummaryLiveLines(t *testing.T) {
 	var buf bytes.Buffer
 	printSummary(&buf, summary{
-		stats: processor.Stats{Packets: 10, Bytes: 10, Written: map[processor.FileKind]int64{processor.KindRTP: 10}},
-		hooks: &script.EngineStats{Runs: 4, FullWaits: 2},
-		spool: &spool.Stats{Spilled: 40, Lost: 1, Queued: 3},
+		stats: processor.Stats{Packets: 10, Bytes: 10, Written: map[event.FileKind]int64{event.KindRTP: 10}},
+		hooks: &script.EngineStats{Runs: 4, FullWaits: 2, Spool: &spool.Stats{Spilled: 40, Lost: 1, Queued: 3}},
 		capture: []live.Stats{
 			{Interface: "eth1", Received: 10, KernelDrops: 5, InterfaceDrops: 1},
 			{Interface: "tun0", InterfaceDrops: -1},
@@ -46,10 +46,10 @@ func TestSummaryWriteFailure(t *testing.T) {
 	printSummary(&buf, summary{
 		stats: processor.Stats{
 			Packets: 206, Bytes: 1000,
-			Written:    map[processor.FileKind]int64{processor.KindSIP: 40, processor.KindRTP: 85},
+			Written:    map[event.FileKind]int64{event.KindSIP: 40, event.KindRTP: 85},
 			Failed:     81,
 			Files:      17,
-			Calls:      map[processor.CallState]int64{processor.StateShutdown: 6},
+			Calls:      map[event.CallState]int64{event.StateShutdown: 6},
 			FileErrors: 5,
 		},
 		elapsed: time.Second,

@@ -34,11 +34,18 @@ const (
 	maxRecordLen = 16 << 20
 )
 
+// The magic numbers of classic pcap, microsecond and nanosecond, as the
+// first four bytes of a file read in the file's byte order.
+const (
+	MagicMicro = 0xa1b2c3d4
+	MagicNano  = 0xa1b23c4d
+)
+
 // Magic numbers as the first four bytes of a file read big-endian.
 const (
-	magicMicroBig    = 0xa1b2c3d4
+	magicMicroBig    = MagicMicro
 	magicMicroLittle = 0xd4c3b2a1
-	magicNanoBig     = 0xa1b23c4d
+	magicNanoBig     = MagicNano
 	magicNanoLittle  = 0x4d3cb2a1
 	magicPcapng      = 0x0a0d0d0a // Section Header Block type, a palindrome
 )

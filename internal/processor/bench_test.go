@@ -10,6 +10,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/testpcap"
 )
 
@@ -81,7 +82,7 @@ func BenchmarkProcess(b *testing.B) {
 		if err := p.Close(); err != nil {
 			b.Fatal(err)
 		}
-		calls = p.Stats().Calls[StateCompleted]
+		calls = p.Stats().Calls[event.StateCompleted]
 	}
 	if calls != benchCalls {
 		b.Fatalf("%d calls completed, want %d", calls, benchCalls)

@@ -9,6 +9,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/testpcap"
 )
 
@@ -19,7 +20,7 @@ type outputRun struct {
 	p      *Processor
 	out    string // the output directory as New resolved it
 	frame  int
-	events []Event
+	events []event.Event
 	err    error // the first error Packet or Close returned
 }
 
@@ -30,7 +31,7 @@ func startRun(t *testing.T, out string, tune func(*Config)) *outputRun {
 	r := &outputRun{t: t}
 	cfg := DefaultConfig()
 	cfg.OutputDir = out
-	cfg.Emit = func(e Event) { r.events = append(r.events, e) }
+	cfg.Emit = func(e event.Event) { r.events = append(r.events, e) }
 	if tune != nil {
 		tune(&cfg)
 	}
@@ -70,7 +71,7 @@ func (r *outputRun) close() Stats {
 // counted as failed: the packets write failures kept out of the files.
 func checkFailed(t *testing.T, st Stats, want int64) {
 	t.Helper()
-	written := st.Written[KindSIP] + st.Written[KindRTP] + st.Written[KindOther]
+	written := st.Written[event.KindSIP] + st.Written[event.KindRTP] + st.Written[event.KindOther]
 	if n := st.Packets - (written - st.Copies + st.Filtered + st.Failed); n != 0 {
 		t.Errorf("counts do not add up: %d packets unaccounted for in %+v", n, st)
 	}
@@ -81,7 +82,7 @@ func checkFailed(t *testing.T, st Stats, want int64) {
 
 // checkEventPaths asserts that every path in the events is absolute and
 // beneath out, and that every call has a directory name.
-func checkEventPaths(t *testing.T, out string, events []Event) {
+func checkEventPaths(t *testing.T, out string, events []event.Event) {
 	t.Helper()
 	beneath := func(what, p string) {
 		if !filepath.IsAbs(p) || !strings.HasPrefix(p, out+string(filepath.Separator)) {
@@ -90,9 +91,9 @@ func checkEventPaths(t *testing.T, out string, events []Event) {
 	}
 	for _, e := range events {
 		switch e := e.(type) {
-		case FileClosed:
+		case event.FileClosed:
 			beneath("file_closed path", e.Path)
-		case CallCompleted:
+		case event.CallCompleted:
 			beneath("dirname", e.Dirname)
 			for _, f := range e.Files() {
 				beneath("call file", f)
@@ -149,7 +150,7 @@ func TestCallDirectoryCannotBeMade(t *testing.T) {
 			}
 			var calls int
 			for _, e := range r.events {
-				if c, ok := e.(CallCompleted); ok {
+				if c, ok := e.(event.CallCompleted); ok {
 					calls++
 					if len(c.Files()) != 0 {
 						t.Errorf("a call whose directory could not be made reports files %q", c.Files())

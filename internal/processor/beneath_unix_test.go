@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/testpcap"
 	"golang.org/x/sys/unix"
 )
@@ -95,10 +96,10 @@ func TestSymlinkAtNewNameIsSkipped(t *testing.T) {
 	want := map[string]bool{callDir + "_1": false, filepath.Join(filepath.Dir(otherFile), t0.Format("20060102_150405")+"_1.pcap"): false}
 	for _, e := range r.events {
 		switch e := e.(type) {
-		case CallCompleted:
+		case event.CallCompleted:
 			want[e.Dirname] = true
-		case FileClosed:
-			if e.Kind == KindOther {
+		case event.FileClosed:
+			if e.Kind == event.KindOther {
 				want[e.Path] = true
 			}
 		}

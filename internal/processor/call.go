@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/sip"
 )
 
@@ -29,13 +30,13 @@ type call struct {
 
 	first, last time.Time
 	phase       phase
-	endState    CallState // meaningful in phaseEnded
+	endState    event.CallState // meaningful in phaseEnded
 	status      int
 	inviteCSeq  uint32
 	deadline    time.Time // end of the grace period or of the auth wait; zero when none
 
 	sip, rtp  stream
-	streams   []Stream
+	streams   []event.Stream
 	endpoints []netip.AddrPort
 	timerAt   time.Time // the deadline the timer heap holds for this call; zero when none
 }
@@ -70,25 +71,25 @@ func (c *call) update(m *sip.Message, ts time.Time, cfg *Config) {
 			if m.CSeq > c.inviteCSeq && m.To.Tag == "" || c.inviteCSeq == 0 {
 				// A new initial INVITE: the retry after a challenge, or a new
 				// attempt after a failure. It revives an ended call.
-				if c.phase == phaseAuth || c.phase == phaseEnded && c.endState != StateCompleted {
+				if c.phase == phaseAuth || c.phase == phaseEnded && c.endState != event.StateCompleted {
 					c.phase, c.deadline = phaseEarly, time.Time{}
 				}
 			}
 			c.inviteCSeq = max(c.inviteCSeq, m.CSeq)
 		case "CANCEL":
 			if c.phase == phaseEarly || c.phase == phaseAuth {
-				c.end(StateCancelled, ts, cfg.Grace)
+				c.end(event.StateCancelled, ts, cfg.Grace)
 			}
 		case "BYE":
 			if c.phase != phaseEnded {
-				c.end(StateCompleted, ts, cfg.Grace)
+				c.end(event.StateCompleted, ts, cfg.Grace)
 			}
 		}
 		return
 	}
 	if m.CSeqMethod == "BYE" && m.StatusCode >= 200 && c.phase != phaseEnded {
 		// The answer to a BYE the capture missed (it started mid-call).
-		c.end(StateCompleted, ts, cfg.Grace)
+		c.end(event.StateCompleted, ts, cfg.Grace)
 		return
 	}
 	if m.CSeqMethod != "INVITE" || m.StatusCode < 200 {
@@ -100,7 +101,7 @@ func (c *call) update(m *sip.Message, ts time.Time, cfg *Config) {
 		if c.phase == phaseAnswered {
 			return // a re-INVITE's answer or a retransmission
 		}
-		if c.phase == phaseEnded && c.endState == StateCompleted {
+		if c.phase == phaseEnded && c.endState == event.StateCompleted {
 			return
 		}
 		c.phase, c.deadline, c.status = phaseAnswered, time.Time{}, code
@@ -112,34 +113,34 @@ func (c *call) update(m *sip.Message, ts time.Time, cfg *Config) {
 	default:
 		if c.phase == phaseEarly || c.phase == phaseAuth {
 			c.status = code
-			state := StateFailed
+			state := event.StateFailed
 			if code == 487 {
-				state = StateCancelled
+				state = event.StateCancelled
 			}
 			c.end(state, ts, cfg.Grace)
-		} else if c.phase == phaseEnded && c.endState == StateCancelled && c.status == 0 {
+		} else if c.phase == phaseEnded && c.endState == event.StateCancelled && c.status == 0 {
 			c.status = code // the final answer to a cancelled INVITE
 		}
 	}
 }
 
 // end puts the call in its terminal state and starts the grace period.
-func (c *call) end(state CallState, ts time.Time, grace time.Duration) {
+func (c *call) end(state event.CallState, ts time.Time, grace time.Duration) {
 	c.phase, c.endState = phaseEnded, state
 	c.deadline = ts.Add(grace)
 }
 
 // due returns when the call must end, and how, if nothing else happens.
-func (c *call) due(cfg *Config) (time.Time, CallState) {
-	at, state := c.last.Add(cfg.IdleTimeout), StateTimeout
+func (c *call) due(cfg *Config) (time.Time, event.CallState) {
+	at, state := c.last.Add(cfg.IdleTimeout), event.StateTimeout
 	if t := c.first.Add(cfg.MaxCallDuration); t.Before(at) {
-		at, state = t, StateMaxDuration
+		at, state = t, event.StateMaxDuration
 	}
 	if !c.deadline.IsZero() && c.deadline.Before(at) {
 		at = c.deadline
 		switch c.phase {
 		case phaseAuth:
-			state = StateFailed
+			state = event.StateFailed
 		case phaseEnded:
 			state = c.endState
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lc-voip/lc/internal/decode"
+	"github.com/lc-voip/lc/internal/event"
 )
 
 // Defaults for Config.
@@ -47,7 +48,7 @@ type Config struct {
 	ReassemblyBytes int64         // bytes TCP reassembly and defragmentation hold at most, together (see decode.Config.MaxBufferedBytes)
 
 	// Emit receives every event on the processing goroutine; nil drops them.
-	Emit func(Event)
+	Emit func(event.Event)
 	// Logger is used for warnings and debug output; nil discards.
 	Logger *slog.Logger
 }
@@ -75,56 +76,57 @@ func DefaultConfig() Config {
 // Validate reports every problem in c at once.
 func (c Config) Validate() error {
 	var errs []error
-	bad := func(key string, v any, why string) {
-		errs = append(errs, &FieldError{Key: key, Value: fmt.Sprint(v), Reason: why})
+	bad := func(field string, v any, why string) {
+		errs = append(errs, &FieldError{Field: field, Value: fmt.Sprint(v), Reason: why})
 	}
 	if c.OutputDir == "" {
-		bad("output-dir", "", "must not be empty")
+		bad("OutputDir", "", "must not be empty")
 	}
 	for _, d := range []struct {
-		key string
-		v   time.Duration
+		field string
+		v     time.Duration
 	}{
-		{"call-grace-period", c.Grace},
-		{"call-idle-timeout", c.IdleTimeout},
-		{"max-call-duration", c.MaxCallDuration},
-		{"auth-wait", c.AuthWait},
-		{"auto-rotate-max-age", c.RotateMaxAge},
-		{"auto-rotate-idle-timeout", c.RotateIdle},
+		{"Grace", c.Grace},
+		{"IdleTimeout", c.IdleTimeout},
+		{"MaxCallDuration", c.MaxCallDuration},
+		{"AuthWait", c.AuthWait},
+		{"RotateMaxAge", c.RotateMaxAge},
+		{"RotateIdle", c.RotateIdle},
 	} {
 		if d.v <= 0 {
-			bad(d.key, d.v, "must be positive")
+			bad(d.field, d.v, "must be positive")
 		}
 	}
 	for _, s := range []struct {
-		key string
-		v   int64
+		field string
+		v     int64
 	}{
-		{"auto-rotate-max-size", c.RotateMaxSize},
-		{"per-call-max-size", c.PerCallMaxSize},
+		{"RotateMaxSize", c.RotateMaxSize},
+		{"PerCallMaxSize", c.PerCallMaxSize},
 	} {
 		if s.v < minRotateSize {
-			bad(s.key, s.v, fmt.Sprintf("must be at least %d bytes", minRotateSize))
+			bad(s.field, s.v, fmt.Sprintf("must be at least %d bytes", minRotateSize))
 		}
 	}
 	if c.MaxOpenFiles < 2 {
-		bad("max-open-files", c.MaxOpenFiles, "must be at least 2")
+		bad("MaxOpenFiles", c.MaxOpenFiles, "must be at least 2")
 	}
 	if c.MaxCalls < 1 {
-		bad("max-calls", c.MaxCalls, "must be at least 1")
+		bad("MaxCalls", c.MaxCalls, "must be at least 1")
 	}
 	if c.ReassemblyBytes < minReassemblyBytes {
-		bad("reassembly-memory", c.ReassemblyBytes, fmt.Sprintf("must be at least %d bytes", minReassemblyBytes))
+		bad("ReassemblyBytes", c.ReassemblyBytes, fmt.Sprintf("must be at least %d bytes", minReassemblyBytes))
 	}
 	return errors.Join(errs...)
 }
 
-// FieldError is one invalid configuration value. Key is the name of the
-// command-line flag that sets it.
+// FieldError is one invalid configuration value. Field is the name of
+// the Config field that holds it, such as "Grace"; the command line maps
+// it to the flag that sets it.
 type FieldError struct {
-	Key    string
+	Field  string
 	Value  string
 	Reason string
 }
 
-func (e *FieldError) Error() string { return fmt.Sprintf("%s = %q: %s", e.Key, e.Value, e.Reason) }
+func (e *FieldError) Error() string { return fmt.Sprintf("%s = %q: %s", e.Field, e.Value, e.Reason) }

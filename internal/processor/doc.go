@@ -3,7 +3,8 @@
 //
 // It owns the call table (Call-ID → call), the media index (SDP endpoint →
 // call), call lifecycle on packet time, the per-call and "other" writers,
-// the open-file cache, and the event types FileClosed and CallCompleted.
+// the open-file cache. It reports what it writes as the events of package
+// event, handed to Config.Emit.
 //
 // # Flow
 //
@@ -44,10 +45,10 @@
 // opens once; nothing below it is reached through a symlink, reopens
 // included: a symlink where lc expects a directory or a file is a write
 // error ("refusing to follow symlink"), and a call whose directory cannot
-// be made writes nothing while its CallCompleted keeps the absolute
+// be made writes nothing while its event.CallCompleted keeps the absolute
 // directory it was meant to have.
 //
 // A write that fails is reported, not passed off: the file is cut back to
-// its last complete record and its FileClosed says what it holds and why
-// (see FileClosed); the call's CallCompleted is Incomplete.
+// its last complete record and its event.FileClosed says what it holds and why
+// (see event.FileClosed); the call's event.CallCompleted is Incomplete.
 package processor

@@ -6,6 +6,7 @@ import (
 	"os"
 
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/event"
 )
 
 // fileCache bounds the number of open output files. Every write goes
@@ -43,7 +44,7 @@ func newFileCache(limit int, root *outDir, stats *Stats) *fileCache {
 		stats = &Stats{}
 	}
 	if stats.Written == nil {
-		stats.Written = make(map[FileKind]int64)
+		stats.Written = make(map[event.FileKind]int64)
 	}
 	c := &fileCache{limit: limit, root: root, stats: stats}
 	c.head.next, c.head.prev = &c.head, &c.head

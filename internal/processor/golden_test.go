@@ -7,26 +7,29 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/testpcap"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files")
 
 // runPackets runs a processor over pkts and returns its events and stats.
-func runPackets(tb testing.TB, out string, pkts []testpcap.Packet, tune func(*Config)) ([]Event, Stats) {
+func runPackets(tb testing.TB, out string, pkts []testpcap.Packet, tune func(*Config)) ([]event.Event, Stats) {
 	tb.Helper()
 	cfg := DefaultConfig()
 	cfg.OutputDir = out
-	var events []Event
-	cfg.Emit = func(e Event) { events = append(events, e) }
+	var events []event.Event
+	cfg.Emit = func(e event.Event) { events = append(events, e) }
 	if tune != nil {
 		tune(&cfg)
 	}
@@ -85,7 +88,7 @@ func TestGolden(t *testing.T) {
 
 // render writes events (paths relative to out), the file tree and the
 // counts in a stable text form.
-func render(tb testing.TB, out string, events []Event, st Stats) []byte {
+func render(tb testing.TB, out string, events []event.Event, st Stats) []byte {
 	tb.Helper()
 	var b bytes.Buffer
 	b.WriteString("# events\n")
@@ -114,8 +117,8 @@ func render(tb testing.TB, out string, events []Event, st Stats) []byte {
 		tb.Fatal(err)
 	}
 	fmt.Fprintf(&b, "# stats\npackets %d, sip %d, rtp %d, other %d, copies %d, filtered %d\n",
-		st.Packets, st.Written[KindSIP], st.Written[KindRTP], st.Written[KindOther], st.Copies, st.Filtered)
-	for _, k := range SortedKeys(st.Notes) {
+		st.Packets, st.Written[event.KindSIP], st.Written[event.KindRTP], st.Written[event.KindOther], st.Copies, st.Filtered)
+	for _, k := range slices.Sorted(maps.Keys(st.Notes)) {
 		fmt.Fprintf(&b, "note %s %d\n", k, st.Notes[k])
 	}
 	return b.Bytes()
@@ -125,7 +128,7 @@ func render(tb testing.TB, out string, events []Event, st Stats) []byte {
 // and that the counts add up.
 func checkAccounting(tb testing.TB, out string, in []testpcap.Packet, st Stats) {
 	tb.Helper()
-	written := st.Written[KindSIP] + st.Written[KindRTP] + st.Written[KindOther]
+	written := st.Written[event.KindSIP] + st.Written[event.KindRTP] + st.Written[event.KindOther]
 	if st.Packets != int64(len(in)) || st.Packets != written-st.Copies+st.Filtered+st.Failed {
 		tb.Errorf("counts do not add up: %d input, %d read, %d written, %d copies, %d filtered, %d failed",
 			len(in), st.Packets, written, st.Copies, st.Filtered, st.Failed)

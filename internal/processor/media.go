@@ -3,6 +3,7 @@ package processor
 import (
 	"net/netip"
 
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/sip"
 )
 
@@ -75,6 +76,6 @@ func (c *call) stream(media string, rtp, rtcp netip.AddrPort) int {
 			return i
 		}
 	}
-	c.streams = append(c.streams, Stream{Media: media, Addr: addr, RTCP: rtcpAddr})
+	c.streams = append(c.streams, event.Stream{Media: media, Addr: addr, RTCP: rtcpAddr})
 	return len(c.streams) - 1
 }

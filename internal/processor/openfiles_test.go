@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/testenv"
 	"github.com/lc-voip/lc/internal/testpcap"
 )
@@ -44,16 +45,16 @@ func manyConcurrentCalls(t *testing.T, n int, tune func(*Config)) {
 	out := t.TempDir()
 	events, st := runPackets(t, out, tl.Pkts, tune)
 	checkAccounting(t, out, tl.Pkts, st)
-	if st.Calls[StateCompleted] != int64(n) || st.Peak != int64(n) {
-		t.Fatalf("completed %d calls with %d open at most, want %d and %d", st.Calls[StateCompleted], st.Peak, n, n)
+	if st.Calls[event.StateCompleted] != int64(n) || st.Peak != int64(n) {
+		t.Fatalf("completed %d calls with %d open at most, want %d and %d", st.Calls[event.StateCompleted], st.Peak, n, n)
 	}
 	var sip, rtp int
 	for _, e := range events {
-		if fc, ok := e.(FileClosed); ok {
+		if fc, ok := e.(event.FileClosed); ok {
 			switch {
-			case fc.Kind == KindSIP && fc.Packets == 3:
+			case fc.Kind == event.KindSIP && fc.Packets == 3:
 				sip++
-			case fc.Kind == KindRTP && fc.Packets == 1:
+			case fc.Kind == event.KindRTP && fc.Packets == 1:
 				rtp++
 			default:
 				t.Fatalf("unexpected file %+v", fc)

@@ -8,12 +8,11 @@ import (
 	"time"
 
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/event"
 )
 
 // Classic pcap constants (https://www.ietf.org/archive/id/draft-ietf-opsawg-pcap-04.html).
 const (
-	pcapMagicMicro  = 0xa1b2c3d4
-	pcapMagicNano   = 0xa1b23c4d
 	pcapHeaderLen   = 24
 	pcapRecordLen   = 16
 	pcapSnaplen     = 262144
@@ -61,7 +60,7 @@ type extent struct {
 // record, err says why, and the file takes no more records.
 type pcapFile struct {
 	path   string
-	kind   FileKind
+	kind   event.FileKind
 	format format
 	extent        // accepted: on disk or in buf
 	disk   extent // written: what is in the file
@@ -78,9 +77,9 @@ type pcapFile struct {
 // header returns the file header.
 func (pf *pcapFile) header() []byte {
 	h := make([]byte, pcapHeaderLen)
-	magic := uint32(pcapMagicMicro)
+	magic := uint32(capture.MagicMicro)
 	if pf.format.nano {
-		magic = pcapMagicNano
+		magic = capture.MagicNano
 	}
 	binary.LittleEndian.PutUint32(h[0:], magic)
 	binary.LittleEndian.PutUint16(h[4:], 2)

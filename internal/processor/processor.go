@@ -6,11 +6,11 @@ import (
 	"log/slog"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/lc-voip/lc/internal/capture"
 	"github.com/lc-voip/lc/internal/decode"
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/sip"
 )
 
@@ -28,7 +28,7 @@ type Processor struct {
 	cfg  Config
 	out  *outDir // cfg.OutputDir, held open: every path lc makes is resolved beneath it
 	log  *slog.Logger
-	emit func(Event)
+	emit func(event.Event)
 	dec  *decode.Decoder
 	// onUnit is p.unit as a func value made once: a method value built per
 	// packet would allocate.
@@ -71,7 +71,7 @@ func New(cfg Config) (*Processor, error) {
 	}
 	emit := cfg.Emit
 	if emit == nil {
-		emit = func(Event) {}
+		emit = func(event.Event) {}
 	}
 	p := &Processor{
 		cfg:   cfg,
@@ -81,14 +81,14 @@ func New(cfg Config) (*Processor, error) {
 		ended: newEndedCalls(cfg.MaxCalls),
 		media: make(mediaIndex),
 		stats: Stats{
-			Written: make(map[FileKind]int64),
+			Written: make(map[event.FileKind]int64),
 			Notes:   make(map[string]int64),
-			Calls:   make(map[CallState]int64),
+			Calls:   make(map[event.CallState]int64),
 		},
 	}
 	p.files = newFileCache(cfg.MaxOpenFiles, root, &p.stats)
-	p.emit = func(e Event) {
-		if _, ok := e.(FileClosed); ok {
+	p.emit = func(e event.Event) {
+		if _, ok := e.(event.FileClosed); ok {
 			p.stats.Files++
 		}
 		emit(e)
@@ -96,7 +96,7 @@ func New(cfg Config) (*Processor, error) {
 	p.dec = decode.New(decode.Config{Framer: frameSIP, MaxBufferedBytes: cfg.ReassemblyBytes})
 	p.onUnit = p.unit
 	p.other = stream{
-		kind:    KindOther,
+		kind:    event.KindOther,
 		maxSize: cfg.RotateMaxSize,
 		maxAge:  cfg.RotateMaxAge,
 		name:    p.otherName,
@@ -204,7 +204,7 @@ func (p *Processor) expire() {
 		p.endCall(c, state)
 	}
 	if cur := p.other.cur; cur != nil && p.clock.Sub(cur.touched) >= p.cfg.RotateIdle {
-		p.fail(p.other.close(p.files, ReasonIdle, p.emit))
+		p.fail(p.other.close(p.files, event.ReasonIdle, p.emit))
 	}
 	if !p.clock.Before(p.nextExpire) {
 		p.dec.Expire(p.clock, p.onUnit)
@@ -224,13 +224,13 @@ func (p *Processor) Close() error {
 	}
 	sortCalls(open)
 	for _, c := range open {
-		state := StateShutdown
+		state := event.StateShutdown
 		if c.phase == phaseEnded {
 			state = c.endState
 		}
 		p.endCall(c, state)
 	}
-	p.fail(p.other.close(p.files, ReasonShutdown, p.emit))
+	p.fail(p.other.close(p.files, event.ReasonShutdown, p.emit))
 	p.fail(p.files.closeAll())
 	p.fail(p.out.close())
 	p.publish()
@@ -326,7 +326,7 @@ func (p *Processor) sipUnit(u decode.Unit) {
 	if body := m.SDPBody(); body != nil {
 		if sess, err := sip.ParseSDP(body); err != nil {
 			p.note("malformed-sdp")
-			p.log.Debug("malformed SDP", "call_id", c.id, "frame", u.Packets[0].Frame, "error", err)
+			p.log.Debug("malformed SDP", "callid", c.id, "frame", u.Packets[0].Frame, "error", err)
 		} else {
 			p.media.learn(c, sess)
 		}
@@ -397,9 +397,7 @@ func (p *Processor) newCall(m *sip.Message, ts time.Time) *call {
 	if c.partial && m.Request && m.To.Tag != "" {
 		c.phase = phaseAnswered
 	}
-	safe := SafeName(m.CallID)
-	t := ts.UTC()
-	c.dirname = filepath.Join(p.cfg.OutputDir, "calls", t.Format("2006-01-02"), t.Format("150405")+"_"+safe)
+	c.dirname = CallDir(p.cfg.OutputDir, m.CallID, ts)
 	// A directory that cannot be made fails the call's writes, as a file
 	// that cannot be created does; dirname stays the absolute path meant.
 	var dirErr error
@@ -412,20 +410,16 @@ func (p *Processor) newCall(m *sip.Message, ts time.Time) *call {
 		}
 	}
 	dir := c.dirname
-	name := func(kind FileKind) func(*capture.Packet, int) (string, error) {
+	name := func(kind event.FileKind) func(*capture.Packet, int) (string, error) {
 		return func(_ *capture.Packet, part int) (string, error) {
 			if dirErr != nil {
 				return "", dirErr
 			}
-			file := safe + "_" + string(kind)
-			if part > 0 {
-				file += "_" + strconv.Itoa(part)
-			}
-			return filepath.Join(dir, file+".pcap"), nil
+			return CallFile(dir, c.id, kind, part), nil
 		}
 	}
-	c.sip = stream{kind: KindSIP, callID: c.id, maxSize: p.cfg.PerCallMaxSize, name: name(KindSIP)}
-	c.rtp = stream{kind: KindRTP, callID: c.id, maxSize: p.cfg.PerCallMaxSize, name: name(KindRTP)}
+	c.sip = stream{kind: event.KindSIP, callID: c.id, maxSize: p.cfg.PerCallMaxSize, name: name(event.KindSIP)}
+	c.rtp = stream{kind: event.KindRTP, callID: c.id, maxSize: p.cfg.PerCallMaxSize, name: name(event.KindRTP)}
 	p.calls[c.id] = c
 	open := int64(len(p.calls))
 	p.counters.OpenCalls.Store(open)
@@ -436,10 +430,10 @@ func (p *Processor) newCall(m *sip.Message, ts time.Time) *call {
 // endCall closes c's files, forgets it and emits its events. The call is
 // incomplete when packets of it are not in its files because writing
 // failed; its packet counts are what its files hold.
-func (p *Processor) endCall(c *call, state CallState) {
-	reason := ReasonCallEnd
-	if state == StateShutdown {
-		reason = ReasonShutdown
+func (p *Processor) endCall(c *call, state event.CallState) {
+	reason := event.ReasonCallEnd
+	if state == event.StateShutdown {
+		reason = event.ReasonShutdown
 	}
 	p.fail(c.sip.close(p.files, reason, p.emit))
 	p.fail(c.rtp.close(p.files, reason, p.emit))
@@ -449,7 +443,7 @@ func (p *Processor) endCall(c *call, state CallState) {
 	c.timerAt = time.Time{}
 	p.counters.OpenCalls.Store(int64(len(p.calls)))
 	p.stats.Calls[state]++
-	p.emit(CallCompleted{
+	p.emit(event.CallCompleted{
 		CallID:     c.id,
 		Dirname:    c.dirname,
 		Caller:     c.caller,

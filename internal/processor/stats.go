@@ -3,10 +3,10 @@ package processor
 import (
 	"maps"
 	"slices"
-	"sort"
 	"sync/atomic"
 
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/event"
 )
 
 // Stats counts what a run did. The invariant the summary shows, once the
@@ -24,16 +24,16 @@ import (
 // record was lost and whose copy was written counts in Failed although
 // one of its files holds it.
 type Stats struct {
-	Packets    int64              // input packets
-	Bytes      int64              // input bytes (captured)
-	Written    map[FileKind]int64 // packet records written, by file kind
-	Copies     int64              // records for a packet already handed to another file (a TCP segment carrying messages of several calls)
-	Filtered   int64              // packets not written because their kind of output is switched off
-	Failed     int64              // packets not written because writing their record failed (disk full, I/O error, a file or directory that could not be made)
-	Notes      map[string]int64   // things worth knowing, by reason: malformed-sip, undecodable, fragment-timeout, ...
-	Calls      map[CallState]int64
+	Packets    int64                    // input packets
+	Bytes      int64                    // input bytes (captured)
+	Written    map[event.FileKind]int64 // packet records written, by file kind
+	Copies     int64                    // records for a packet already handed to another file (a TCP segment carrying messages of several calls)
+	Filtered   int64                    // packets not written because their kind of output is switched off
+	Failed     int64                    // packets not written because writing their record failed (disk full, I/O error, a file or directory that could not be made)
+	Notes      map[string]int64         // things worth knowing, by reason: malformed-sip, undecodable, fragment-timeout, ...
+	Calls      map[event.CallState]int64
 	Files      int64 // files closed
-	FileErrors int64 // files a write failure cut short: their FileClosed events carry the error
+	FileErrors int64 // files a write failure cut short: their event.FileClosed events carry the error
 	// EndedForgotten counts ended Call-IDs forgotten before their late
 	// window passed, to stay within Config.MaxCalls.
 	EndedForgotten int64
@@ -67,16 +67,6 @@ func (c *Counters) Published() Stats {
 		return *s
 	}
 	return Stats{}
-}
-
-// SortedKeys returns m's keys in order, for stable output.
-func SortedKeys[K ~string, V any](m map[K]V) []K {
-	keys := make([]K, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
-	return keys
 }
 
 // unwritten counts the packets of pkts that are not in repeated: the

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/event"
 )
 
 // stream is a sequence of pcap files of one kind that replace each other:
@@ -14,7 +15,7 @@ import (
 // more packets: a run stops at its first write error, and what is still
 // processed then goes to the streams that did not fail.
 type stream struct {
-	kind    FileKind
+	kind    event.FileKind
 	callID  string
 	maxSize int64         // 0: no size limit
 	maxAge  time.Duration // 0: no age limit
@@ -23,7 +24,7 @@ type stream struct {
 
 	cur     *pcapFile
 	paths   []string        // closed files, in order; their count is the part number of cur, or of the next file
-	written int64           // packets in the closed files, as their FileClosed events report them
+	written int64           // packets in the closed files, as their event.FileClosed events report them
 	err     error           // the first failure
 	errs    []string        // why packets meant for the stream are not in its files, each message once
 	last    *capture.Packet // the packet written last, so a packet reaching the stream twice is written once
@@ -34,7 +35,7 @@ type stream struct {
 // of files is measured in. It reports false, and writes nothing, when p is
 // the packet it wrote last. An error means that p is not in the stream's
 // files; the stream keeps its message.
-func (s *stream) write(fc *fileCache, p *capture.Packet, at time.Time, emit func(Event)) (bool, error) {
+func (s *stream) write(fc *fileCache, p *capture.Packet, at time.Time, emit func(event.Event)) (bool, error) {
 	if p == s.last {
 		return false, nil
 	}
@@ -42,14 +43,14 @@ func (s *stream) write(fc *fileCache, p *capture.Packet, at time.Time, emit func
 		return false, s.err
 	}
 	if s.cur != nil {
-		var rotate CloseReason
+		var rotate event.CloseReason
 		switch {
 		case s.cur.format != formatOf(p):
-			rotate = ReasonRotateLink
+			rotate = event.ReasonRotateLink
 		case s.maxSize > 0 && s.cur.packets > 0 && s.cur.bytes+recordSize(p) > s.maxSize:
-			rotate = ReasonRotateSize
+			rotate = event.ReasonRotateSize
 		case s.maxAge > 0 && at.Sub(s.cur.opened) >= s.maxAge:
-			rotate = ReasonRotateAge
+			rotate = event.ReasonRotateAge
 		}
 		if rotate != "" {
 			if err := s.close(fc, rotate, emit); err != nil {
@@ -84,10 +85,10 @@ func (s *stream) fail(err error) error {
 	return err
 }
 
-// close finishes the current file, if any, and emits its FileClosed,
+// close finishes the current file, if any, and emits its event.FileClosed,
 // which reports what is in the file: when a write failed, the records
 // that reached it and the error.
-func (s *stream) close(fc *fileCache, reason CloseReason, emit func(Event)) error {
+func (s *stream) close(fc *fileCache, reason event.CloseReason, emit func(event.Event)) error {
 	pf := s.cur
 	if pf == nil {
 		return nil
@@ -100,7 +101,7 @@ func (s *stream) close(fc *fileCache, reason CloseReason, emit func(Event)) erro
 	if pf.err != nil {
 		s.fail(pf.err)
 	}
-	emit(FileClosed{
+	emit(event.FileClosed{
 		Path: pf.path, Kind: s.kind, CallID: s.callID, Part: part, Reason: reason,
 		Packets: pf.disk.packets, Bytes: pf.disk.bytes, First: pf.disk.first, Last: pf.disk.last,
 		Error: errString(pf.err),

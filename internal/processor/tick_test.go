@@ -9,6 +9,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/testpcap"
 )
 
@@ -52,11 +53,11 @@ func TestTickEndsCallsWithoutTraffic(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.OutputDir = t.TempDir()
 	cfg.IdleTimeout = time.Minute
-	var calls []CallCompleted
+	var calls []event.CallCompleted
 	var ended []time.Time // the clock each call ended at: the tick that ended it
 	var clock time.Time
-	cfg.Emit = func(e Event) {
-		if c, ok := e.(CallCompleted); ok {
+	cfg.Emit = func(e event.Event) {
+		if c, ok := e.(event.CallCompleted); ok {
 			calls = append(calls, c)
 			ended = append(ended, clock)
 		}
@@ -78,7 +79,7 @@ func TestTickEndsCallsWithoutTraffic(t *testing.T) {
 	if len(calls) != 2 {
 		t.Fatalf("%d calls ended before the source did, want 2: %+v", len(calls), calls)
 	}
-	if calls[0].State != StateCompleted || calls[1].State != StateTimeout {
+	if calls[0].State != event.StateCompleted || calls[1].State != event.StateTimeout {
 		t.Fatalf("states %s, %s; want completed, timeout", calls[0].State, calls[1].State)
 	}
 	if want := last.Add(10 * time.Second); !ended[0].Equal(want) {
@@ -143,13 +144,13 @@ func TestTickDecidesHeldPackets(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if n := p.Stats().Written[KindOther]; n != 1 {
+			if n := p.Stats().Written[event.KindOther]; n != 1 {
 				t.Fatalf("%d packets written before the tick, want 1 (the other held)", n)
 			}
 			p.Tick(tt.tick)
 			st := p.Stats()
-			if st.Written[KindOther] != 2 || st.Notes["future-timestamp"] != tt.notes["future-timestamp"] || st.Notes["clock-jump"] != tt.notes["clock-jump"] {
-				t.Errorf("after the tick: %d written, notes %v; want 2 and %v", st.Written[KindOther], st.Notes, tt.notes)
+			if st.Written[event.KindOther] != 2 || st.Notes["future-timestamp"] != tt.notes["future-timestamp"] || st.Notes["clock-jump"] != tt.notes["clock-jump"] {
+				t.Errorf("after the tick: %d written, notes %v; want 2 and %v", st.Written[event.KindOther], st.Notes, tt.notes)
 			}
 			if err := p.Close(); err != nil {
 				t.Fatal(err)

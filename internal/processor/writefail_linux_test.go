@@ -5,6 +5,7 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/testenv"
 	"github.com/lc-voip/lc/internal/testpcap"
 	"golang.org/x/sys/unix"
@@ -38,5 +39,5 @@ func TestFullTmpfs(t *testing.T) {
 		}
 	}
 	t.Logf("%d packets read, %d written, %d failed; %d files, %d failed", st.Packets,
-		st.Written[KindSIP]+st.Written[KindRTP]+st.Written[KindOther], st.Failed, st.Files, st.FileErrors)
+		st.Written[event.KindSIP]+st.Written[event.KindRTP]+st.Written[event.KindOther], st.Failed, st.Files, st.FileErrors)
 }

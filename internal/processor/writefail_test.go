@@ -1,7 +1,6 @@
 package processor
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
@@ -16,6 +15,7 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/testenv"
 	"github.com/lc-voip/lc/internal/testpcap"
 )
@@ -76,11 +76,11 @@ func runOnDisk(t *testing.T, out string, pkts []testpcap.Packet, disk *faultyDis
 	return r, r.close(), fed
 }
 
-// fileEvents returns the run's FileClosed events by path.
-func fileEvents(r *outputRun) map[string]FileClosed {
-	files := map[string]FileClosed{}
+// fileEvents returns the run's event.FileClosed events by path.
+func fileEvents(r *outputRun) map[string]event.FileClosed {
+	files := map[string]event.FileClosed{}
 	for _, e := range r.events {
-		if fc, ok := e.(FileClosed); ok {
+		if fc, ok := e.(event.FileClosed); ok {
 			files[fc.Path] = fc
 		}
 	}
@@ -115,7 +115,7 @@ func readCapture(path string) (n int64, first, last time.Time, err error) {
 // checkFileOnDisk asserts that the file fc reports is on disk as it says:
 // its size, and records that read cleanly, or no file at all when fc says
 // none could be written.
-func checkFileOnDisk(t *testing.T, fc FileClosed) {
+func checkFileOnDisk(t *testing.T, fc event.FileClosed) {
 	t.Helper()
 	fi, err := os.Stat(fc.Path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -155,7 +155,7 @@ func checkTruthful(t *testing.T, r *outputRun, st Stats) {
 		inFiles += fc.Packets
 	}
 	for _, e := range r.events {
-		c, ok := e.(CallCompleted)
+		c, ok := e.(event.CallCompleted)
 		if !ok {
 			continue
 		}
@@ -176,7 +176,7 @@ func checkTruthful(t *testing.T, r *outputRun, st Stats) {
 			t.Errorf("call %s: incomplete %v, errors %q, a file failed: %v", c.CallID, c.Incomplete, c.Errors, failed)
 		}
 	}
-	written := st.Written[KindSIP] + st.Written[KindRTP] + st.Written[KindOther]
+	written := st.Written[event.KindSIP] + st.Written[event.KindRTP] + st.Written[event.KindOther]
 	if written != inFiles {
 		t.Errorf("%d records counted as written, the files hold %d", written, inFiles)
 	}
@@ -194,12 +194,12 @@ func checkTruthful(t *testing.T, r *outputRun, st Stats) {
 	}
 }
 
-// onlyCall returns the run's one CallCompleted.
-func onlyCall(t *testing.T, r *outputRun) CallCompleted {
+// onlyCall returns the run's one event.CallCompleted.
+func onlyCall(t *testing.T, r *outputRun) event.CallCompleted {
 	t.Helper()
-	var calls []CallCompleted
+	var calls []event.CallCompleted
 	for _, e := range r.events {
-		if c, ok := e.(CallCompleted); ok {
+		if c, ok := e.(event.CallCompleted); ok {
 			calls = append(calls, c)
 		}
 	}
@@ -212,7 +212,7 @@ func onlyCall(t *testing.T, r *outputRun) CallCompleted {
 // cutCallTraffic is one call whose files are flushed at its end, and a
 // disk that takes the SIP file whole and the RTP file's header and two
 // and a half of its records.
-func cutCallTraffic(t *testing.T) ([]testpcap.Packet, *faultyDisk, CallCompleted) {
+func cutCallTraffic(t *testing.T) ([]testpcap.Packet, *faultyDisk, event.CallCompleted) {
 	tl := &testpcap.Timeline{Now: t0}
 	tl.BasicCall(testpcap.NewDialog(1), 5)
 	clean, _, _ := runOnDisk(t, t.TempDir(), tl.Pkts, nil, nil)
@@ -293,7 +293,7 @@ func TestWriteFailsMidRun(t *testing.T) {
 			t.Errorf("%s did not fail: %+v", p, files[p])
 		}
 	}
-	if call.State != StateShutdown || !call.Incomplete || len(call.Errors) != 2 {
+	if call.State != event.StateShutdown || !call.Incomplete || len(call.Errors) != 2 {
 		t.Errorf("call = state %s, incomplete %v, errors %q; want shutdown, incomplete, 2 errors", call.State, call.Incomplete, call.Errors)
 	}
 	if rtp := files[call.RTPFiles[0]]; rtp.Packets == 0 || rtp.Bytes <= writeBufferSize {
@@ -321,11 +321,11 @@ func TestOtherFileFails(t *testing.T) {
 	}
 	for _, fc := range files {
 		record := int64(pcapRecordLen + len(tl.Pkts[0].Data))
-		if fc.Kind != KindOther || fc.Error == "" || fc.Packets != (fc.Bytes-pcapHeaderLen)/record || (fc.Bytes-pcapHeaderLen)%record != 0 {
+		if fc.Kind != event.KindOther || fc.Error == "" || fc.Packets != (fc.Bytes-pcapHeaderLen)/record || (fc.Bytes-pcapHeaderLen)%record != 0 {
 			t.Errorf("other file = %+v, want a failed file of whole %d-byte records", fc, record)
 		}
-		if fc.Packets != st.Written[KindOther] || st.Failed != st.Packets-fc.Packets {
-			t.Errorf("%d packets in the file, %d counted written and %d failed of %d", fc.Packets, st.Written[KindOther], st.Failed, st.Packets)
+		if fc.Packets != st.Written[event.KindOther] || st.Failed != st.Packets-fc.Packets {
+			t.Errorf("%d packets in the file, %d counted written and %d failed of %d", fc.Packets, st.Written[event.KindOther], st.Failed, st.Packets)
 		}
 	}
 }
@@ -398,7 +398,7 @@ func TestLargeRecordFails(t *testing.T) {
 	var st Stats
 	fc := newFileCache(4, root, &st)
 	fc.wrap = disk.wrap
-	pf := &pcapFile{path: filepath.Join(root.path, "large.pcap"), kind: KindOther, format: format{linkType: uint32(layers.LinkTypeEthernet)}}
+	pf := &pcapFile{path: filepath.Join(root.path, "large.pcap"), kind: event.KindOther, format: format{linkType: uint32(layers.LinkTypeEthernet)}}
 	pkt := func(size int) *capture.Packet {
 		return &capture.Packet{Data: make([]byte, size), Info: gopacket.CaptureInfo{Timestamp: t0, CaptureLength: size, Length: size}}
 	}
@@ -423,35 +423,5 @@ func TestLargeRecordFails(t *testing.T) {
 	}
 	if st.Failed != 0 || st.FileErrors != 1 {
 		t.Errorf("%d records lost in %d files, want 0 (the large one was never accepted) in 1", st.Failed, st.FileErrors)
-	}
-}
-
-// TestFailureJSON: the error fields are in the JSON of the events only
-// when set.
-func TestFailureJSON(t *testing.T) {
-	for _, tc := range []struct {
-		ev   Event
-		want []string
-		not  []string
-	}{
-		{FileClosed{Path: "/o/a.pcap"}, nil, []string{`"error"`}},
-		{FileClosed{Path: "/o/a.pcap", Error: "disk full"}, []string{`"error":"disk full"`}, nil},
-		{CallCompleted{CallID: "c"}, nil, []string{`"incomplete"`, `"errors"`}},
-		{CallCompleted{CallID: "c", Incomplete: true, Errors: []string{"disk full"}}, []string{`"incomplete":true,"errors":["disk full"]`}, nil},
-	} {
-		b, err := json.Marshal(tc.ev)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, w := range tc.want {
-			if !strings.Contains(string(b), w) {
-				t.Errorf("%s lacks %s", b, w)
-			}
-		}
-		for _, n := range tc.not {
-			if strings.Contains(string(b), n) {
-				t.Errorf("%s has %s", b, n)
-			}
-		}
 	}
 }

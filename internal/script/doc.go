@@ -1,29 +1,48 @@
-// Package script runs the operator's hooks for lc's events: command
-// templates (--pcap-command, --voip-command) and Lua scripts
-// (--hook-script), all through one Engine.
+// Package script is lc's hook engine: it runs the operator's hooks for the
+// events of package event, off the processing goroutine.
 //
-// It owns the event queue and its workers (Engine), the Hook interface,
-// command templates and their placeholders (ParseTemplate, FileValues,
-// CallValues), and the process runner (Runner). It imports processor for
-// the event types only.
+// It owns the Engine (the queue, per-call order, concurrency, the live
+// spool, drain and reload), the Hook interface, and the two kinds of
+// hooks: command hooks (--pcap-command, --voip-command: a template of
+// package template run by package runner) and Lua hooks (--hook-script:
+// functions of a script run in the VMs of package sandbox, given each
+// event as a table, with the built-in exec()). Placeholder values and Lua
+// tables are rendered from the event's field table, the same one the
+// JSON of --events is written from.
+//
+// Its sub-packages can each be read and tested alone and import no other
+// lc package:
+//
+//	template   %placeholder% templates and the shell lexer
+//	runner     running a program in its own process group, with limits
+//	sandbox    sandboxed gopher-lua VMs, their pool and limits, the bounded libraries
 //
 // # Safety
 //
-// Placeholder values come from the network. A Template is parsed once into
+// Placeholder values come from the network. A template is parsed once into
 // words; values are inserted afterwards and never re-parsed, and when a
 // shell is needed they are passed as positional parameters, never spliced
 // into the script. A command runs in its own process group with a
-// deadline, and the whole group is killed when it passes.
+// deadline, and the whole group is killed when it passes. A Lua hook runs
+// under a deadline and a memory budget that no built-in can escape.
 //
 // # Goroutines
 //
-//	goroutine               count                 does
-//	processing loop         1 (the caller)        Engine.Submit (waits when the queue is full), Engine.Close
-//	engine workers          EngineConfig.Concurrency  run the hooks of one event at a time
-//	runner watchers         1 per running command    deadline: SIGTERM, then SIGKILL to the group
-//	runner output readers   2 per running command    read stdout and stderr into capped buffers
-//	Lua deadline timers     1 per running invocation set the flag the VM checks before each instruction
+//	goroutine               count                       does
+//	processing loop         1 (the caller)              Engine.Submit (waits when the queue is full, unless spooled), Engine.Close
+//	engine workers          EngineConfig.Concurrency    run the hooks of one event at a time
+//	spool pump              1 with EngineConfig.SpoolDir   moves spooled events into the queue, waiting for room there
+//	runner goroutines       3 per running command       see package runner
+//	Lua deadline timers     1 per running invocation    see package sandbox
 //
 // The events of one call are handled by one worker at a time, in order;
 // the Engine never runs two events with the same key at once.
+//
+// # Errors
+//
+// A hook's failure is never fatal: Hook.Run returns it, and the Engine
+// logs it once (at Error, with the hook, the event and, for Lua, the
+// traceback) and counts it. Configuration errors (a template that does
+// not parse, a script that does not load) are returned by the
+// constructors, before any event.
 package script

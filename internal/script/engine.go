@@ -1,6 +1,7 @@
 package script
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -9,7 +10,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/event"
+	"github.com/lc-voip/lc/internal/script/sandbox"
+	"github.com/lc-voip/lc/internal/spool"
 )
 
 // errDrainDeadline stops the hooks still running when Close gives up.
@@ -30,6 +33,12 @@ type EngineConfig struct {
 	// name, how long it ran and its error, on the worker goroutine. It
 	// must not block (metrics use it).
 	Observe func(hook string, took time.Duration, err error)
+	// SpoolDir, when set, puts a spool in front of the queue: Submit
+	// never waits, events beyond the queue wait in the spool, in memory
+	// up to SpoolMemory events (zero: QueueSize), then in a file under
+	// SpoolDir, in order. Live capture uses it.
+	SpoolDir    string
+	SpoolMemory int
 }
 
 // EngineStats counts what an Engine did. Runs = Succeeded + Failed.
@@ -41,6 +50,11 @@ type EngineStats struct {
 	Unrun     int64 // hook runs never started: the drain deadline passed first
 	FullWaits int64 // times Submit had to wait for room in the queue
 	Pending   int64 // events queued or running now
+	// Spool is the spool's figures (see EngineConfig.SpoolDir), nil
+	// without one: Queued events waiting there (after Close: never run),
+	// OnDisk of them on disk, Spilled ever written to disk, Lost never
+	// delivered because writing or reading them back failed.
+	Spool *spool.Stats
 }
 
 // Engine runs hooks for events on a pool of workers, off the processing
@@ -58,9 +72,14 @@ type EngineStats struct {
 // that finds the queue full is not queued, and its hook runs are counted
 // as Unrun.
 //
-// Goroutines: Concurrency workers, started by NewEngine and ended by Close.
-// Submit and Close are called by one goroutine (the processing loop);
-// Stats may be called from any.
+// Failures: a hook run that fails is logged here, once, at Error with the
+// hook, the event and the error (a Lua error with its traceback), and
+// counted; it never stops the Engine.
+//
+// Goroutines: Concurrency workers, started by NewEngine and ended by
+// Close, and with a spool one pump that moves spooled events to the
+// queue. Submit and Close are called by one goroutine (the processing
+// loop); Stats, Replace and LimitWaits may be called from any.
 type Engine struct {
 	cfg EngineConfig
 	log *slog.Logger
@@ -80,7 +99,9 @@ type Engine struct {
 	stopped bool     // workers take no more jobs
 	noWait  bool     // Submit no longer waits for room (LimitWaits)
 	stats   EngineStats
-	hooks   *hookSet // what new events run
+	current *generation // what new events run
+
+	spool *spooler // nil without EngineConfig.SpoolDir
 }
 
 // keyJobs are the jobs of one key; the first is running or ready.
@@ -90,32 +111,31 @@ type keyJobs struct {
 
 // job is an event and the hooks it was submitted under.
 type job struct {
-	ev    processor.Event
-	hooks *hookSet
+	ev  event.Event
+	gen *generation
 }
 
-// hookSet is a generation of hooks: the ones given to NewEngine, then each
-// given to Replace. Guarded by Engine.mu.
-type hookSet struct {
-	hooks   []Hook
-	pending int    // jobs queued or running under this set
-	retired bool   // replaced: no new job will use it
-	release func() // called once when retired and no job uses it
+// generation is a Set in use: the one given to NewEngine, then each given
+// to Replace. Guarded by Engine.mu.
+type generation struct {
+	Set
+	pending int  // jobs queued or running under this set
+	retired bool // replaced or closed: no new job will use it
 }
 
-// releaseIfIdle returns the set's release function when it may be called
+// releaseIfIdle returns the set's Release function when it may be called
 // now, and forgets it; the caller calls it without holding the lock.
-func (s *hookSet) releaseIfIdle() func() {
-	if !s.retired || s.pending > 0 || s.release == nil {
+func (g *generation) releaseIfIdle() func() {
+	if !g.retired || g.pending > 0 || g.Release == nil {
 		return nil
 	}
-	r := s.release
-	s.release = nil
+	r := g.Release
+	g.Release = nil
 	return r
 }
 
-// NewEngine starts the workers.
-func NewEngine(cfg EngineConfig, hooks []Hook) *Engine {
+// NewEngine starts the workers (and the spool's pump) for set.
+func NewEngine(cfg EngineConfig, set Set) *Engine {
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultConcurrency
 	}
@@ -128,12 +148,12 @@ func NewEngine(cfg EngineConfig, hooks []Hook) *Engine {
 	}
 	ctx, abort := context.WithCancelCause(context.Background())
 	e := &Engine{
-		cfg:    cfg,
-		log:    log.With("component", "hooks"),
-		hooks:  &hookSet{hooks: hooks},
-		runCtx: ctx,
-		abort:  abort,
-		keys:   make(map[string]*keyJobs),
+		cfg:     cfg,
+		log:     log.With("component", "hooks"),
+		current: &generation{Set: set},
+		runCtx:  ctx,
+		abort:   abort,
+		keys:    make(map[string]*keyJobs),
 	}
 	e.work = sync.NewCond(&e.mu)
 	e.room = sync.NewCond(&e.mu)
@@ -141,17 +161,36 @@ func NewEngine(cfg EngineConfig, hooks []Hook) *Engine {
 	for range cfg.Concurrency {
 		go e.worker()
 	}
+	if cfg.SpoolDir != "" {
+		e.spool = e.startSpool(cfg.SpoolDir, cmp.Or(cfg.SpoolMemory, cfg.QueueSize))
+	}
 	return e
 }
 
 // Submit queues ev for every hook that wants it, waiting while the queue
-// is full. It must not be called after Close.
-func (e *Engine) Submit(ev processor.Event) {
-	key := eventKey(ev)
+// is full; with a spool it never waits. It must not be called after
+// Close.
+func (e *Engine) Submit(ev event.Event) {
+	if e.spool != nil {
+		e.mu.Lock()
+		wanted := wants(e.current.Hooks, ev)
+		e.mu.Unlock()
+		if wanted {
+			e.spool.put(ev)
+		}
+		return
+	}
+	e.enqueue(ev)
+}
+
+// enqueue queues ev for every hook that wants it, waiting while the queue
+// is full.
+func (e *Engine) enqueue(ev event.Event) {
+	key := ev.Key()
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	set := e.hooks
-	if !wants(set.hooks, ev) {
+	gen := e.current
+	if !wants(gen.Hooks, ev) {
 		return
 	}
 	if e.count >= e.cfg.QueueSize {
@@ -160,16 +199,16 @@ func (e *Engine) Submit(ev processor.Event) {
 			e.room.Wait()
 		}
 		if e.count >= e.cfg.QueueSize {
-			n := hookCount(job{ev: ev, hooks: set})
+			n := hookCount(job{ev: ev, gen: gen})
 			e.stats.Unrun += n
-			e.log.Debug("hooks not run: shutdown deadline passed", "event", ev.Name(), "key", key, "hooks", n)
+			e.log.Debug("hooks not run: shutdown deadline passed", append(event.LogAttrs(ev), "hooks", n)...)
 			return
 		}
 	}
 	e.stats.Events++
 	e.count++
-	set.pending++
-	j := job{ev: ev, hooks: set}
+	gen.pending++
+	j := job{ev: ev, gen: gen}
 	if kj, ok := e.keys[key]; ok {
 		kj.jobs = append(kj.jobs, j)
 		return
@@ -192,16 +231,15 @@ func (e *Engine) LimitWaits(ctx context.Context) {
 	})
 }
 
-// Replace makes hooks the ones that events submitted from now on run.
+// Replace makes set the hooks that events submitted from now on run.
 // Events already queued or running keep the hooks they were submitted
-// under. releaseOld, if not nil, is called once, on some goroutine of the
-// Engine or of the caller, when no event uses the replaced hooks any more
-// (their Lua VMs can then be closed, say).
-func (e *Engine) Replace(hooks []Hook, releaseOld func()) {
+// under; the old set's Release is called once, on some goroutine of the
+// Engine or of the caller, when no event uses it any more.
+func (e *Engine) Replace(set Set) {
 	e.mu.Lock()
-	old := e.hooks
-	old.retired, old.release = true, releaseOld
-	e.hooks = &hookSet{hooks: hooks}
+	old := e.current
+	old.retired = true
+	e.current = &generation{Set: set}
 	release := old.releaseIfIdle()
 	e.mu.Unlock()
 	if release != nil {
@@ -209,9 +247,9 @@ func (e *Engine) Replace(hooks []Hook, releaseOld func()) {
 	}
 }
 
-func wants(hooks []Hook, ev processor.Event) bool {
+func wants(hooks []Hook, ev event.Event) bool {
 	for _, h := range hooks {
-		if h.Wants(ev) {
+		if h.Wants(ev.Type()) {
 			return true
 		}
 	}
@@ -237,8 +275,8 @@ func (e *Engine) worker() {
 		e.run(j)
 
 		e.mu.Lock()
-		j.hooks.pending--
-		release := j.hooks.releaseIfIdle()
+		j.gen.pending--
+		release := j.gen.releaseIfIdle()
 		kj := e.keys[key]
 		kj.jobs = kj.jobs[1:]
 		if len(kj.jobs) > 0 {
@@ -259,11 +297,12 @@ func (e *Engine) worker() {
 	}
 }
 
-// run runs every hook of j that wants its event, in order.
+// run runs every hook of j that wants its event, in order, and logs the
+// failures.
 func (e *Engine) run(j job) {
 	ev := j.ev
-	for _, h := range j.hooks.hooks {
-		if !h.Wants(ev) {
+	for _, h := range j.gen.Hooks {
+		if !h.Wants(ev.Type()) {
 			continue
 		}
 		if e.runCtx.Err() != nil {
@@ -274,6 +313,9 @@ func (e *Engine) run(j job) {
 		err := h.Run(e.runCtx, ev)
 		if e.cfg.Observe != nil {
 			e.cfg.Observe(h.Name(), time.Since(start), err)
+		}
+		if err != nil {
+			e.logFailure(h, ev, err)
 		}
 		e.count1(func(s *EngineStats) {
 			s.Runs++
@@ -287,17 +329,34 @@ func (e *Engine) run(j job) {
 	}
 }
 
+// logFailure logs a failed hook run with its event; a Lua error brings
+// its traceback.
+func (e *Engine) logFailure(h Hook, ev event.Event, err error) {
+	attrs := append([]any{"hook", h.Name()}, event.LogAttrs(ev)...)
+	attrs = append(attrs, "error", err)
+	var le *sandbox.Error
+	if errors.As(err, &le) && le.Traceback != "" {
+		attrs = append(attrs, "traceback", le.Traceback)
+	}
+	e.log.Error("hook failed", attrs...)
+}
+
 func (e *Engine) count1(f func(*EngineStats)) {
 	e.mu.Lock()
 	f(&e.stats)
 	e.mu.Unlock()
 }
 
-// Close stops accepting events and waits until every queued event has
-// run, or ctx is done. Then running hooks are told to stop (their commands
-// are killed), and the hook runs that never started are counted as Unrun
-// and logged. Close returns the final counts.
+// Close stops accepting events and waits until every spooled and queued
+// event has run, or ctx is done. Then running hooks are told to stop
+// (their commands are killed), and the hook runs that never started are
+// counted as Unrun and logged; events still in the spool are counted in
+// Spool.Queued. The hooks in place are released. Close returns the final
+// counts.
 func (e *Engine) Close(ctx context.Context) EngineStats {
+	if e.spool != nil {
+		e.spool.close(ctx)
+	}
 	e.mu.Lock()
 	e.closing = true
 	e.work.Broadcast()
@@ -323,7 +382,7 @@ func (e *Engine) Close(ctx context.Context) EngineStats {
 			for _, j := range pending {
 				n := hookCount(j)
 				e.stats.Unrun += n
-				e.log.Debug("hooks not run: shutdown deadline passed", "event", j.ev.Name(), "key", key, "hooks", n)
+				e.log.Debug("hooks not run: shutdown deadline passed", append(event.LogAttrs(j.ev), "hooks", n)...)
 			}
 		}
 		if e.stats.Unrun > 0 {
@@ -336,15 +395,21 @@ func (e *Engine) Close(ctx context.Context) EngineStats {
 	}
 	e.abort(nil)
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	return e.stats
+	e.current.retired = true
+	release := e.current.releaseIfIdle()
+	st := e.statsLocked()
+	e.mu.Unlock()
+	if release != nil {
+		release()
+	}
+	return st
 }
 
 // hookCount is the number of hooks of j that want its event.
 func hookCount(j job) int64 {
 	var n int64
-	for _, h := range j.hooks.hooks {
-		if h.Wants(j.ev) {
+	for _, h := range j.gen.Hooks {
+		if h.Wants(j.ev.Type()) {
 			n++
 		}
 	}
@@ -355,7 +420,15 @@ func hookCount(j job) int64 {
 func (e *Engine) Stats() EngineStats {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.statsLocked()
+}
+
+func (e *Engine) statsLocked() EngineStats {
 	s := e.stats
 	s.Pending = int64(e.count)
+	if e.spool != nil {
+		st := e.spool.stats()
+		s.Spool = &st
+	}
 	return s
 }

@@ -13,25 +13,28 @@ import (
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/script/runner"
+	"github.com/lc-voip/lc/internal/script/template"
 	"github.com/lc-voip/lc/internal/testpcap"
 )
 
 // latencyHook runs /bin/true for every event and records how long after
 // Submit the child was running.
 type latencyHook struct {
-	runner    *Runner
+	runner    *runner.Runner
 	mu        sync.Mutex
 	submitted map[string]time.Time
 	latencies []time.Duration
 	done      chan struct{}
 }
 
-func (h *latencyHook) Name() string               { return "latency" }
-func (h *latencyHook) Wants(processor.Event) bool { return true }
-func (h *latencyHook) Run(ctx context.Context, ev processor.Event) error {
+func (h *latencyHook) Name() string          { return "latency" }
+func (h *latencyHook) Wants(event.Type) bool { return true }
+func (h *latencyHook) Run(ctx context.Context, ev event.Event) error {
 	h.mu.Lock()
-	t0 := h.submitted[ev.(processor.FileClosed).Path]
+	t0 := h.submitted[ev.(event.FileClosed).Path]
 	h.mu.Unlock()
 	wait := time.Since(t0)
 	res := h.runner.Run(ctx, []string{"/bin/true"})
@@ -45,11 +48,11 @@ func (h *latencyHook) Run(ctx context.Context, ev processor.Event) error {
 // BenchmarkEventToChild measures the time from Submit to the hook's child
 // process running, through the queue and a worker, one event at a time.
 func BenchmarkEventToChild(b *testing.B) {
-	h := &latencyHook{runner: &Runner{}, submitted: map[string]time.Time{}, done: make(chan struct{})}
-	e := NewEngine(EngineConfig{Concurrency: DefaultConcurrency}, []Hook{h})
+	h := &latencyHook{runner: &runner.Runner{}, submitted: map[string]time.Time{}, done: make(chan struct{})}
+	e := NewEngine(EngineConfig{Concurrency: DefaultConcurrency}, Set{Hooks: []Hook{h}})
 	i := 0
 	for b.Loop() {
-		ev := processor.FileClosed{Path: fmt.Sprint("/x/", i)}
+		ev := event.FileClosed{Path: fmt.Sprint("/x/", i)}
 		i++
 		h.mu.Lock()
 		h.submitted[ev.Path] = time.Now()
@@ -69,9 +72,9 @@ func BenchmarkEventToChild(b *testing.B) {
 // noopHook wants every event and does nothing.
 type noopHook struct{}
 
-func (noopHook) Name() string                               { return "noop" }
-func (noopHook) Wants(processor.Event) bool                 { return true }
-func (noopHook) Run(context.Context, processor.Event) error { return nil }
+func (noopHook) Name() string                           { return "noop" }
+func (noopHook) Wants(event.Type) bool                  { return true }
+func (noopHook) Run(context.Context, event.Event) error { return nil }
 
 var hookLoad = sync.OnceValue(func() []*capture.Packet {
 	tp := testpcap.Calls(500, 200, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 50*time.Millisecond)
@@ -100,8 +103,8 @@ func BenchmarkProcessHooks(b *testing.B) {
 		{"noop", func() []Hook { return []Hook{noopHook{}} }},
 		{"true", func() []Hook {
 			return []Hook{
-				NewPcapCommand(mustTemplate(b, "true %pcap%", PcapPlaceholders), &Runner{}, nil),
-				NewVoipCommand(mustTemplate(b, "true %callid%", CallPlaceholders), &Runner{}, nil),
+				NewCommandHook("pcap-command", event.TypeFileClosed, mustTemplate(b, "true %pcap%", Placeholders(event.TypeFileClosed)), &runner.Runner{}, nil),
+				NewCommandHook("voip-command", event.TypeCallCompleted, mustTemplate(b, "true %callid%", Placeholders(event.TypeCallCompleted)), &runner.Runner{}, nil),
 			}
 		}},
 	} {
@@ -111,7 +114,7 @@ func BenchmarkProcessHooks(b *testing.B) {
 				cfg.OutputDir = filepath.Join(b.TempDir(), "out")
 				var e *Engine
 				if hooks := bc.hooks(); hooks != nil {
-					e = NewEngine(EngineConfig{}, hooks)
+					e = NewEngine(EngineConfig{}, Set{Hooks: hooks})
 					cfg.Emit = e.Submit
 				}
 				p, err := processor.New(cfg)
@@ -144,9 +147,9 @@ func BenchmarkProcessHooks(b *testing.B) {
 	}
 }
 
-func mustTemplate(tb testing.TB, s string, allowed []string) *Template {
+func mustTemplate(tb testing.TB, s string, allowed []string) *template.Template {
 	tb.Helper()
-	t, err := ParseTemplate(s, allowed)
+	t, err := template.Parse(s, allowed)
 	if err != nil {
 		tb.Fatal(err)
 	}

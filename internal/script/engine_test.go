@@ -10,25 +10,25 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/event"
 )
 
 // funcHook is a Hook made of a function, for engine tests.
 type funcHook struct {
 	name string
-	want func(processor.Event) bool
-	run  func(context.Context, processor.Event) error
+	want func(event.Type) bool
+	run  func(context.Context, event.Event) error
 }
 
-func (h funcHook) Name() string                                      { return h.name }
-func (h funcHook) Wants(ev processor.Event) bool                     { return h.want == nil || h.want(ev) }
-func (h funcHook) Run(ctx context.Context, ev processor.Event) error { return h.run(ctx, ev) }
+func (h funcHook) Name() string                                  { return h.name }
+func (h funcHook) Wants(t event.Type) bool                       { return h.want == nil || h.want(t) }
+func (h funcHook) Run(ctx context.Context, ev event.Event) error { return h.run(ctx, ev) }
 
-func fileEvent(call string, part int) processor.Event {
-	return processor.FileClosed{CallID: call, Path: fmt.Sprintf("/out/%s_%d.pcap", call, part), Part: part}
+func fileEvent(call string, part int) event.Event {
+	return event.FileClosed{CallID: call, Path: fmt.Sprintf("/out/%s_%d.pcap", call, part), Part: part}
 }
 
-func callEvent(call string) processor.Event { return processor.CallCompleted{CallID: call} }
+func callEvent(call string) event.Event { return event.CallCompleted{CallID: call} }
 
 // TestEngineOrderPerCall checks that one call's events run in order and
 // never overlap, each exactly once, while calls run in parallel.
@@ -41,7 +41,7 @@ func TestEngineOrderPerCall(t *testing.T) {
 		maxPar  atomic.Int32
 		par     atomic.Int32
 	)
-	hook := funcHook{name: "record", run: func(_ context.Context, ev processor.Event) error {
+	hook := funcHook{name: "record", run: func(_ context.Context, ev event.Event) error {
 		n := par.Add(1)
 		defer par.Add(-1)
 		for {
@@ -50,7 +50,7 @@ func TestEngineOrderPerCall(t *testing.T) {
 				break
 			}
 		}
-		key := eventKey(ev)
+		key := ev.Key()
 		mu.Lock()
 		if running[key] {
 			t.Errorf("two events of %s overlap", key)
@@ -63,19 +63,19 @@ func TestEngineOrderPerCall(t *testing.T) {
 		mu.Unlock()
 		return nil
 	}}
-	e := NewEngine(EngineConfig{Concurrency: 4, QueueSize: 8}, []Hook{hook})
+	e := NewEngine(EngineConfig{Concurrency: 4, QueueSize: 8}, Set{Hooks: []Hook{hook}})
 	var want = map[string][]string{}
 	for f := range files {
 		for c := range calls {
 			ev := fileEvent(fmt.Sprint("c", c), f)
 			e.Submit(ev)
-			want[eventKey(ev)] = append(want[eventKey(ev)], fmt.Sprint(ev))
+			want[ev.Key()] = append(want[ev.Key()], fmt.Sprint(ev))
 		}
 	}
 	for c := range calls {
 		ev := callEvent(fmt.Sprint("c", c))
 		e.Submit(ev)
-		want[eventKey(ev)] = append(want[eventKey(ev)], fmt.Sprint(ev))
+		want[ev.Key()] = append(want[ev.Key()], fmt.Sprint(ev))
 	}
 	st := e.Close(t.Context())
 	if st.Events != calls*(files+1) || st.Runs != st.Events || st.Failed != 0 || st.Unrun != 0 {
@@ -94,7 +94,7 @@ func TestEngineOrderPerCall(t *testing.T) {
 func TestEngineParallelAcrossCalls(t *testing.T) {
 	var both sync.WaitGroup
 	both.Add(2)
-	hook := funcHook{name: "meet", run: func(ctx context.Context, _ processor.Event) error {
+	hook := funcHook{name: "meet", run: func(ctx context.Context, _ event.Event) error {
 		both.Done()
 		done := make(chan struct{})
 		go func() { both.Wait(); close(done) }()
@@ -105,7 +105,7 @@ func TestEngineParallelAcrossCalls(t *testing.T) {
 			return ctx.Err()
 		}
 	}}
-	e := NewEngine(EngineConfig{Concurrency: 2}, []Hook{hook})
+	e := NewEngine(EngineConfig{Concurrency: 2}, Set{Hooks: []Hook{hook}})
 	e.Submit(callEvent("a"))
 	e.Submit(callEvent("b"))
 	if st := e.Close(t.Context()); st.Runs != 2 || st.Failed != 0 {
@@ -118,12 +118,12 @@ func TestEngineParallelAcrossCalls(t *testing.T) {
 func TestEngineQueueFull(t *testing.T) {
 	release := make(chan struct{})
 	started := make(chan struct{}, 10)
-	hook := funcHook{name: "block", run: func(context.Context, processor.Event) error {
+	hook := funcHook{name: "block", run: func(context.Context, event.Event) error {
 		started <- struct{}{}
 		<-release
 		return nil
 	}}
-	e := NewEngine(EngineConfig{Concurrency: 1, QueueSize: 2}, []Hook{hook})
+	e := NewEngine(EngineConfig{Concurrency: 1, QueueSize: 2}, Set{Hooks: []Hook{hook}})
 	e.Submit(callEvent("a"))
 	<-started
 	e.Submit(callEvent("b")) // queue now holds 2: full
@@ -153,8 +153,8 @@ func TestEngineQueueFull(t *testing.T) {
 func TestEngineCloseDeadline(t *testing.T) {
 	started := make(chan struct{})
 	stopped := make(chan error, 1)
-	hook := funcHook{name: "stuck", run: func(ctx context.Context, ev processor.Event) error {
-		if ev.(processor.CallCompleted).CallID == "first" {
+	hook := funcHook{name: "stuck", run: func(ctx context.Context, ev event.Event) error {
+		if ev.(event.CallCompleted).CallID == "first" {
 			close(started)
 			<-ctx.Done()
 			stopped <- ctx.Err()
@@ -162,7 +162,7 @@ func TestEngineCloseDeadline(t *testing.T) {
 		}
 		return nil
 	}}
-	e := NewEngine(EngineConfig{Concurrency: 1}, []Hook{hook, hook})
+	e := NewEngine(EngineConfig{Concurrency: 1}, Set{Hooks: []Hook{hook, hook}})
 	e.Submit(callEvent("first"))
 	e.Submit(callEvent("second"))
 	e.Submit(callEvent("third"))
@@ -184,9 +184,9 @@ func TestEngineCloseDeadline(t *testing.T) {
 // not stop the next hook or event.
 func TestEngineFailureIsolated(t *testing.T) {
 	var ran atomic.Int32
-	fail := funcHook{name: "fail", run: func(context.Context, processor.Event) error { return errors.New("boom") }}
-	ok := funcHook{name: "ok", run: func(context.Context, processor.Event) error { ran.Add(1); return nil }}
-	e := NewEngine(EngineConfig{}, []Hook{fail, ok})
+	fail := funcHook{name: "fail", run: func(context.Context, event.Event) error { return errors.New("boom") }}
+	ok := funcHook{name: "ok", run: func(context.Context, event.Event) error { ran.Add(1); return nil }}
+	e := NewEngine(EngineConfig{}, Set{Hooks: []Hook{fail, ok}})
 	for i := range 5 {
 		e.Submit(fileEvent("x", i))
 	}
@@ -198,11 +198,10 @@ func TestEngineFailureIsolated(t *testing.T) {
 
 // TestEngineUnwanted checks that events no hook wants are not queued.
 func TestEngineUnwanted(t *testing.T) {
-	onlyCalls := funcHook{name: "calls", want: func(ev processor.Event) bool {
-		_, ok := ev.(processor.CallCompleted)
-		return ok
-	}, run: func(context.Context, processor.Event) error { return nil }}
-	e := NewEngine(EngineConfig{}, []Hook{onlyCalls})
+	onlyCalls := funcHook{name: "calls", want: func(t event.Type) bool {
+		return t == event.TypeCallCompleted
+	}, run: func(context.Context, event.Event) error { return nil }}
+	e := NewEngine(EngineConfig{}, Set{Hooks: []Hook{onlyCalls}})
 	e.Submit(fileEvent("x", 0))
 	e.Submit(callEvent("x"))
 	if st := e.Close(t.Context()); st.Events != 1 || st.Runs != 1 {
@@ -211,35 +210,42 @@ func TestEngineUnwanted(t *testing.T) {
 }
 
 // TestEngineReplace checks that events keep the hooks they were submitted
-// under, that new events get the new hooks, and that the old hooks are
-// released once no event uses them.
+// under, that new events get the new hooks, that the old hooks are
+// released once no event uses them, and the hooks in place by Close.
 func TestEngineReplace(t *testing.T) {
 	release := make(chan struct{})
 	var mu sync.Mutex
 	var ran []string
 	hook := func(name string, block chan struct{}) Hook {
-		return funcHook{name: name, run: func(_ context.Context, ev processor.Event) error {
+		return funcHook{name: name, run: func(_ context.Context, ev event.Event) error {
 			if block != nil {
 				<-block
 			}
 			mu.Lock()
-			ran = append(ran, name+":"+ev.(processor.CallCompleted).CallID)
+			ran = append(ran, name+":"+ev.(event.CallCompleted).CallID)
 			mu.Unlock()
 			return nil
 		}}
 	}
 	gate := make(chan struct{})
-	e := NewEngine(EngineConfig{Concurrency: 2}, []Hook{hook("old", gate)})
-	e.Submit(callEvent("a"))
 	released := false
-	e.Replace([]Hook{hook("new", nil)}, func() { released = true; close(release) })
+	e := NewEngine(EngineConfig{Concurrency: 2}, Set{Hooks: []Hook{hook("old", gate)}, Release: func() { released = true; close(release) }})
+	e.Submit(callEvent("a"))
+	var newReleased atomic.Bool
+	e.Replace(Set{Hooks: []Hook{hook("new", nil)}, Release: func() { newReleased.Store(true) }})
 	if released {
 		t.Fatal("old hooks released while an event still uses them")
 	}
 	e.Submit(callEvent("b"))
 	close(gate)
 	<-release
+	if newReleased.Load() {
+		t.Fatal("the hooks in place released before Close")
+	}
 	e.Close(t.Context())
+	if !newReleased.Load() {
+		t.Fatal("Close did not release the hooks in place")
+	}
 	mu.Lock()
 	defer mu.Unlock()
 	slices.Sort(ran)

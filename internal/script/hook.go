@@ -2,13 +2,14 @@ package script
 
 import (
 	"context"
-	"errors"
 
-	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/script/sandbox"
+
+	"github.com/lc-voip/lc/internal/event"
 )
 
 // ErrTimeout is wrapped by the error of a hook that ran out of time.
-var ErrTimeout = errors.New("hook timed out")
+var ErrTimeout = sandbox.ErrTimeout
 
 // A Hook is one thing an operator wants done for events: a command
 // template, or a function of a Lua script. The Engine calls Run from its
@@ -18,25 +19,22 @@ type Hook interface {
 	// Name identifies the hook in logs and counters, such as
 	// "pcap-command".
 	Name() string
-	// Wants reports whether the hook runs for ev at all.
-	Wants(ev processor.Event) bool
-	// Run handles ev. An error is a failed run: it is logged and counted,
-	// never fatal; it wraps ErrTimeout when the hook ran out of time. Run
-	// must return soon after ctx is done.
-	Run(ctx context.Context, ev processor.Event) error
+	// Wants reports whether the hook runs for events of type t at all.
+	Wants(t event.Type) bool
+	// Run handles ev. An error is a failed run, which the Engine logs
+	// and counts, never fatal; it wraps ErrTimeout when the hook ran out
+	// of time. Run does not log its failure itself. It must return soon
+	// after ctx is done.
+	Run(ctx context.Context, ev event.Event) error
 }
 
-// eventKey is what orders hooks: the events of one call run one after the
-// other, in emission order; other events run independently.
-func eventKey(ev processor.Event) string {
-	switch e := ev.(type) {
-	case processor.FileClosed:
-		if e.CallID != "" {
-			return "call:" + e.CallID
-		}
-		return "file:" + e.Path
-	case processor.CallCompleted:
-		return "call:" + e.CallID
-	}
-	return ""
+// A Set is a generation of hooks: the ones an Engine starts with, or the
+// ones a reload gives it.
+type Set struct {
+	Hooks []Hook
+	// Release, when set, is called once when no event needs the hooks
+	// any more: after Replace, once the events queued under them have
+	// run; after Close, for the set in place. Lua hooks close their VMs
+	// there.
+	Release func()
 }

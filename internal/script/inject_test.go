@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lc-voip/lc/internal/script/template"
 )
 
 // The tests in this file run rendered templates for real: argv templates
@@ -380,7 +382,7 @@ type tmplInjCase struct {
 // tmplInjectionCase renders the hostile value number i with shape, parsed
 // as tp, for a run in dir under the shell sh ("" for an argv template).
 // plain is the script rendered with harmless values.
-func tmplInjectionCase(tb testing.TB, shape tmplInjectionShape, tp *Template, plain, sh, dir string, i int) tmplInjCase {
+func tmplInjectionCase(tb testing.TB, shape tmplInjectionShape, tp *template.Template, plain, sh, dir string, i int) tmplInjCase {
 	tb.Helper()
 	marker := filepath.Join(dir, tmplMarker)
 	raw := tmplHostileValues(marker)[i]
@@ -450,7 +452,7 @@ func tmplCaseDirs(tb testing.TB, n int) []string {
 // tmplRunInjectionGroup runs every hostile value through shape, parsed as
 // tp, under the shell sh ("" for an argv template), and reports what is
 // wrong.
-func tmplRunInjectionGroup(t *testing.T, shape tmplInjectionShape, tp *Template, sh string) {
+func tmplRunInjectionGroup(t *testing.T, shape tmplInjectionShape, tp *template.Template, sh string) {
 	plain := tp.Render(func(string) string { return "x" }).Script
 	dirs := tmplCaseDirs(t, len(tmplHostileValues("/m")))
 	cases := make([]tmplInjCase, len(dirs))
@@ -484,7 +486,7 @@ func TestTemplateInjection(t *testing.T) {
 			program = tmplProbeFunc
 		}
 		tmpl := strings.NewReplacer("PROBE", program, "OUT", tmplProbeRedir).Replace(shape.tmpl)
-		tp, err := ParseTemplate(tmpl, tmplInjectionNames)
+		tp, err := template.Parse(tmpl, tmplInjectionNames)
 		if err != nil {
 			t.Fatalf("%s: %v", shape.name, err)
 		}
@@ -566,11 +568,11 @@ func TestTemplateInjectionControl(t *testing.T) {
 // under each shell, with "; :" appended to make it a shell template.
 func tmplArgvShellCases(tb testing.TB, text string, values, shells []string) []tmplCase {
 	tb.Helper()
-	argvT, err := ParseTemplate(text, []string{"v", "w"})
+	argvT, err := template.Parse(text, []string{"v", "w"})
 	if err != nil {
 		tb.Fatalf("%q: %v", text, err)
 	}
-	shT, err := ParseTemplate(text+" ; :", []string{"v", "w"})
+	shT, err := template.Parse(text+" ; :", []string{"v", "w"})
 	if err != nil {
 		tb.Fatalf("%q: %v", text+" ; :", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lc-voip/lc/internal/script/runner"
 )
 
 // execTraces runs the on_call_complete of src with cfg and returns what it
@@ -88,7 +90,7 @@ func TestLuaExecPcapPlaceholders(t *testing.T) {
 	cfg := testLuaConfig()
 	cfg.Trace = tr.add
 	h := newTestHooks(t, `function on_pcap_close(path, file) exec("gzip -9 %pcap% %basename% %kind%") end`, cfg)
-	if err := h.Hooks()[0].Run(t.Context(), testFile()); err != nil {
+	if err := h.Hooks().Hooks[0].Run(t.Context(), testFile()); err != nil {
 		t.Fatal(err)
 	}
 	f := testFile()
@@ -129,7 +131,7 @@ func TestLuaExecRuns(t *testing.T) {
 		t.Skip("no sh")
 	}
 	cfg := testLuaConfig()
-	cfg.Runner = &Runner{}
+	cfg.Runner = &runner.Runner{}
 	list, err := execTraces(t, `function on_call_complete(call)
   local r = exec({"sh", "-c", "printf '%s' \"$1\"; echo err >&2; exit 3", "sh", call.callid})
   assert(r.code == 3, "code " .. tostring(r.code))
@@ -155,8 +157,8 @@ func TestLuaExecDeadline(t *testing.T) {
 		t.Skip("no sleep")
 	}
 	cfg := testLuaConfig()
-	cfg.Timeout = 300 * time.Millisecond
-	cfg.Runner = &Runner{KillGrace: 50 * time.Millisecond}
+	cfg.Sandbox.Timeout = 300 * time.Millisecond
+	cfg.Runner = &runner.Runner{KillGrace: 50 * time.Millisecond}
 	start := time.Now()
 	list, err := execTraces(t, `function on_call_complete(call)
   local r = exec({"sleep", "60"})
@@ -168,7 +170,7 @@ end`, cfg)
 		t.Errorf("error = %v, want a timeout", err)
 	}
 	if elapsed > 10*time.Second { // a hook that waited for the sleep would take a minute
-		t.Errorf("took %s with a %s deadline", elapsed, cfg.Timeout)
+		t.Errorf("took %s with a %s deadline", elapsed, cfg.Sandbox.Timeout)
 	}
 	execs := onlyKind(list, "exec")
 	if len(execs) != 1 || !execs[0].Result.TimedOut {
@@ -196,7 +198,7 @@ function on_call_complete(call)
   log.info(string.rep("x", 20000))
 end`, cfg)
 	for range 2 {
-		if err := h.Hooks()[0].Run(t.Context(), testCall()); err != nil {
+		if err := h.Hooks().Hooks[0].Run(t.Context(), testCall()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -210,7 +212,7 @@ end`, cfg)
 	}
 	var msgs []string
 	for _, l := range lines {
-		msgs = append(msgs, l["level"].(string)+":"+clipString(l["msg"].(string), 12))
+		msgs = append(msgs, l["level"].(string)+":"+firstRunes(l["msg"].(string), 12))
 	}
 	// The main chunk logs at load only, not when it is rerun before each
 	// invocation.
@@ -226,7 +228,7 @@ end`, cfg)
 	}
 	i := lines[3]
 	wantAttrs := map[string]any{
-		"hook": "lua:on_call_complete", "event": "call_completed", "call_id": testCall().CallID,
+		"hook": "lua:on_call_complete", "event": "call_completed", "callid": testCall().CallID,
 		"a": 1.0, "b.c": "x", "b.d.e": 2.5, "b.d.f": "table", "ok": true, "3": "three", "fn": "function",
 	}
 	for k, v := range wantAttrs {
@@ -234,11 +236,19 @@ end`, cfg)
 			t.Errorf("attr %s = %#v, want %#v", k, i[k], v)
 		}
 	}
-	if n := len(lines[8]["msg"].(string)); n > maxLogMessage+10 {
+	if n := len(lines[8]["msg"].(string)); n > 8<<10+10 {
 		t.Errorf("a long message was logged with %d bytes", n)
 	}
 	logs := onlyKind(tr.all(), "log")
 	if len(logs) != len(want) || logs[3].Level != "info" || logs[3].Fields["b.c"] != "x" {
 		t.Errorf("log traces = %+v", logs[:4])
 	}
+}
+
+// firstRunes is s cut to n bytes, marked "…" when cut.
+func firstRunes(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
 }

@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/lc-voip/lc/internal/event"
+	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/script"
+	"github.com/spf13/cobra"
+)
+
+// runProcess runs lc process; settingsErr holds the problems loadSettings
+// found, reported together with every other problem of the configuration.
+func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt processOptions, set settings, settingsErr error) error {
+	log, hooks, runAs, err := opt.prepare(s, cfg, set, settingsErr)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = log
+	if set.file != "" {
+		log.Debug("config file read", "file", set.file)
+	}
+	r := &processRun{s: s, opt: opt, cfg: cfg, log: log, stopReload: func() {}}
+	defer r.stop()
+	_, statErr := os.Stat(cfg.OutputDir)
+	if err := r.open(hooks, set); err != nil {
+		return err
+	}
+	if err := dropPrivileges(runAs, cfg.OutputDir, errors.Is(statErr, fs.ErrNotExist), log); err != nil {
+		r.abandon()
+		return err
+	}
+	if len(hooks.set.Hooks) > 0 && s.reload != nil {
+		r.stopReload = each(s.reload, func(struct{}) { reloadHooks(cmd.Flags(), s, opt.config, r.engine, log) })
+	}
+	status := &statusLine{log: log, counters: r.proc.Counters(), hooks: r.hookStats, capture: r.in.captureStats}
+	r.defer1(status.start(opt.status))
+	return r.process(cmd)
+}
+
+// processRun is one run of lc process: its input, the --events sink, the
+// hook engine and the processor, wired together.
+type processRun struct {
+	s      streams
+	opt    processOptions
+	cfg    processor.Config
+	log    *slog.Logger
+	in     *packetInput
+	engine *script.Engine
+	hooked bool // hooks are configured: their figures are shown
+	proc   *processor.Processor
+
+	closeEvents func() error
+	stopReload  func()
+	emitErr     error    // the first failed write of --events
+	deferred    []func() // stop runs them, last first
+}
+
+// defer1 has stop run f.
+func (r *processRun) defer1(f func()) { r.deferred = append(r.deferred, f) }
+
+// stop undoes what the run set up: the status line, the metrics server,
+// the input.
+func (r *processRun) stop() {
+	for i := len(r.deferred) - 1; i >= 0; i-- {
+		r.deferred[i]()
+	}
+}
+
+// open opens the input and the --events sink, starts the hook engine (with
+// a spool in live capture) and the metrics server, and makes the
+// processor.
+func (r *processRun) open(hooks hookConfig, set settings) error {
+	in, err := openInput(r.opt.capture, r.s.in, r.log)
+	if err != nil {
+		return err
+	}
+	r.in = in
+	r.defer1(func() { in.Close() })
+	events, closeEvents, err := openEvents(r.opt.events, r.s.out)
+	if err != nil {
+		return err
+	}
+	r.closeEvents = closeEvents
+	var mx *metrics
+	if r.opt.metrics != "" {
+		mx = newMetrics()
+		hooks.engine.Observe = mx.observe
+	}
+	if in.live != nil {
+		// Capture must never wait for hooks: events beyond the queue
+		// wait as many again in memory, then on disk in the output
+		// directory, in order.
+		hooks.engine.SpoolDir = r.cfg.OutputDir
+	}
+	r.engine, r.hooked = script.NewEngine(hooks.engine, hooks.set), len(hooks.set.Hooks) > 0
+	r.cfg.Emit = func(e event.Event) {
+		if err := events(e); err != nil && r.emitErr == nil {
+			r.emitErr = err
+		}
+		r.engine.Submit(e)
+	}
+	if r.proc, err = processor.New(r.cfg); err != nil {
+		r.abandon()
+		return err
+	}
+	if mx != nil {
+		mx.sources = metricSources{counters: r.proc.Counters(), hooks: r.hookStats, capture: in.captureStats}
+		stopMetrics, err := mx.serve(r.opt.metrics, r.log)
+		if err != nil {
+			r.abandon()
+			return usageError{withSource(err, "metrics-addr", set)}
+		}
+		r.defer1(stopMetrics)
+	}
+	return nil
+}
+
+// abandon ends a run that processed nothing.
+func (r *processRun) abandon() {
+	r.closeEvents()
+	r.engine.Close(r.s.abort)
+}
+
+// hookStats returns the engine's counts, or nil when no hook is
+// configured. Safe from any goroutine.
+func (r *processRun) hookStats() *script.EngineStats {
+	if !r.hooked {
+		return nil
+	}
+	st := r.engine.Stats()
+	return &st
+}
+
+// process reads the input to its end (or a stop), ends the open calls,
+// lets the hooks drain, prints the summary and returns the run's outcome.
+func (r *processRun) process(cmd *cobra.Command) error {
+	// Hooks get until drain: for ever without a signal, shutdown-timeout
+	// after the first, nothing after a second. Past it, ending calls
+	// does not wait for room in the hook queue.
+	drain := drainContext(cmd.Context(), r.s.abort, r.opt.hooks.shutdownTimeout)
+	r.engine.LimitWaits(drain)
+	start := time.Now()
+	src, runCtx := r.in.start(cmd.Context())
+	if r.in.live != nil {
+		r.log.Info("capturing", "interfaces", strings.Join(r.opt.capture.interfaces, ","), "filter", r.opt.capture.filter)
+	}
+	stopProgress := startProgress(r.s.err, r.opt.progress, r.in, r.proc.Counters())
+	runErr := r.proc.Run(runCtx, src)
+	stopProgress()
+	r.in.Close()   // a ring no longer read would fill and count drops
+	r.stopReload() // the hooks of the last events are the ones in place now
+	if r.in.live != nil && cmd.Context().Err() != nil {
+		r.log.Info("stopped capturing; ending open calls and running their hooks")
+	}
+	if errors.Is(runErr, context.Canceled) {
+		r.log.Warn("interrupted: stopped reading input; ending open calls and running their hooks")
+		runErr = nil
+	}
+	closeErr := r.proc.Close()
+	if closeErr == runErr {
+		closeErr = nil // the write error that stopped the run, reported once
+	}
+	eventsErr := r.closeEvents()
+	final := r.engine.Close(drain)
+	hooks := &final
+	if !r.hooked {
+		hooks = nil
+	}
+	printSummary(r.s.err, summary{
+		stats:     r.proc.Stats(),
+		hooks:     hooks,
+		problems:  r.in.problems(),
+		capture:   r.in.captureStats(),
+		unmatched: r.in.unmatched(),
+		elapsed:   time.Since(start),
+		inputs:    len(r.opt.capture.files) + len(r.opt.capture.interfaces),
+		out:       r.cfg.OutputDir,
+	})
+	return outcome(errors.Join(runErr, closeErr, r.emitErr, eventsErr), r.in.problems(), hooks)
+}

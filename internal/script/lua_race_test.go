@@ -1,8 +1,0 @@
-//go:build race
-
-package script
-
-// raceEnabled is set when the tests run with the race detector, which
-// makes Lua run several times slower: memory bombs may then reach the
-// deadline before the budget.
-const raceEnabled = true

@@ -1,0 +1,12 @@
+//go:build unix && !linux
+
+package runner
+
+// closeOnExecInherited does nothing outside Linux: descriptors lc inherited
+// without close-on-exec are passed on to hooks there.
+func closeOnExecInherited() {}
+
+// groupHasLiveMember assumes a group whose processes are all zombies is
+// alive outside Linux, so the caller escalates to SIGKILL, which is
+// harmless to zombies.
+func groupHasLiveMember(pgid int) bool { return true }

@@ -1,0 +1,45 @@
+package sandbox
+
+import "testing"
+
+func TestJSON(t *testing.T) {
+	runEvalCases(t, []evalCase{
+		{`json.encode(nil), json.encode(true), json.encode(false)`, "null|true|false"},
+		{`json.encode(1), json.encode(-2.5), json.encode(0.1), json.encode(1e21), json.encode(1e-7)`, "1|-2.5|0.1|1e+21|1e-07"},
+		{`json.encode(1709296215.25)`, "1709296215.25"},
+		{`json.encode("a\"b\\c\n\t\1/é")`, `"a\"b\\c\n\t\u0001/é"`},
+		{`json.encode("bad\255utf8")`, `"bad\ufffdutf8"`},
+		{`json.encode({1, 2, "x"})`, `[1,2,"x"]`},
+		{`json.encode({b = 1, a = {true, false}, c = {}})`, `{"a":[true,false],"b":1,"c":{}}`},
+		{`json.encode({[1] = "a", [3] = "c"})`, `{"1":"a","3":"c"}`},
+		{`json.encode({1, 2, x = 3})`, `{"1":1,"2":2,"x":3}`},
+		{`json.encode(json.array())`, `[]`},
+		{`json.encode(json.array({}))`, `[]`},
+		{`json.encode({json.null, 1})`, `[null,1]`},
+		{`json.encode({a = json.null})`, `{"a":null}`},
+		{`json.encode(0/0)`, "error: json.encode: cannot encode NaN or an infinity"},
+		{`json.encode({-1/0})`, "error: json.encode: cannot encode NaN or an infinity"},
+		{`json.encode({f = print})`, "error: json.encode: cannot encode a function"},
+		{`json.encode({[true] = 1})`, "error: json.encode: cannot encode a boolean key"},
+		{`json.array(setmetatable({}, {}))`, "error: table has a metatable"},
+		{`json.decode('{"a": [1, 2.5, "x", true, false, null], "b": {"c": "d"}}').a[2]`, "2.5"},
+		{`json.decode('{"a": [1, 2.5]}').a[1]`, "1"},
+		{`json.decode('{"a": null, "b": 1}').a`, "nil"},
+		{`json.decode(' "\\u00e9\\ud83d\\ude00\\n" ')`, "é😀\n"},
+		{`json.decode("-0.5e2"), json.decode("0"), json.decode("1E3")`, "-50|0|1000"},
+		{`json.encode(json.decode('{"z":[],"a":{},"m":[1,[2,{}]]}'))`, `{"a":{},"m":[1,[2,{}]],"z":[]}`},
+		{`#json.decode('[1, 2, 3]')`, "3"},
+		{`json.decode('')`, "error: json.decode: unexpected end of input at offset 0"},
+		{`json.decode('[1, 2')`, "error: json.decode: unterminated array"},
+		{`json.decode('{"a" 1}')`, "error: json.decode: expected :"},
+		{`json.decode('{a: 1}')`, "error: json.decode: expected a string key"},
+		{`json.decode('[1] x')`, "error: json.decode: unexpected data after the value"},
+		{`json.decode('tru')`, "error: json.decode: invalid literal"},
+		{`json.decode('01')`, "error: json.decode: unexpected data"},
+		{`json.decode('-')`, "error: json.decode: invalid number"},
+		{`json.decode('"a\\x"')`, "error: json.decode: invalid escape"},
+		{`json.decode('"\\u12"')`, "error: json.decode: invalid \\u escape"},
+		{`json.decode('"a` + "\x01" + `"')`, "error: json.decode: control character in string"},
+		{`json.decode('"abc')`, "error: json.decode: unterminated string"},
+	})
+}
