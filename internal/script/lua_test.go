@@ -5,13 +5,13 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/script/runner"
 	"github.com/lc-voip/lc/internal/script/sandbox"
+	"github.com/lc-voip/lc/internal/testenv"
 )
 
 // testCall is the CallCompleted the Lua tests use.
@@ -85,22 +85,11 @@ func hookNamed(tb testing.TB, h *LuaHooks, name string) Hook {
 }
 
 // traces collects Trace records.
-type traces struct {
-	mu   sync.Mutex
-	list []Trace
-}
+type traces struct{ testenv.Recorder[Trace] }
 
-func (t *traces) add(tr Trace) {
-	t.mu.Lock()
-	t.list = append(t.list, tr)
-	t.mu.Unlock()
-}
+func (t *traces) add(tr Trace) { t.Add(tr) }
 
-func (t *traces) all() []Trace {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]Trace(nil), t.list...)
-}
+func (t *traces) all() []Trace { return t.All() }
 
 func (t *traces) logs() []string {
 	var out []string

@@ -6,9 +6,10 @@ import (
 	"errors"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/lc-voip/lc/internal/testenv"
 )
 
 // The functions the tests' scripts define, as lc's hooks are named.
@@ -135,22 +136,11 @@ func onPcap(ctx context.Context, p *Pool) error {
 }
 
 // traces collects Trace records.
-type traces struct {
-	mu   sync.Mutex
-	list []Trace
-}
+type traces struct{ testenv.Recorder[Trace] }
 
-func (t *traces) add(tr Trace) {
-	t.mu.Lock()
-	t.list = append(t.list, tr)
-	t.mu.Unlock()
-}
+func (t *traces) add(tr Trace) { t.Add(tr) }
 
-func (t *traces) all() []Trace {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return append([]Trace(nil), t.list...)
-}
+func (t *traces) all() []Trace { return t.All() }
 
 func (t *traces) logs() []string {
 	var out []string

@@ -198,80 +198,17 @@ func (l *tmplLexer) code(f *tmplFrame, c byte) error {
 		l.emit(1)
 		return err
 	case '\n', ';', '&', '|':
-		l.shell = true
-		err := l.endWord(f)
-		f.comment, f.cmd, f.redir, f.runs, f.declares, f.setArgs, f.forState, f.caseState = false, true, false, "", "", 0, 0, 0
-		l.emit(1)
-		return err
+		return l.separator(f)
 	case '(':
-		l.shell = true
-		if err := l.endWord(f); err != nil {
-			return err
-		}
-		if l.peek(1) == '(' {
-			// Bash arithmetic: ((...)) and for ((...)).
-			l.hasCmd = true
-			l.push(frameArith, 2)
-			l.emit(2)
-			return nil
-		}
-		if f.sub {
-			f.depth++
-		}
-		f.cmd, f.redir, f.runs, f.declares, f.setArgs, f.caseState = true, false, "", "", 0, 0
-		l.emit(1)
-		return nil
+		return l.openParen(f)
 	case ')':
-		l.shell = true
-		if err := l.endWord(f); err != nil {
-			return err
-		}
-		l.emit(1)
-		switch {
-		case f.sub && f.depth == 0 && f.cases == 0:
-			l.pop()
-			return nil
-		case f.depth > 0:
-			f.depth--
-		}
-		f.cmd, f.redir, f.runs, f.declares, f.setArgs, f.caseState = true, false, "", "", 0, 0
-		return nil
+		return l.closeParen(f)
 	case '<', '>':
 		return l.redirect(f, c)
 	case '\\':
-		switch next := l.peek(1); next {
-		case 0:
-			return l.errorf(l.i, "trailing backslash")
-		case '\n':
-			l.emit(2)
-		case '%':
-			l.startWord(f)
-			f.plain = false
-			l.escaped = l.i + 1
-			l.emit(1)
-		default:
-			l.startWord(f)
-			f.plain = false
-			l.argLit(l.src[l.i+1 : l.i+2])
-			l.emit(2)
-		}
-		return nil
+		return l.escape(f)
 	case '\'', '"', '`', '$':
-		l.startWord(f)
-		f.plain = false
-		switch c {
-		case '$':
-			return l.dollar(true)
-		case '`':
-			l.shell = true
-			l.push(frameBacktick, 0)
-		case '\'':
-			l.push(frameSingle, 0)
-		default:
-			l.push(frameDouble, 0)
-		}
-		l.emit(1)
-		return nil
+		return l.quote(f, c)
 	case '#':
 		if !f.inWord {
 			l.shell = true
@@ -282,13 +219,119 @@ func (l *tmplLexer) code(f *tmplFrame, c byte) error {
 	case '*', '?', '[', ']', '~', '{', '}':
 		l.shell = true
 	}
+	l.wordByte(f, c)
+	return nil
+}
+
+// startCommand puts f in command position: the next word is a command
+// word, and what the previous simple command left is dropped.
+func (f *tmplFrame) startCommand() {
+	f.cmd, f.redir, f.runs, f.declares, f.setArgs, f.caseState = true, false, "", "", 0, 0
+}
+
+// separator handles a newline, ;, & or |, which ends the current command
+// (and a newline, a comment).
+func (l *tmplLexer) separator(f *tmplFrame) error {
+	l.shell = true
+	err := l.endWord(f)
+	f.comment, f.forState = false, 0
+	f.startCommand()
+	l.emit(1)
+	return err
+}
+
+// openParen handles a ( outside quotes: the start of a subshell or, when
+// doubled, of Bash arithmetic ((...)).
+func (l *tmplLexer) openParen(f *tmplFrame) error {
+	l.shell = true
+	if err := l.endWord(f); err != nil {
+		return err
+	}
+	if l.peek(1) == '(' {
+		// Bash arithmetic: ((...)) and for ((...)).
+		l.hasCmd = true
+		l.push(frameArith, 2)
+		l.emit(2)
+		return nil
+	}
+	if f.sub {
+		f.depth++
+	}
+	f.startCommand()
+	l.emit(1)
+	return nil
+}
+
+// closeParen handles a ) outside quotes: the end of a subshell, of a case
+// pattern, or of the $( ) that f is.
+func (l *tmplLexer) closeParen(f *tmplFrame) error {
+	l.shell = true
+	if err := l.endWord(f); err != nil {
+		return err
+	}
+	l.emit(1)
+	switch {
+	case f.sub && f.depth == 0 && f.cases == 0:
+		l.pop()
+		return nil
+	case f.depth > 0:
+		f.depth--
+	}
+	f.startCommand()
+	return nil
+}
+
+// escape handles a backslash outside quotes: a line continuation, a
+// backslash before a %, or a quoted byte.
+func (l *tmplLexer) escape(f *tmplFrame) error {
+	switch next := l.peek(1); next {
+	case 0:
+		return l.errorf(l.i, "trailing backslash")
+	case '\n':
+		l.emit(2)
+	case '%':
+		l.startWord(f)
+		f.plain = false
+		l.escaped = l.i + 1
+		l.emit(1)
+	default:
+		l.startWord(f)
+		f.plain = false
+		l.argLit(l.src[l.i+1 : l.i+2])
+		l.emit(2)
+	}
+	return nil
+}
+
+// quote handles a ', ", ` or $ outside quotes, which starts a quote, a
+// substitution or an expansion inside the current word.
+func (l *tmplLexer) quote(f *tmplFrame, c byte) error {
+	l.startWord(f)
+	f.plain = false
+	switch c {
+	case '$':
+		return l.dollar(true)
+	case '`':
+		l.shell = true
+		l.push(frameBacktick, 0)
+	case '\'':
+		l.push(frameSingle, 0)
+	default:
+		l.push(frameDouble, 0)
+	}
+	l.emit(1)
+	return nil
+}
+
+// wordByte adds an unquoted byte that neither ends nor quotes a word to
+// the current word.
+func (l *tmplLexer) wordByte(f *tmplFrame, c byte) {
 	l.startWord(f)
 	if f.plain {
 		f.prefix = append(f.prefix, c)
 	}
 	l.argLit(l.src[l.i : l.i+1])
 	l.emit(1)
-	return nil
 }
 
 // redirect handles a redirection operator. Digits right before it are a
@@ -484,19 +527,8 @@ func (l *tmplLexer) placeholder(name string, start int) error {
 	if l.escaped == start {
 		return l.errorf(start-1, "backslash before placeholder %%%s%%", name)
 	}
-	for i := range l.stack {
-		switch fr := &l.stack[i]; {
-		case fr.kind == frameBacktick:
-			return l.errorf(start, "placeholder %%%s%% inside backquotes (opened at offset %d) is not supported; use \"$(...)\"", name, fr.open)
-		case fr.kind == frameParam || fr.kind == frameArith:
-			return l.errorf(start, "placeholder %%%s%% inside %s (opened at offset %d) is not supported", name, tmplFrameNames[fr.kind], fr.open)
-		case fr.kind == frameCode && fr.dbracket:
-			return l.errorf(start, "placeholder %%%s%% inside [[ ]] is not supported", name)
-		case fr.kind == frameCode && fr.runs != "":
-			return l.errorf(start, "placeholder %%%s%% in the arguments of %q, which runs or interprets them", name, fr.runs)
-		case fr.kind == frameCode && fr.declares != "" && (!fr.inWord || !tmplAssignment(string(fr.prefix))):
-			return l.errorf(start, "placeholder %%%s%% in the arguments of %q, where a value could name a variable: write NAME=%%%s%%", name, fr.declares, name)
-		}
+	if err := l.checkFrames(name, start); err != nil {
+		return err
 	}
 	list := slices.Contains(l.lists, name)
 	if list {
@@ -535,6 +567,28 @@ func (l *tmplLexer) placeholder(name string, start int) error {
 	l.flushLit()
 	l.arg = append(l.arg, tmplPart{ph: idx})
 	l.i = start + len(name) + 2
+	return nil
+}
+
+// checkFrames reports an error if any level of the stack forbids the
+// placeholder %name% at start: backquotes, ${...}, $((...)), [[ ]], the
+// arguments of a command that runs or interprets them, and those of a
+// command that assigns the variables they name, outside NAME=value.
+func (l *tmplLexer) checkFrames(name string, start int) error {
+	for i := range l.stack {
+		switch fr := &l.stack[i]; {
+		case fr.kind == frameBacktick:
+			return l.errorf(start, "placeholder %%%s%% inside backquotes (opened at offset %d) is not supported; use \"$(...)\"", name, fr.open)
+		case fr.kind == frameParam || fr.kind == frameArith:
+			return l.errorf(start, "placeholder %%%s%% inside %s (opened at offset %d) is not supported", name, tmplFrameNames[fr.kind], fr.open)
+		case fr.kind == frameCode && fr.dbracket:
+			return l.errorf(start, "placeholder %%%s%% inside [[ ]] is not supported", name)
+		case fr.kind == frameCode && fr.runs != "":
+			return l.errorf(start, "placeholder %%%s%% in the arguments of %q, which runs or interprets them", name, fr.runs)
+		case fr.kind == frameCode && fr.declares != "" && (!fr.inWord || !tmplAssignment(string(fr.prefix))):
+			return l.errorf(start, "placeholder %%%s%% in the arguments of %q, where a value could name a variable: write NAME=%%%s%%", name, fr.declares, name)
+		}
+	}
 	return nil
 }
 
@@ -616,51 +670,66 @@ func (l *tmplLexer) endWord(f *tmplFrame) error {
 	case f.wordCmd && tmplAssignment(w):
 		l.shell = true
 	case f.wordCmd:
-		if f.wordPH >= 0 {
-			return l.errorf(f.wordPH, "placeholder in command position: the program must be literal")
-		}
-		l.hasCmd = true
-		f.cmd = false
-		switch v := string(f.value); {
-		case f.opaque:
-			f.runs = "$'...'"
-		case slices.Contains(tmplCodeWords, v):
-			f.runs = v
-		case slices.Contains(tmplDeclWords, v):
-			f.declares = v
-		case v == "set":
-			f.setArgs = 1
-		case v == "shift":
-			l.positional(f.wordAt)
-		}
-		if f.plain {
-			l.keyword(f, w)
-		}
+		return l.commandWord(f, w)
 	default:
-		switch f.forState {
-		case 1, 3:
-			f.forState++
-		case 2, 4:
-			f.cmd = f.plain && (f.forState == 2 && w == "do" || f.forState == 4 && w == "{")
-			f.forState = 0
-		}
-		if f.dbracket && f.plain && w == "]]" {
-			f.dbracket = false
-		}
-		l.setArg(f)
-		switch f.caseState {
-		case 1:
-			f.caseState = 2
-		case 2:
-			f.caseState = 0
-			if f.plain && w == "in" {
-				f.caseState = 3
-			}
-		case 3:
-			f.caseState = 0
-		}
+		l.argument(f, w)
 	}
 	return nil
+}
+
+// commandWord updates the command state after the command word w, the
+// leading literal text of the word: what the command does with its
+// arguments, and the shell keyword it may be.
+func (l *tmplLexer) commandWord(f *tmplFrame, w string) error {
+	if f.wordPH >= 0 {
+		return l.errorf(f.wordPH, "placeholder in command position: the program must be literal")
+	}
+	l.hasCmd = true
+	f.cmd = false
+	switch v := string(f.value); {
+	case f.opaque:
+		f.runs = "$'...'"
+	case slices.Contains(tmplCodeWords, v):
+		f.runs = v
+	case slices.Contains(tmplDeclWords, v):
+		f.declares = v
+	case v == "set":
+		f.setArgs = 1
+	case v == "shift":
+		l.positional(f.wordAt)
+	}
+	if f.plain {
+		l.keyword(f, w)
+	}
+	return nil
+}
+
+// argument updates the command state after an argument word, whose
+// leading literal text is w: the names after "for" and "function", the
+// end of [[ ]], the arguments of "set", and the word and "in" of "case".
+func (l *tmplLexer) argument(f *tmplFrame, w string) {
+	switch f.forState {
+	case 1, 3:
+		f.forState++
+	case 2, 4:
+		f.cmd = f.plain && (f.forState == 2 && w == "do" || f.forState == 4 && w == "{")
+		f.forState = 0
+	}
+	if f.dbracket && f.plain && w == "]]" {
+		f.dbracket = false
+	}
+	l.setArg(f)
+	switch f.caseState {
+	case 1:
+		f.caseState = 2
+	case 2:
+		f.caseState = 0
+		if f.plain && w == "in" {
+			f.caseState = 3
+		}
+	case 3:
+		f.caseState = 0
+	}
 }
 
 // setArg follows the arguments of "set": an option name after -o, an
