@@ -65,54 +65,102 @@ func Parse(b []byte) (*Message, error) {
 		return nil, ErrNotSIP
 	}
 
-	var hs [numFields]header
-	var seen [numFields]bool
+	var hs knownHeaders
 	r := headerReader{b: b, pos: next, line: 2}
+	if err := hs.read(&r); err != nil {
+		return nil, err
+	}
+	if err := hs.checkRequired(); err != nil {
+		return nil, err
+	}
+	m, err := newMessage(sl, &hs)
+	if err != nil {
+		return nil, err
+	}
+	m.setBody(b[r.body:])
+	return m, nil
+}
+
+// knownHeaders holds the first occurrence of each header field Parse
+// reads. Its values alias the parsed bytes.
+type knownHeaders struct {
+	h    [numFields]header
+	seen [numFields]bool
+}
+
+// read reads the header section from r to its end, keeping the first
+// occurrence of each field. It returns the error of a broken header line.
+func (hs *knownHeaders) read(r *headerReader) error {
 	for {
 		h, ok, err := r.next()
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if !ok {
-			break
+			return nil
 		}
-		if f := lookupField(h.name); f != fieldOther && !seen[f] {
-			hs[f], seen[f] = h, true
-		}
-	}
-	if !seen[fieldCallID] {
-		return nil, malformed("sip: missing Call-ID header")
-	}
-	if len(hs[fieldCallID].value) == 0 {
-		return nil, malformed("sip: empty Call-ID header")
-	}
-	if !seen[fieldCSeq] {
-		return nil, malformed("sip: missing CSeq header")
-	}
-	contentLength := -1
-	if seen[fieldContentLength] {
-		// An unreadable value is taken as absent: the caller has already
-		// bounded the message (a UDP datagram; over TCP, Frame rejects it).
-		if n, err := parseContentLength(hs[fieldContentLength].value); err == nil {
-			contentLength = n
+		if f := lookupField(h.name); f != fieldOther && !hs.seen[f] {
+			hs.h[f], hs.seen[f] = h, true
 		}
 	}
-	var mediaType, boundary []byte
-	if seen[fieldContentType] {
-		var params []byte
-		mediaType, params = splitMediaType(hs[fieldContentType].value)
-		boundary = param(params, "boundary")
+}
+
+// checkRequired returns an error wrapping ErrMalformed when Call-ID is
+// missing or empty or CSeq is missing.
+func (hs *knownHeaders) checkRequired() error {
+	if !hs.seen[fieldCallID] {
+		return malformed("sip: missing Call-ID header")
 	}
+	if len(hs.h[fieldCallID].value) == 0 {
+		return malformed("sip: empty Call-ID header")
+	}
+	if !hs.seen[fieldCSeq] {
+		return malformed("sip: missing CSeq header")
+	}
+	return nil
+}
+
+// contentLength returns the value of Content-Length, or -1 when it is
+// absent or not a number in range.
+func (hs *knownHeaders) contentLength() int {
+	if !hs.seen[fieldContentLength] {
+		return -1
+	}
+	// An unreadable value is taken as absent: the caller has already
+	// bounded the message (a UDP datagram; over TCP, Frame rejects it).
+	n, err := parseContentLength(hs.h[fieldContentLength].value)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+// contentType returns the media type of Content-Type, as written, and its
+// boundary parameter; both nil when the header is absent.
+func (hs *knownHeaders) contentType() (mediaType, boundary []byte) {
+	if !hs.seen[fieldContentType] {
+		return nil, nil
+	}
+	mediaType, params := splitMediaType(hs.h[fieldContentType].value)
+	return mediaType, param(params, "boundary")
+}
+
+// newMessage builds the Message of start line sl and headers hs, without
+// its body, copying every string into one block. It returns an error
+// wrapping ErrMalformed when CSeq has an invalid value.
+func newMessage(sl startLine, hs *knownHeaders) (*Message, error) {
+	contentLength := hs.contentLength()
+	mediaType, boundary := hs.contentType()
 
 	// Copy every string into one block.
 	var a arena
 	a.grow(len(sl.method) + len(sl.uri) + len(sl.reason) + len(mediaType) + len(boundary) +
-		len(hs[fieldCallID].value) + len(hs[fieldFrom].value) + len(hs[fieldTo].value) + len(hs[fieldCSeq].value))
+		len(hs.h[fieldCallID].value) + len(hs.h[fieldFrom].value) + len(hs.h[fieldTo].value) + len(hs.h[fieldCSeq].value))
 	method, uri, reason := a.add(sl.method, false), a.add(sl.uri, false), a.add(sl.reason, false)
-	callID := a.add(hs[fieldCallID].value, hs[fieldCallID].folded)
-	from := a.add(hs[fieldFrom].value, hs[fieldFrom].folded)
-	to := a.add(hs[fieldTo].value, hs[fieldTo].folded)
-	cseq := a.add(hs[fieldCSeq].value, hs[fieldCSeq].folded)
+	callID := a.add(hs.h[fieldCallID].value, hs.h[fieldCallID].folded)
+	from := a.add(hs.h[fieldFrom].value, hs.h[fieldFrom].folded)
+	to := a.add(hs.h[fieldTo].value, hs.h[fieldTo].folded)
+	cseq := a.add(hs.h[fieldCSeq].value, hs.h[fieldCSeq].folded)
 	ctype := a.addLower(mediaType)
 	bound := a.add(boundary, false)
 	s := a.String()
@@ -121,7 +169,7 @@ func Parse(b []byte) (*Message, error) {
 		return nil, err
 	}
 
-	m := &Message{
+	return &Message{
 		Request:       sl.request,
 		Method:        method.in(s),
 		RequestURI:    uri.in(s),
@@ -135,20 +183,22 @@ func Parse(b []byte) (*Message, error) {
 		ContentType:   ctype.in(s),
 		Boundary:      bound.in(s),
 		ContentLength: contentLength,
-	}
+	}, nil
+}
 
-	body := b[r.body:]
-	if contentLength >= 0 {
-		if contentLength > len(body) {
+// setBody sets Body and Truncated from body, the bytes after the header
+// section, as ContentLength bounds them.
+func (m *Message) setBody(body []byte) {
+	if m.ContentLength >= 0 {
+		if m.ContentLength > len(body) {
 			m.Truncated = true
 		} else {
-			body = body[:contentLength]
+			body = body[:m.ContentLength]
 		}
 	}
 	if len(body) > 0 {
 		m.Body = body[:len(body):len(body)]
 	}
-	return m, nil
 }
 
 // arena copies byte ranges of a message into one string, so that all the

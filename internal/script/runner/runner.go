@@ -142,45 +142,89 @@ func (r *Runner) Run(ctx context.Context, argv []string) Result {
 		return res
 	}
 
-	outR, outW, err := os.Pipe()
+	p, err := openPipes()
 	if err != nil {
-		res.Err = fmt.Errorf("start command: stdout pipe: %w", err)
+		res.Err = err
 		return res
 	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		closeAll(outR, outW)
-		res.Err = fmt.Errorf("start command: stderr pipe: %w", err)
-		return res
-	}
-
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = r.Env
-	cmd.Dir = r.Dir
-	cmd.Stdout = outW
-	cmd.Stderr = errW
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd := r.command(argv, p)
 
 	runCtx, cancel := context.WithTimeoutCause(ctx, r.timeout(), errRunTimeout)
 	defer cancel()
-	closeOnExecInherited()
-	err = cmd.Start()
-	closeAll(outW, errW)
-	if err != nil {
-		closeAll(outR, errR)
-		res.Err = fmt.Errorf("start command: %w", err)
+	if err := startCommand(cmd, p); err != nil {
+		res.Err = err
 		return res
 	}
 	started := time.Now()
 	res.StartDelay = started.Sub(called)
+	r.supervise(runCtx, cmd, p, started, &res)
+	return res
+}
+
+// pipes are the child's stdout and stderr pipes: lc reads the read ends,
+// the child writes to the write ends.
+type pipes struct {
+	outR, outW *os.File
+	errR, errW *os.File
+}
+
+// openPipes opens the stdout and stderr pipes of a child. On error it
+// leaves nothing open.
+func openPipes() (pipes, error) {
+	var p pipes
+	var err error
+	p.outR, p.outW, err = os.Pipe()
+	if err != nil {
+		return pipes{}, fmt.Errorf("start command: stdout pipe: %w", err)
+	}
+	p.errR, p.errW, err = os.Pipe()
+	if err != nil {
+		closeAll(p.outR, p.outW)
+		return pipes{}, fmt.Errorf("start command: stderr pipe: %w", err)
+	}
+	return p, nil
+}
+
+// command returns the unstarted command for argv: no shell, r's
+// environment and directory, stdout and stderr on the write ends of p, in
+// a process group of its own.
+func (r *Runner) command(argv []string, p pipes) *exec.Cmd {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Env = r.Env
+	cmd.Dir = r.Dir
+	cmd.Stdout = p.outW
+	cmd.Stderr = p.errW
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return cmd
+}
+
+// startCommand starts cmd, with lc's inherited descriptors marked
+// close-on-exec, and closes the write ends of p, which only the child
+// needs. When the start fails it closes the read ends too.
+func startCommand(cmd *exec.Cmd, p pipes) error {
+	closeOnExecInherited()
+	err := cmd.Start()
+	closeAll(p.outW, p.errW)
+	if err != nil {
+		closeAll(p.outR, p.errR)
+		return fmt.Errorf("start command: %w", err)
+	}
+	return nil
+}
+
+// supervise follows the started cmd to its end: it collects its output
+// from the read ends of p, which it closes, ends its process group if
+// runCtx is done first, waits for it and fills in the rest of res.
+// started is when the child started running.
+func (r *Runner) supervise(runCtx context.Context, cmd *exec.Cmd, p pipes, started time.Time, res *Result) {
 	pgid := cmd.Process.Pid
 
 	limit := r.outputLimit()
 	stdout := outputBuffer{limit: limit}
 	stderr := outputBuffer{limit: limit}
 	readersDone := make(chan struct{}, 2)
-	go stdout.readFrom(outR, readersDone)
-	go stderr.readFrom(errR, readersDone)
+	go stdout.readFrom(p.outR, readersDone)
+	go stderr.readFrom(p.errR, readersDone)
 
 	exited := make(chan struct{})
 	killed := make(chan bool, 1)
@@ -188,13 +232,20 @@ func (r *Runner) Run(ctx context.Context, argv []string) Result {
 
 	waitErr := cmd.Wait()
 	close(exited)
-	awaitReaders(readersDone, 2, pipeDrainDelay, outR, errR)
-	closeAll(outR, errR)
+	awaitReaders(readersDone, 2, pipeDrainDelay, p.outR, p.errR)
+	closeAll(p.outR, p.errR)
 	res.TimedOut = <-killed
 	res.Duration = time.Since(started)
 
 	res.Stdout, res.StdoutTruncated = stdout.buf, stdout.truncated
 	res.Stderr, res.StderrTruncated = stderr.buf, stderr.truncated
+	setOutcome(runCtx, res, waitErr, cmd.ProcessState)
+}
+
+// setOutcome sets Err, Code and Signal of res, whose TimedOut is set, from
+// the cause of runCtx, the error of waiting for the child and its state
+// st (nil when it could not be waited for).
+func setOutcome(runCtx context.Context, res *Result, waitErr error, st *os.ProcessState) {
 	if res.TimedOut && !errors.Is(context.Cause(runCtx), errRunTimeout) {
 		res.Err = fmt.Errorf("command stopped: %w", context.Cause(runCtx))
 	}
@@ -202,14 +253,13 @@ func (r *Runner) Run(ctx context.Context, argv []string) Result {
 	if waitErr != nil && !errors.As(waitErr, &exitErr) {
 		res.Err = fmt.Errorf("wait for command: %w", waitErr)
 	}
-	if st := cmd.ProcessState; st != nil {
+	if st != nil {
 		if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
 			res.Signal = signalName(ws.Signal())
 		} else {
 			res.Code = st.ExitCode()
 		}
 	}
-	return res
 }
 
 // watch waits for the child to exit or ctx to be done, whichever comes

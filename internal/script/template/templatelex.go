@@ -705,7 +705,7 @@ func (l *tmplLexer) commandWord(f *tmplFrame, w string) error {
 }
 
 // argument updates the command state after an argument word, whose
-// leading literal text is w: the names after "for" and "function", the
+// leading literal text is w: the words after "for" and "function", the
 // end of [[ ]], the arguments of "set", and the word and "in" of "case".
 func (l *tmplLexer) argument(f *tmplFrame, w string) {
 	switch f.forState {
