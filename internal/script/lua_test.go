@@ -84,23 +84,6 @@ func hookNamed(tb testing.TB, h *LuaHooks, name string) Hook {
 	return nil
 }
 
-// traces collects Trace records.
-type traces struct{ testenv.Recorder[Trace] }
-
-func (t *traces) add(tr Trace) { t.Add(tr) }
-
-func (t *traces) all() []Trace { return t.All() }
-
-func (t *traces) logs() []string {
-	var out []string
-	for _, tr := range t.all() {
-		if tr.Kind == "log" {
-			out = append(out, tr.Msg)
-		}
-	}
-	return out
-}
-
 func TestLuaHooksFunctions(t *testing.T) {
 	tests := []struct {
 		name string
@@ -154,8 +137,8 @@ func TestLuaHookRunError(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(&logBuf, nil))
 	cfg := testLuaConfig()
 	cfg.Logger = log
-	var tr traces
-	cfg.Trace = tr.add
+	var tr testenv.Recorder[Trace]
+	cfg.Trace = tr.Add
 	h := newTestHooks(t, `
 function on_call_complete(call)
   local t = nil
@@ -180,7 +163,7 @@ end`, cfg)
 		t.Errorf("table error = %v", err)
 	}
 	var kinds []string
-	for _, x := range tr.all() {
+	for _, x := range tr.All() {
 		kinds = append(kinds, x.Kind)
 	}
 	if strings.Join(kinds, ",") != "error,error" {

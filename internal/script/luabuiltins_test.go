@@ -12,17 +12,27 @@ import (
 	"time"
 
 	"github.com/lc-voip/lc/internal/script/runner"
+	"github.com/lc-voip/lc/internal/testenv"
 )
 
 // execTraces runs the on_call_complete of src with cfg and returns what it
 // did.
 func execTraces(t *testing.T, src string, cfg LuaConfig) ([]Trace, error) {
 	t.Helper()
-	var tr traces
-	cfg.Trace = tr.add
+	var tr testenv.Recorder[Trace]
+	cfg.Trace = tr.Add
 	h := newTestHooks(t, src, cfg)
 	err := hookNamed(t, h, "lua:on_call_complete").Run(t.Context(), testCall())
-	return tr.all(), err
+	return tr.All(), err
+}
+
+// logMessages are the messages of the log traces in list.
+func logMessages(list []Trace) []string {
+	var out []string
+	for _, tr := range onlyKind(list, "log") {
+		out = append(out, tr.Msg)
+	}
+	return out
 }
 
 func onlyKind(list []Trace, kind string) []Trace {
@@ -86,16 +96,16 @@ end`, testLuaConfig())
 }
 
 func TestLuaExecPcapPlaceholders(t *testing.T) {
-	var tr traces
+	var tr testenv.Recorder[Trace]
 	cfg := testLuaConfig()
-	cfg.Trace = tr.add
+	cfg.Trace = tr.Add
 	h := newTestHooks(t, `function on_pcap_close(path, file) exec("gzip -9 %pcap% %basename% %kind%") end`, cfg)
 	if err := h.Hooks().Hooks[0].Run(t.Context(), testFile()); err != nil {
 		t.Fatal(err)
 	}
 	f := testFile()
 	want := []string{"gzip", "-9", f.Path, "x_sip.pcap", "sip"}
-	if execs := onlyKind(tr.all(), "exec"); len(execs) != 1 || !slices.Equal(execs[0].Argv, want) {
+	if execs := onlyKind(tr.All(), "exec"); len(execs) != 1 || !slices.Equal(execs[0].Argv, want) {
 		t.Errorf("execs = %+v, want argv %q", execs, want)
 	}
 }
@@ -186,8 +196,8 @@ func TestLuaLog(t *testing.T) {
 	var buf bytes.Buffer
 	cfg := testLuaConfig()
 	cfg.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	var tr traces
-	cfg.Trace = tr.add
+	var tr testenv.Recorder[Trace]
+	cfg.Trace = tr.Add
 	h := newTestHooks(t, `
 log.info("loaded")
 function on_call_complete(call)
@@ -217,7 +227,7 @@ end`, cfg)
 			t.Errorf("hook line %s = %#v, want %#v", k, lines[1][k], v)
 		}
 	}
-	if logs := onlyKind(tr.all(), "log"); len(logs) != 2 || logs[1].Level != "warn" || logs[1].Hook != "lua:on_call_complete" {
+	if logs := onlyKind(tr.All(), "log"); len(logs) != 2 || logs[1].Level != "warn" || logs[1].Hook != "lua:on_call_complete" {
 		t.Errorf("log traces = %+v", logs)
 	}
 }

@@ -8,19 +8,20 @@ import (
 	"testing"
 
 	"github.com/lc-voip/lc/internal/event"
+	"github.com/lc-voip/lc/internal/testenv"
 )
 
 // runForLog runs the hook of src for ev and returns the messages it logged.
 func runForLog(t *testing.T, src string, ev event.Event) []string {
 	t.Helper()
-	var tr traces
+	var tr testenv.Recorder[Trace]
 	cfg := testLuaConfig()
-	cfg.Trace = tr.add
+	cfg.Trace = tr.Add
 	h := newTestHooks(t, src, cfg)
 	if err := h.Hooks().Hooks[0].Run(t.Context(), ev); err != nil {
 		t.Fatal(err)
 	}
-	return tr.logs()
+	return logMessages(tr.All())
 }
 
 func decodeJSON(t *testing.T, s string) any {
@@ -116,9 +117,9 @@ end`, ev)
 func TestLuaCallFilesAllParts(t *testing.T) {
 	ev := testCall()
 	ev.RTPFiles = []string{"/var/lc/calls/x/a_rtp.pcap", "/var/lc/calls/x/a_rtp_1.pcap"}
-	var tr traces
+	var tr testenv.Recorder[Trace]
 	cfg := testLuaConfig()
-	cfg.Trace = tr.add
+	cfg.Trace = tr.Add
 	h := newTestHooks(t, `
 function on_call_complete(call)
   log.info(table.concat(call.files, " "))
@@ -130,10 +131,10 @@ end`, cfg)
 		t.Fatal(err)
 	}
 	all := slices.Concat(ev.SIPFiles, ev.RTPFiles)
-	if logs := tr.logs(); len(logs) != 1 || logs[0] != strings.Join(all, " ") {
+	if logs := logMessages(tr.All()); len(logs) != 1 || logs[0] != strings.Join(all, " ") {
 		t.Errorf("call.files = %q, want %q", logs, all)
 	}
-	execs := onlyKind(tr.all(), "exec")
+	execs := onlyKind(tr.All(), "exec")
 	if len(execs) != 3 {
 		t.Fatalf("execs = %+v", execs)
 	}
