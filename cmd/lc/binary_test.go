@@ -4,6 +4,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -43,4 +45,14 @@ func buildLC(t *testing.T) string {
 		t.Fatalf("build: %v\n%s", b.err, b.out)
 	}
 	return b.path
+}
+
+// eventIDs matches the event IDs in --events lines.
+var eventIDs = regexp.MustCompile(`"event_id":"[0-9a-f]{32}"`)
+
+// sameOut makes the --events lines of a run into out comparable with those
+// of a run into another directory: out becomes "OUT", and the event IDs,
+// which depend on the paths, become "ID".
+func sameOut(events, out string) string {
+	return eventIDs.ReplaceAllString(strings.ReplaceAll(events, out, "OUT"), `"event_id":"ID"`)
 }

@@ -141,7 +141,7 @@ func TestDeterministic(t *testing.T) {
 			t.Fatal(err)
 		}
 		var b strings.Builder
-		b.WriteString(strings.ReplaceAll(string(ev), out, "OUT"))
+		b.WriteString(sameOut(string(ev), out))
 		filepath.Walk(out, func(path string, fi os.FileInfo, err error) error {
 			if err == nil && !fi.IsDir() {
 				data, _ := os.ReadFile(path)

@@ -79,8 +79,8 @@ func liveLoopback(t *testing.T, bin, iface string) {
 	if liveTree, fileTree := tree(t, liveOut), tree(t, fileOut); len(liveTree) == 0 || !slices.Equal(liveTree, fileTree) {
 		t.Errorf("output trees differ:\nlive: %v\nfile: %v", liveTree, fileTree)
 	}
-	live := strings.ReplaceAll(readFile(t, liveEvents), liveOut, "OUT")
-	file := strings.ReplaceAll(readFile(t, fileEvents), fileOut, "OUT")
+	live := sameOut(readFile(t, liveEvents), liveOut)
+	file := sameOut(readFile(t, fileEvents), fileOut)
 	if live != file || strings.Count(live, `"call_completed"`) != loopCalls {
 		t.Errorf("events differ (want %d call_completed):\nlive:\n%s\nfile:\n%s", loopCalls, live, file)
 	}

@@ -244,8 +244,8 @@ func liveMatchesTcpdump(t *testing.T, bin string, any, ipv6 bool) {
 	if len(liveTree) == 0 || !slices.Equal(liveTree, fileTree) {
 		t.Errorf("output trees differ:\nlive: %v\nfile: %v", liveTree, fileTree)
 	}
-	liveEvents := strings.ReplaceAll(readFile(t, filepath.Join(dir, "live-events.jsonl")), liveOut, "OUT")
-	fileEvents := strings.ReplaceAll(readFile(t, filepath.Join(dir, "file-events.jsonl")), fileOut, "OUT")
+	liveEvents := sameOut(readFile(t, filepath.Join(dir, "live-events.jsonl")), liveOut)
+	fileEvents := sameOut(readFile(t, filepath.Join(dir, "file-events.jsonl")), fileOut)
 	if liveEvents != fileEvents {
 		t.Errorf("events differ:\nlive:\n%s\nfile:\n%s", liveEvents, fileEvents)
 	}
@@ -526,8 +526,8 @@ func TestLiveTwoInterfaces(t *testing.T) {
 		t.Fatalf("lc -r: exit %d\n%s", code, stderr)
 	}
 	sizes := regexp.MustCompile(`"bytes":\d+,`)
-	live := sizes.ReplaceAllString(strings.ReplaceAll(readFile(t, liveEvents), liveOut, "OUT"), "")
-	file := sizes.ReplaceAllString(strings.ReplaceAll(readFile(t, fileEvents), fileOut, "OUT"), "")
+	live := sizes.ReplaceAllString(sameOut(readFile(t, liveEvents), liveOut), "")
+	file := sizes.ReplaceAllString(sameOut(readFile(t, fileEvents), fileOut), "")
 	if live != file || strings.Count(live, `"call_completed"`) != 4 {
 		t.Errorf("events differ:\nlive:\n%s\nfile:\n%s", live, file)
 	}

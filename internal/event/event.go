@@ -36,6 +36,8 @@ type Event interface {
 	Key() string
 	// each calls f with every field of the event, in table order.
 	each(f func(Field, Value))
+	// withID returns a copy of the event with ID id.
+	withID(id string) Event
 }
 
 // FileKind says which stream a pcap file holds.
@@ -74,6 +76,7 @@ const (
 // Path, as when it could not be created. The event is emitted and its
 // hooks run all the same: a hook tells such a file by its error.
 type FileClosed struct {
+	ID      string      // see Identified
 	Path    string      // absolute path
 	Kind    FileKind    //
 	CallID  string      // raw Call-ID; empty for "other" files
@@ -98,6 +101,8 @@ func (e FileClosed) Key() string {
 }
 
 func (e FileClosed) each(f func(Field, Value)) { eachColumn(fileColumns, &e, f) }
+
+func (e FileClosed) withID(id string) Event { e.ID = id; return e }
 
 // CallState is how a call ended.
 type CallState string
@@ -126,6 +131,7 @@ type Stream struct {
 // failed is Incomplete, and Errors says why; its State is how the call
 // ended all the same, and its packet counts are what its files hold.
 type CallCompleted struct {
+	ID         string    // see Identified
 	CallID     string    // raw Call-ID, as seen on the network
 	Dirname    string    // absolute path of the call's directory
 	Caller     string    // From URI as user@host
@@ -152,6 +158,8 @@ func (CallCompleted) Type() Type { return TypeCallCompleted }
 func (e CallCompleted) Key() string { return CallKey(e.CallID) }
 
 func (e CallCompleted) each(f func(Field, Value)) { eachColumn(callColumns, &e, f) }
+
+func (e CallCompleted) withID(id string) Event { e.ID = id; return e }
 
 // CallKey is the Key of the events of the call with Call-ID id.
 func CallKey(id string) string { return "call:" + id }

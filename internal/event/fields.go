@@ -78,6 +78,8 @@ func first(l []string) string {
 }
 
 var fileColumns = []column[FileClosed]{
+	{Field{Name: "event_id", Kind: String, Doc: "the event's id: the same every time the event is delivered, replays after a crash included"},
+		func(e *FileClosed) Value { return str(e.ID) }, func(e *FileClosed, v Value) { e.ID = v.Str }},
 	{Field{Name: "path", Alias: "pcap", Kind: String, Doc: "absolute path of the file"},
 		func(e *FileClosed) Value { return str(e.Path) }, func(e *FileClosed, v Value) { e.Path = v.Str }},
 	{Field{Name: "basename", Kind: String, Doc: "the file's name", Derived: true},
@@ -109,6 +111,8 @@ var fileColumns = []column[FileClosed]{
 }
 
 var callColumns = []column[CallCompleted]{
+	{Field{Name: "event_id", Kind: String, Doc: "the event's id: the same every time the event is delivered, replays after a crash included"},
+		func(e *CallCompleted) Value { return str(e.ID) }, func(e *CallCompleted, v Value) { e.ID = v.Str }},
 	{Field{Name: "callid", Kind: String, Doc: "raw Call-ID, as seen on the network"},
 		func(e *CallCompleted) Value { return str(e.CallID) }, func(e *CallCompleted, v Value) { e.CallID = v.Str }},
 	{Field{Name: "dirname", Kind: String, Doc: "absolute path of the call's directory"},

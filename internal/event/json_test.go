@@ -33,16 +33,16 @@ func TestAppendJSON(t *testing.T) {
 		ev   Event
 		want string
 	}{
-		{"call", testCall(), `{"event":"call_completed","callid":"a84b4c76e66710@pc33","dirname":"/out/calls/2024-03-01/100000_a84b4c76e66710_pc33",` +
+		{"call", testCall(), `{"event":"call_completed","event_id":"","callid":"a84b4c76e66710@pc33","dirname":"/out/calls/2024-03-01/100000_a84b4c76e66710_pc33",` +
 			`"caller":"alice@example.com","called":"bob@example.com","calldate":"2024-03-01T10:00:00.12Z","calldate_epoch":1709287200.12,` +
 			`"enddate":"2024-03-01T10:00:01.67Z","enddate_epoch":1709287201.67,"duration":1.55,"state":"completed","status":200,"partial":false,` +
 			`"follows":"","files":["/out/c/x_sip.pcap","/out/c/x_sip_1.pcap","/out/c/x_rtp.pcap"],"sip_files":["/out/c/x_sip.pcap","/out/c/x_sip_1.pcap"],` +
 			`"rtp_files":["/out/c/x_rtp.pcap"],"sippcap":"/out/c/x_sip.pcap","rtppcap":"/out/c/x_rtp.pcap","sip_packets":9,"rtp_packets":120,` +
 			`"streams":[{"media":"audio","addr":"10.0.0.1:4000","rtcp":"10.0.0.1:4001","packets":120}],"incomplete":false,"errors":[]}`},
-		{"file", testFile(), `{"event":"file_closed","path":"/out/other/2024-03-01/20240301_100000.pcap","basename":"20240301_100000.pcap",` +
+		{"file", testFile(), `{"event":"file_closed","event_id":"","path":"/out/other/2024-03-01/20240301_100000.pcap","basename":"20240301_100000.pcap",` +
 			`"dirname":"/out/other/2024-03-01","kind":"other","callid":"","part":0,"reason":"idle","packets":3,"bytes":300,` +
 			`"first":"2024-03-01T10:00:00Z","first_epoch":1709287200,"last":"2024-03-01T10:00:02.000005Z","last_epoch":1709287202.000005,"error":""}`},
-		{"empty file", FileClosed{Path: "/o/x.pcap", Kind: KindSIP, CallID: "c\"<1>\x00"}, `{"event":"file_closed","path":"/o/x.pcap","basename":"x.pcap",` +
+		{"empty file", FileClosed{Path: "/o/x.pcap", Kind: KindSIP, CallID: "c\"<1>\x00"}, `{"event":"file_closed","event_id":"","path":"/o/x.pcap","basename":"x.pcap",` +
 			`"dirname":"/o","kind":"sip","callid":"c\"<1>\u0000","part":0,"reason":"","packets":0,"bytes":0,` +
 			`"first":"","first_epoch":0,"last":"","last_epoch":0,"error":""}`},
 	} {
@@ -149,4 +149,28 @@ func FuzzAppendString(f *testing.F) {
 			t.Fatalf("appendString(%q) = %s, encoding/json: %s", s, got, want.String())
 		}
 	})
+}
+
+// TestIdentified: the ID depends on the content only, not on a previous
+// ID, and survives the JSON round trip.
+func TestIdentified(t *testing.T) {
+	a := Identified(testCall()).(CallCompleted)
+	if len(a.ID) != 32 {
+		t.Fatalf("ID = %q", a.ID)
+	}
+	if b := Identified(a).(CallCompleted); b.ID != a.ID {
+		t.Errorf("identifying again changed the ID: %s, %s", a.ID, b.ID)
+	}
+	other := testCall()
+	other.RTPPackets++
+	if c := Identified(other).(CallCompleted); c.ID == a.ID {
+		t.Error("two different calls share an ID")
+	}
+	back, err := Decode(AppendJSON(nil, a))
+	if err != nil || back.(CallCompleted).ID != a.ID {
+		t.Errorf("ID after the round trip = %v, %v", back, err)
+	}
+	if f := Identified(testFile()).(FileClosed); f.ID == "" || f.ID == a.ID {
+		t.Errorf("file ID = %q", f.ID)
+	}
 }

@@ -3,13 +3,13 @@ package processor
 import (
 	"bytes"
 	"crypto/sha256"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"io/fs"
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -86,17 +86,26 @@ func TestGolden(t *testing.T) {
 	}
 }
 
-// render writes events (paths relative to out), the file tree and the
+// render writes events (paths relative to out, each event's ID, which
+// depends on out, checked and replaced by "ID"), the file tree and the
 // counts in a stable text form.
+// eventIDPattern matches the ID of an event in its JSON.
+var eventIDPattern = regexp.MustCompile(`"event_id":"[0-9a-f]{32}"`)
+
 func render(tb testing.TB, out string, events []event.Event, st Stats) []byte {
 	tb.Helper()
 	var b bytes.Buffer
 	b.WriteString("# events\n")
+	ids := map[string]bool{}
 	for _, e := range events {
-		line, err := json.Marshal(e)
-		if err != nil {
-			tb.Fatal(err)
+		line := event.AppendJSON(nil, e)
+		id := event.Identified(e)
+		found := string(eventIDPattern.Find(line))
+		if !bytes.Equal(event.AppendJSON(nil, id), line) || found == "" || ids[found] {
+			tb.Errorf("event without an ID of its own: %s", line)
 		}
+		ids[found] = true
+		line = eventIDPattern.ReplaceAll(line, []byte(`"event_id":"ID"`))
 		b.Write(bytes.ReplaceAll(line, []byte(out), []byte("OUT")))
 		b.WriteByte('\n')
 	}

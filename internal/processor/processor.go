@@ -88,10 +88,10 @@ func New(cfg Config) (*Processor, error) {
 	}
 	p.files = newFileCache(cfg.MaxOpenFiles, root, &p.stats)
 	p.emit = func(e event.Event) {
-		if _, ok := e.(event.FileClosed); ok {
+		if e.Type() == event.TypeFileClosed {
 			p.stats.Files++
 		}
-		emit(e)
+		emit(event.Identified(e))
 	}
 	p.dec = decode.New(decode.Config{Framer: frameSIP, MaxBufferedBytes: cfg.ReassemblyBytes})
 	p.onUnit = p.unit

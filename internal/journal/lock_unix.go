@@ -1,0 +1,31 @@
+//go:build unix
+
+package journal
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"golang.org/x/sys/unix"
+)
+
+// lockName is the file in the journal directory that Open locks.
+const lockName = "lock"
+
+// lockDir takes the lock on dir that makes this Journal its only writer.
+// The lock goes with the file when it is closed, or when the process dies.
+func lockDir(dir string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open journal lock: %w", err)
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+		f.Close()
+		if err == unix.EWOULDBLOCK {
+			return nil, fmt.Errorf("lock journal %q: %w", dir, ErrLocked)
+		}
+		return nil, fmt.Errorf("lock journal %q: %w", dir, err)
+	}
+	return f, nil
+}
