@@ -1,6 +1,7 @@
 package main
 
 import (
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -55,4 +56,15 @@ var eventIDs = regexp.MustCompile(`"event_id":"[0-9a-f]{32}"`)
 // which depend on the paths, become "ID".
 func sameOut(events, out string) string {
 	return eventIDs.ReplaceAllString(strings.ReplaceAll(events, out, "OUT"), `"event_id":"ID"`)
+}
+
+// walkOutput walks an output directory as filepath.WalkDir does, leaving
+// out lc's own state under .lc (the journal).
+func walkOutput(root string, fn fs.WalkDirFunc) error {
+	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && d.IsDir() && d.Name() == ".lc" && path != root {
+			return filepath.SkipDir
+		}
+		return fn(path, d, err)
+	})
 }

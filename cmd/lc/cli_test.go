@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -142,8 +143,8 @@ func TestDeterministic(t *testing.T) {
 		}
 		var b strings.Builder
 		b.WriteString(sameOut(string(ev), out))
-		filepath.Walk(out, func(path string, fi os.FileInfo, err error) error {
-			if err == nil && !fi.IsDir() {
+		walkOutput(out, func(path string, d fs.DirEntry, err error) error {
+			if err == nil && !d.IsDir() {
 				data, _ := os.ReadFile(path)
 				rel, _ := filepath.Rel(out, path)
 				b.WriteString(rel + "\n" + string(data))

@@ -365,7 +365,7 @@ func checkDiff(t *testing.T, id, what string, got frameSet, want expectations, k
 func checkAccounting(t *testing.T, input *frameIndex, outDir string) {
 	t.Helper()
 	var files []string
-	err := filepath.WalkDir(outDir, func(path string, d fs.DirEntry, err error) error {
+	err := walkOutput(outDir, func(path string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() && filepath.Ext(path) == ".pcap" {
 			files = append(files, path)
 		}

@@ -17,10 +17,10 @@ func newHooksCmd(s streams) *cobra.Command {
 		Short: "Try and check Lua hook scripts without traffic",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			return usageError{errors.New("missing command: lc hooks test or lc hooks check")}
+			return usageError{errors.New("missing command: lc hooks test, lc hooks check or lc hooks pending")}
 		},
 	}
-	cmd.AddCommand(newHooksTestCmd(s), newHooksCheckCmd(s))
+	cmd.AddCommand(newHooksTestCmd(s), newHooksCheckCmd(s), newHooksPendingCmd(s))
 	return cmd
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"io/fs"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -78,7 +77,7 @@ func TestSnaplenOnFiles(t *testing.T) {
 		t.Fatalf("exit %d:\n%s", code, stderr)
 	}
 	records := 0
-	err := filepath.WalkDir(out, func(path string, d fs.DirEntry, err error) error {
+	err := walkOutput(out, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}

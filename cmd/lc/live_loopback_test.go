@@ -107,7 +107,7 @@ func loopbackUp() error {
 func checkSIPOnce(t *testing.T, root string) {
 	t.Helper()
 	var files []string
-	filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	walkOutput(root, func(path string, d fs.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(path, "_sip.pcap") {
 			files = append(files, path)
 		}

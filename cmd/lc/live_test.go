@@ -280,7 +280,7 @@ func allReceived(t *testing.T, log string, sent int) bool {
 func tree(t *testing.T, root string) []string {
 	t.Helper()
 	var out []string
-	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+	err := walkOutput(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -434,7 +434,7 @@ func TestLiveFilter(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	lc.stop(t)
 	records := 0
-	filepath.WalkDir(short, func(path string, d fs.DirEntry, err error) error {
+	walkOutput(short, func(path string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}

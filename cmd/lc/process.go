@@ -29,6 +29,7 @@ type processOptions struct {
 	progress  string
 	config    string
 	hooks     hookOptions
+	journal   journalOptions
 	metrics   string
 	status    time.Duration
 	user      string
@@ -103,6 +104,7 @@ func addProcessFlags(f *pflag.FlagSet, cfg *processor.Config, opt *processOption
 	f.StringVar(&opt.logFormat, "log-format", "text", "text or json")
 	f.StringVar(&opt.progress, "progress", "auto", "show progress on stderr: auto (when a terminal), always or never")
 	opt.hooks.addFlags(f)
+	opt.journal.addFlags(f)
 	f.StringVar(&opt.metrics, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (host:port; off when empty)")
 	f.DurationVar(&opt.status, "status-interval", defaultStatusInterval, "log a status line this often (0 = never)")
 	f.StringVar(&opt.user, "user", "", "after opening inputs, output directory and metrics port, run as this user (hooks too); needs root")
@@ -189,7 +191,7 @@ func unrunHooks(h *script.EngineStats) error {
 // where its value came from; the hooks and the user are checked where
 // they are built.
 func (opt processOptions) validate(cfg processor.Config, set settings) []error {
-	problems := withSources(errors.Join(opt.capture.validate()...), set)
+	problems := withSources(errors.Join(append(opt.capture.validate(), opt.journal.validate()...)...), set)
 	if opt.progress != "auto" && opt.progress != "always" && opt.progress != "never" {
 		problems = append(problems, fmt.Errorf("progress = %q: must be auto, always or never", opt.progress))
 	}
@@ -255,10 +257,17 @@ func openEvents(path string, stdout io.Writer) (func(event.Event) error, func() 
 		}
 		w, close = f, f.Close
 	}
-	bw := bufio.NewWriter(w)
+	bw := bufio.NewWriterSize(w, 64<<10)
 	var line []byte
 	write := func(e event.Event) error {
 		line = append(event.AppendJSON(line[:0], e), '\n')
+		// A line goes to the file in one write, so that a kill leaves
+		// whole lines only.
+		if len(line) > bw.Available() {
+			if err := bw.Flush(); err != nil {
+				return err
+			}
+		}
 		_, err := bw.Write(line)
 		return err
 	}

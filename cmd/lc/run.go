@@ -26,13 +26,17 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 	if set.file != "" {
 		log.Debug("config file read", "file", set.file)
 	}
-	r := &processRun{s: s, opt: opt, cfg: cfg, log: log, stopReload: func() {}}
+	r := &processRun{s: s, opt: opt, cfg: cfg, log: log, stopReload: func() {}, link: &journalLink{log: log}}
 	defer r.stop()
 	_, statErr := os.Stat(cfg.OutputDir)
 	if err := r.open(hooks, set); err != nil {
 		return err
 	}
 	if err := dropPrivileges(runAs, cfg.OutputDir, errors.Is(statErr, fs.ErrNotExist), log); err != nil {
+		r.abandon()
+		return err
+	}
+	if err := r.openJournal(); err != nil {
 		r.abandon()
 		return err
 	}
@@ -47,14 +51,16 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 // processRun is one run of lc process: its input, the --events sink, the
 // hook engine and the processor, wired together.
 type processRun struct {
-	s      streams
-	opt    processOptions
-	cfg    processor.Config
-	log    *slog.Logger
-	in     *packetInput
-	engine *script.Engine
-	hooked bool // hooks are configured: their figures are shown
-	proc   *processor.Processor
+	s       streams
+	opt     processOptions
+	cfg     processor.Config
+	log     *slog.Logger
+	in      *packetInput
+	engine  *script.Engine
+	hooked  bool // hooks are configured: their figures are shown
+	proc    *processor.Processor
+	link    *journalLink // the journal, once openJournal has opened it
+	resumed resumed      // what the journal held of an earlier run
 
 	closeEvents func() error
 	stopReload  func()
@@ -99,6 +105,10 @@ func (r *processRun) open(hooks hookConfig, set settings) error {
 		// directory, in order.
 		hooks.engine.SpoolDir = r.cfg.OutputDir
 	}
+	if r.opt.journal.enabled {
+		hooks.engine.Journal = r.link
+		r.cfg.Ledger = ledger{r.link}
+	}
 	r.engine, r.hooked = script.NewEngine(hooks.engine, hooks.set), len(hooks.set.Hooks) > 0
 	r.cfg.Emit = func(e event.Event) {
 		if err := events(e); err != nil && r.emitErr == nil {
@@ -126,6 +136,7 @@ func (r *processRun) open(hooks hookConfig, set settings) error {
 func (r *processRun) abandon() {
 	r.closeEvents()
 	r.engine.Close(r.s.abort)
+	r.closeJournal()
 }
 
 // hookStats returns the engine's counts, or nil when no hook is
@@ -169,6 +180,7 @@ func (r *processRun) process(cmd *cobra.Command) error {
 	}
 	eventsErr := r.closeEvents()
 	final := r.engine.Close(drain)
+	pending, journalErr := r.closeJournal()
 	hooks := &final
 	if !r.hooked {
 		hooks = nil
@@ -182,6 +194,8 @@ func (r *processRun) process(cmd *cobra.Command) error {
 		elapsed:   time.Since(start),
 		inputs:    len(r.opt.capture.files) + len(r.opt.capture.interfaces),
 		out:       r.cfg.OutputDir,
+		resumed:   r.resumed,
+		pending:   pending,
 	})
-	return outcome(errors.Join(runErr, closeErr, r.emitErr, eventsErr), r.in.problems(), hooks)
+	return outcome(errors.Join(runErr, closeErr, r.emitErr, eventsErr, journalErr), r.in.problems(), hooks)
 }

@@ -27,6 +27,8 @@ type summary struct {
 	elapsed   time.Duration
 	inputs    int
 	out       string
+	resumed   resumed // what the journal held of an earlier run
+	pending   int     // events the journal keeps for the next start
 }
 
 // printSummary writes a few lines a person can read at the end of a run.
@@ -105,6 +107,7 @@ func printSummary(w io.Writer, s summary) {
 		fmt.Fprintf(w, "  hook spool: %d events waited on disk; %d lost (not written or not read back); %d left unrun at shutdown\n",
 			sp.Spilled, sp.Lost, sp.Queued)
 	}
+	printJournal(w, s)
 	for _, p := range s.problems {
 		if p.Truncated { // errors are the command's own last line
 			fmt.Fprintf(w, "  warning: %v\n", p.Err)
@@ -118,4 +121,20 @@ func (s summary) hookSpool() *spool.Stats {
 		return nil
 	}
 	return s.hooks.Spool
+}
+
+// printJournal says what the journal held of an earlier run and keeps for
+// the next one, when there is anything to say.
+func printJournal(w io.Writer, s summary) {
+	if r := s.resumed; r.replayed > 0 || r.recovered.Calls > 0 || r.recovered.Files > 0 {
+		fmt.Fprintf(w, "  after a crash: %d events' hooks run again, %d calls completed as interrupted, %d open files repaired (%d bytes cut)\n",
+			r.replayed, r.recovered.Calls, r.recovered.Files, r.recovered.Cut)
+	}
+	if s.resumed.setAside != "" {
+		fmt.Fprintf(w, "  warning: the journal could not be read and was set aside as %s\n", s.resumed.setAside)
+	}
+	if s.pending > 0 {
+		fmt.Fprintf(w, "  %d events wait in the journal for their hooks: they run at the next start on this output directory (lc hooks pending %s)\n",
+			s.pending, s.out)
+	}
 }

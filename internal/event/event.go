@@ -55,12 +55,13 @@ type CloseReason string
 
 // Close reasons.
 const (
-	ReasonCallEnd    CloseReason = "call-end"    // the call it belongs to ended
-	ReasonRotateSize CloseReason = "rotate-size" // the next packet would pass the size limit
-	ReasonRotateAge  CloseReason = "rotate-age"  // an "other" file reached its maximum age
-	ReasonRotateLink CloseReason = "rotate-link" // the next packet has another link type or time precision
-	ReasonIdle       CloseReason = "idle"        // an "other" file saw no packet for the idle timeout
-	ReasonShutdown   CloseReason = "shutdown"    // input ended or the process was stopped
+	ReasonCallEnd     CloseReason = "call-end"    // the call it belongs to ended
+	ReasonRotateSize  CloseReason = "rotate-size" // the next packet would pass the size limit
+	ReasonRotateAge   CloseReason = "rotate-age"  // an "other" file reached its maximum age
+	ReasonRotateLink  CloseReason = "rotate-link" // the next packet has another link type or time precision
+	ReasonIdle        CloseReason = "idle"        // an "other" file saw no packet for the idle timeout
+	ReasonShutdown    CloseReason = "shutdown"    // input ended or the process was stopped
+	ReasonInterrupted CloseReason = "interrupted" // open when lc died; repaired and closed when it started again
 )
 
 // FileClosed reports a pcap file that lc has finished writing. The file is
@@ -115,6 +116,7 @@ const (
 	StateTimeout     CallState = "timeout"      // no packet for the idle timeout
 	StateMaxDuration CallState = "max-duration" // the call lasted longer than the maximum
 	StateShutdown    CallState = "shutdown"     // still open when input ended
+	StateInterrupted CallState = "interrupted"  // open when lc died; closed when it started again
 )
 
 // Stream is one media endpoint that SDP negotiated for a call.

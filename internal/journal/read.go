@@ -13,7 +13,10 @@ import (
 type Recovery struct {
 	Items     []Item // begun and not ended, in the order begun
 	Records   int64  // records read, the journal's own bookkeeping included
-	TornBytes int64  // bytes of a torn tail: cut off by Open, left by Read
+	// TornBytes counts the bytes of torn tails, cut off by Open, left by
+	// Read: of the last segment, and of earlier ones whose last writes
+	// had not reached the disk when the power went.
+	TornBytes int64
 	// SetAside is, when Open could not read the journal, the new name of
 	// its directory, kept for inspection and never deleted; "" otherwise.
 	SetAside string
@@ -50,11 +53,20 @@ type contents struct {
 	last    uint64          // the last segment; 0 when there is none
 	lastC   segmentContents // what the last segment holds
 	stale   []uint64        // segment files the journal had dropped
+	torn    int64           // bytes of torn tails, all segments
+	// unsealed are the earlier segments that do not end with their seal,
+	// and the length of their whole records.
+	unsealed map[uint64]int64
+}
+
+// newContents returns the contents of an empty journal.
+func newContents() *contents {
+	return &contents{t: newTable(), unsealed: make(map[uint64]int64)}
 }
 
 // recovery reports c.
 func (c *contents) recovery() Recovery {
-	return Recovery{Items: c.t.snapshot(), Records: c.records, TornBytes: c.lastC.torn}
+	return Recovery{Items: c.t.snapshot(), Records: c.records, TornBytes: c.torn}
 }
 
 // readDir reads the journal in dir: which segments it should hold, from
@@ -65,7 +77,7 @@ func readDir(dir string) (*contents, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &contents{t: newTable()}
+	c := newContents()
 	if len(nums) == 0 {
 		return c, nil
 	}
@@ -129,8 +141,12 @@ func (c *contents) replay(dir string, n uint64) error {
 			return err
 		}
 	}
+	if n != c.last && !seg.sealed {
+		c.unsealed[n] = seg.valid
+	}
 	c.t.addSegment(n)
 	c.records += int64(len(seg.recs))
+	c.torn += seg.torn
 	for _, r := range seg.recs {
 		switch r.typ {
 		case recBegin:
@@ -138,9 +154,9 @@ func (c *contents) replay(dir string, n uint64) error {
 				return unreadable(n, r.off, fmt.Errorf("%w: item %q begun twice", errMalformed, r.id))
 			}
 		case recNote:
-			c.t.note(n, r.id, r.data)
+			c.t.note(n, string(r.id), r.data)
 		case recEnd:
-			c.t.end(n, r.id)
+			c.t.end(n, string(r.id))
 		}
 	}
 	return nil

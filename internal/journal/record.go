@@ -28,7 +28,31 @@ const (
 	recSegments
 	// recDrop says a segment was removed: no id; data is its number.
 	recDrop
+	// recSeal ends a segment that the next one follows: no id, no data.
+	recSeal
 )
+
+// sealSize is the encoded length of a recSeal record.
+const sealSize = recordHeaderSize + 2
+
+// String names t in errors.
+func (t recType) String() string {
+	switch t {
+	case recBegin:
+		return "begin"
+	case recNote:
+		return "note"
+	case recEnd:
+		return "end"
+	case recSegments:
+		return "segment list"
+	case recDrop:
+		return "drop"
+	case recSeal:
+		return "seal"
+	}
+	return fmt.Sprintf("record type %d", byte(t))
+}
 
 // castagnoli is the CRC-32C table; it is never written after init.
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
@@ -88,7 +112,7 @@ func parseRecord(b []byte) (record, int, error) {
 		return record{}, 0, fmt.Errorf("%w: bad checksum", errTorn)
 	}
 	t := recType(body[0])
-	if t < recBegin || t > recDrop {
+	if t < recBegin || t > recSeal {
 		return record{}, 0, fmt.Errorf("%w: type %d", errMalformed, t)
 	}
 	idLen, k := binary.Uvarint(body[1:])
@@ -97,8 +121,11 @@ func parseRecord(b []byte) (record, int, error) {
 	}
 	idEnd := 1 + k + int(idLen)
 	r := record{typ: t, id: body[1+k : idEnd], data: body[idEnd:]}
-	if (t == recSegments || t == recDrop) && len(r.id) != 0 {
-		return record{}, 0, fmt.Errorf("%w: type %d with an id", errMalformed, t)
+	if t >= recSegments && len(r.id) != 0 {
+		return record{}, 0, fmt.Errorf("%w: %s with an id", errMalformed, t)
+	}
+	if t == recSeal && len(r.data) != 0 {
+		return record{}, 0, fmt.Errorf("%w: seal with data", errMalformed)
 	}
 	return r, recordHeaderSize + int(n), nil
 }

@@ -59,13 +59,16 @@ type segmentContents struct {
 	hasLive bool     // recs starts with the segment list
 	live    []uint64 // the segments live when this one was created
 	drops   []uint64 // the segments its recDrop records name
+	sealed  bool     // whole, and its last record is a seal
 }
 
-// parseSegment reads the segment file n held in b. In the last segment,
-// a torn record ends the segment: the bytes from it on are torn, and a
-// file that holds only the start of a header, or only zeros, is torn
-// whole. Anywhere else, and for any malformed record, parseSegment
-// returns an error wrapping ErrUnreadable. Records alias b.
+// parseSegment reads the segment file n held in b. A torn record ends
+// the last segment, and an earlier one that does not end with its seal:
+// one whose writes had not all reached the disk when the power went. The
+// bytes from it on are torn. A last segment that holds only the start of
+// a header, or only zeros, is torn whole. Anything else wrong, a torn
+// record in a sealed segment or a malformed record anywhere, makes
+// parseSegment return an error wrapping ErrUnreadable. Records alias b.
 func parseSegment(n uint64, b []byte, last bool) (segmentContents, error) {
 	var c segmentContents
 	if len(b) < len(header) || string(b[:len(header)-1]) != header[:len(header)-1] {
@@ -87,7 +90,7 @@ func parseSegment(n uint64, b []byte, last bool) (segmentContents, error) {
 			err = c.add(n, r)
 		}
 		if err != nil {
-			if last && errors.Is(err, errTorn) {
+			if errors.Is(err, errTorn) && (last || !endsWithSeal(b)) {
 				c.torn = int64(len(b) - off)
 				break
 			}
@@ -96,7 +99,18 @@ func parseSegment(n uint64, b []byte, last bool) (segmentContents, error) {
 		off += size
 	}
 	c.valid = int64(off)
+	c.sealed = c.torn == 0 && len(c.recs) > 0 && c.recs[len(c.recs)-1].typ == recSeal
 	return c, nil
+}
+
+// endsWithSeal reports whether the segment file held in b ends with a
+// good seal record.
+func endsWithSeal(b []byte) bool {
+	if len(b) < len(header)+sealSize {
+		return false
+	}
+	r, n, err := parseRecord(b[len(b)-sealSize:])
+	return err == nil && n == sealSize && r.typ == recSeal
 }
 
 // add appends the record r of segment n, which must open with its

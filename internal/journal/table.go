@@ -59,8 +59,8 @@ func (t *table) begin(seg uint64, id string, data []byte) bool {
 
 // note adds a copy of data to the notes of item id, if it is open, for a
 // record in segment seg.
-func (t *table) note(seg uint64, id []byte, data []byte) {
-	it, ok := t.items[string(id)]
+func (t *table) note(seg uint64, id string, data []byte) {
+	it, ok := t.items[id]
 	if !ok {
 		return
 	}
@@ -70,8 +70,8 @@ func (t *table) note(seg uint64, id []byte, data []byte) {
 
 // end closes item id, if it is open, for a record in segment seg. It
 // returns whether that left no open item in a segment other than seg.
-func (t *table) end(seg uint64, id []byte) bool {
-	it, ok := t.items[string(id)]
+func (t *table) end(seg uint64, id string) bool {
+	it, ok := t.items[id]
 	if !ok {
 		return false
 	}

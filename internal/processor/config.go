@@ -49,6 +49,9 @@ type Config struct {
 
 	// Emit receives every event on the processing goroutine; nil drops them.
 	Emit func(event.Event)
+	// Ledger, when set, is told of every call and file opened and
+	// closed, for Recover after a crash; nil keeps no such record.
+	Ledger Ledger
 	// Logger is used for warnings and debug output; nil discards.
 	Logger *slog.Logger
 }

@@ -206,6 +206,15 @@ func (c *fileCache) close(pf *pcapFile) error {
 	return c.release(pf)
 }
 
+// flushAll writes the buffered records of every open file.
+func (c *fileCache) flushAll() error {
+	var errs []error
+	for pf := c.head.next; pf != &c.head; pf = pf.next {
+		errs = append(errs, c.flush(pf))
+	}
+	return errors.Join(errs...)
+}
+
 // closeAll closes every open file, most recent first.
 func (c *fileCache) closeAll() error {
 	var errs []error

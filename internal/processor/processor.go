@@ -25,11 +25,12 @@ const decodeExpireEvery = time.Second
 // call-limit, so a flood of INVITEs cannot make it hold unbounded memory,
 // while the calls it already follows go on.
 type Processor struct {
-	cfg  Config
-	out  *outDir // cfg.OutputDir, held open: every path lc makes is resolved beneath it
-	log  *slog.Logger
-	emit func(event.Event)
-	dec  *decode.Decoder
+	cfg    Config
+	out    *outDir // cfg.OutputDir, held open: every path lc makes is resolved beneath it
+	log    *slog.Logger
+	emit   func(event.Event)
+	ledger Ledger // nopLedger without Config.Ledger
+	dec    *decode.Decoder
 	// onUnit is p.unit as a func value made once: a method value built per
 	// packet would allocate.
 	onUnit func(decode.Unit)
@@ -73,13 +74,18 @@ func New(cfg Config) (*Processor, error) {
 	if emit == nil {
 		emit = func(event.Event) {}
 	}
+	var ledger Ledger = nopLedger{}
+	if cfg.Ledger != nil {
+		ledger = cfg.Ledger
+	}
 	p := &Processor{
-		cfg:   cfg,
-		out:   root,
-		log:   log.With("component", "processor"),
-		calls: make(map[string]*call),
-		ended: newEndedCalls(cfg.MaxCalls),
-		media: make(mediaIndex),
+		cfg:    cfg,
+		ledger: ledger,
+		out:    root,
+		log:    log.With("component", "processor"),
+		calls:  make(map[string]*call),
+		ended:  newEndedCalls(cfg.MaxCalls),
+		media:  make(mediaIndex),
 		stats: Stats{
 			Written: make(map[event.FileKind]int64),
 			Notes:   make(map[string]int64),
@@ -96,6 +102,7 @@ func New(cfg Config) (*Processor, error) {
 	p.dec = decode.New(decode.Config{Framer: frameSIP, MaxBufferedBytes: cfg.ReassemblyBytes})
 	p.onUnit = p.unit
 	p.other = stream{
+		ledger:  p.ledger,
 		kind:    event.KindOther,
 		maxSize: cfg.RotateMaxSize,
 		maxAge:  cfg.RotateMaxAge,
@@ -172,8 +179,9 @@ func (p *Processor) advance(ts time.Time) {
 // capture a wall-clock ticker calls it so that idle calls, grace periods and
 // rotation still end when traffic stops. A now before the clock is ignored,
 // as are absurd times. Held packets far from the clock (see clock.go) are
-// a jump when now agrees with them, and strays otherwise. It also
-// publishes the stats for other goroutines.
+// a jump when now agrees with them, and strays otherwise. It also writes
+// the open files' buffered records and publishes the stats for other
+// goroutines.
 func (p *Processor) Tick(now time.Time) {
 	switch {
 	case p.jump.agrees(now):
@@ -185,6 +193,9 @@ func (p *Processor) Tick(now time.Time) {
 		p.advance(now)
 		p.expire()
 	}
+	// What live capture wrote reaches the files at every tick, so that a
+	// kill loses at most the last second of it.
+	p.fail(p.files.flushAll())
 	p.publish()
 }
 
@@ -320,6 +331,7 @@ func (p *Processor) sipUnit(u decode.Unit) {
 			c.follows = prev.dirname
 			p.ended.forget(m.CallID)
 		}
+		p.beginCall(c)
 	}
 	ts := p.when(u.Packets[len(u.Packets)-1].Info.Timestamp)
 	c.update(m, ts, &p.cfg)
@@ -418,8 +430,8 @@ func (p *Processor) newCall(m *sip.Message, ts time.Time) *call {
 			return CallFile(dir, c.id, kind, part), nil
 		}
 	}
-	c.sip = stream{kind: event.KindSIP, callID: c.id, maxSize: p.cfg.PerCallMaxSize, name: name(event.KindSIP)}
-	c.rtp = stream{kind: event.KindRTP, callID: c.id, maxSize: p.cfg.PerCallMaxSize, name: name(event.KindRTP)}
+	c.sip = stream{ledger: p.ledger, call: callKey(c), kind: event.KindSIP, callID: c.id, maxSize: p.cfg.PerCallMaxSize, name: name(event.KindSIP)}
+	c.rtp = stream{ledger: p.ledger, call: callKey(c), kind: event.KindRTP, callID: c.id, maxSize: p.cfg.PerCallMaxSize, name: name(event.KindRTP)}
 	p.calls[c.id] = c
 	open := int64(len(p.calls))
 	p.counters.OpenCalls.Store(open)
@@ -462,6 +474,7 @@ func (p *Processor) endCall(c *call, state event.CallState) {
 		Incomplete: len(c.sip.errs)+len(c.rtp.errs) > 0,
 		Errors:     append(slices.Clip(c.sip.errs), c.rtp.errs...),
 	})
+	p.ledger.End(callKey(c))
 }
 
 // otherName names an "other" file after its first packet's time.

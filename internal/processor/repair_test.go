@@ -128,7 +128,7 @@ func checkRepaired(tb testing.TB, path string, orig []byte, res repairResult) {
 	if res.Bytes+res.Cut != int64(len(orig)) {
 		tb.Errorf("Bytes %d + Cut %d != %d bytes before repair", res.Bytes, res.Cut, len(orig))
 	}
-	n, first, last, err := readRepairedCapture(path)
+	n, first, last, err := readCapture(path)
 	if err != nil || n != res.Packets || (n > 0 && (!first.Equal(res.First) || !last.Equal(res.Last))) {
 		tb.Errorf("capture reader: %d packets from %v to %v (error %v), repair says %d from %v to %v",
 			n, first, last, err, res.Packets, res.First, res.Last)
@@ -140,31 +140,6 @@ func checkRepaired(tb testing.TB, path string, orig []byte, res repairResult) {
 	want := res
 	want.Cut = 0
 	checkRepairResult(tb, "second repair", again, want)
-}
-
-// readRepairedCapture reads the pcap at path with the capture reader and
-// returns its packets, the times of the first and last, and the error
-// that ended the reading, nil at a clean end.
-func readRepairedCapture(path string) (n int64, first, last time.Time, err error) {
-	f, err := capture.OpenFile(path, 0)
-	if err != nil {
-		return 0, first, last, err
-	}
-	defer f.Close()
-	for {
-		p, err := f.Next()
-		if err == io.EOF {
-			return n, first, last, nil
-		}
-		if err != nil {
-			return n, first, last, err
-		}
-		if n == 0 {
-			first = p.Info.Timestamp
-		}
-		last = p.Info.Timestamp
-		n++
-	}
 }
 
 // repairCase is a file and what repairing it must give.

@@ -15,6 +15,8 @@ import (
 // more packets: a run stops at its first write error, and what is still
 // processed then goes to the streams that did not fail.
 type stream struct {
+	ledger  Ledger
+	call    string // the ledger key of the call the stream belongs to; "" for "other" files
 	kind    event.FileKind
 	callID  string
 	maxSize int64         // 0: no size limit
@@ -64,6 +66,7 @@ func (s *stream) write(fc *fileCache, p *capture.Packet, at time.Time, emit func
 			return false, s.fail(err)
 		}
 		s.cur = &pcapFile{path: path, kind: s.kind, format: formatOf(p), opened: at}
+		s.begin(s.cur)
 	}
 	s.last = p
 	if err := fc.write(s.cur, p); err != nil {
@@ -71,6 +74,16 @@ func (s *stream) write(fc *fileCache, p *capture.Packet, at time.Time, emit func
 	}
 	s.cur.touched = at
 	return true, nil
+}
+
+// begin records in the ledger that pf, the stream's next part, was
+// created (and, for a call's stream, notes it on the call).
+func (s *stream) begin(pf *pcapFile) {
+	r := record(fileRecord{Path: pf.path, Kind: s.kind, CallID: s.callID, Part: len(s.paths), Call: s.call})
+	s.ledger.Begin(ledgerFile+pf.path, r)
+	if s.call != "" {
+		s.ledger.Note(s.call, r)
+	}
 }
 
 // fail keeps err's message among the stream's errors, once, and returns
@@ -106,5 +119,6 @@ func (s *stream) close(fc *fileCache, reason event.CloseReason, emit func(event.
 		Packets: pf.disk.packets, Bytes: pf.disk.bytes, First: pf.disk.first, Last: pf.disk.last,
 		Error: errString(pf.err),
 	})
+	s.ledger.End(ledgerFile + pf.path)
 	return err
 }

@@ -40,7 +40,7 @@ func TestStreamRotation(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			root := testRoot(t, t.TempDir())
 			dir := root.path
-			s := stream{kind: event.KindOther, maxSize: tt.maxSize, maxAge: tt.maxAge,
+			s := stream{ledger: nopLedger{}, kind: event.KindOther, maxSize: tt.maxSize, maxAge: tt.maxAge,
 				name: func(_ *capture.Packet, part int) (string, error) {
 					return filepath.Join(dir, fmt.Sprintf("part%d.pcap", part)), nil
 				}}

@@ -39,7 +39,28 @@ type EngineConfig struct {
 	// SpoolDir, in order. Live capture uses it.
 	SpoolDir    string
 	SpoolMemory int
+	// Journal, when set, makes hook work survive a crash: every event a
+	// hook wants is begun in it (as its JSON, under JournalKey) before
+	// it is queued, each hook run that ends (ok, failed or timed out)
+	// is noted with the hook's name, and the event is ended when all
+	// its hooks have. A run stopped by Close's deadline, or never
+	// started, is not noted: the event stays in the journal and Replay
+	// runs it after a restart. A journal error is logged and counted;
+	// the event is queued all the same.
+	Journal Journal
 }
+
+// Journal is where an Engine keeps its events durable; package journal
+// implements it. It must be safe for concurrent use.
+type Journal interface {
+	Begin(id string, data []byte) error
+	Note(id string, data []byte) error
+	End(id string) error
+}
+
+// JournalPrefix starts the journal keys of events: "event:" and the
+// event's ID.
+const JournalPrefix = "event:"
 
 // EngineStats counts what an Engine did. Runs = Succeeded + Failed.
 type EngineStats struct {
@@ -50,6 +71,10 @@ type EngineStats struct {
 	Unrun     int64 // hook runs never started: the drain deadline passed first
 	FullWaits int64 // times Submit had to wait for room in the queue
 	Pending   int64 // events queued or running now
+	Replayed  int64 // events taken from the journal of an earlier run (Replay)
+	// JournalErrors counts the journal writes that failed: those events
+	// are not durable, their hooks run all the same.
+	JournalErrors int64
 	// Spool is the spool's figures (see EngineConfig.SpoolDir), nil
 	// without one: Queued events waiting there (after Close: never run),
 	// OnDisk of them on disk, Spilled ever written to disk, Lost never
@@ -111,8 +136,14 @@ type keyJobs struct {
 
 // job is an event and the hooks it was submitted under.
 type job struct {
-	ev  event.Event
-	gen *generation
+	ev   event.Event
+	gen  *generation
+	done []string // hooks that ran in an earlier run (a replayed event)
+}
+
+// wanted reports whether hook h is to run for j.
+func (j job) wanted(h Hook) bool {
+	return h.Wants(j.ev.Type()) && !slices.Contains(j.done, h.Name())
 }
 
 // generation is a Set in use: the one given to NewEngine, then each given
@@ -171,26 +202,68 @@ func NewEngine(cfg EngineConfig, set Set) *Engine {
 // is full; with a spool it never waits. It must not be called after
 // Close.
 func (e *Engine) Submit(ev event.Event) {
-	if e.spool != nil {
-		e.mu.Lock()
-		wanted := wants(e.current.Hooks, ev)
-		e.mu.Unlock()
-		if wanted {
-			e.spool.put(ev)
-		}
+	e.mu.Lock()
+	wanted := wants(e.current.Hooks, ev)
+	e.mu.Unlock()
+	if !wanted {
 		return
 	}
-	e.enqueue(ev)
+	if e.cfg.Journal != nil {
+		e.journal(e.cfg.Journal.Begin(JournalPrefix+eventID(ev), event.AppendJSON(nil, ev)), ev)
+	}
+	if e.spool != nil {
+		e.spool.put(ev)
+		return
+	}
+	e.enqueue(job{ev: ev})
 }
 
-// enqueue queues ev for every hook that wants it, waiting while the queue
-// is full.
-func (e *Engine) enqueue(ev event.Event) {
+// Replay queues an event that an earlier run left in the journal: data is
+// its JSON, done the hooks that ran for it then, which do not run again.
+// Events are replayed in the order they were begun, before new ones.
+func (e *Engine) Replay(data []byte, done []string) error {
+	ev, err := event.Decode(data)
+	if err != nil {
+		return err
+	}
+	e.count1(func(s *EngineStats) { s.Replayed++ })
+	e.enqueue(job{ev: ev, done: done})
+	return nil
+}
+
+// eventID is the ID of ev.
+func eventID(ev event.Event) string {
+	var id string
+	event.Each(ev, func(f event.Field, v event.Value) {
+		if f.Name == "event_id" {
+			id = v.Str
+		}
+	})
+	return id
+}
+
+// journal logs and counts a failed journal write for ev.
+func (e *Engine) journal(err error, ev event.Event) {
+	if err == nil {
+		return
+	}
+	e.count1(func(s *EngineStats) { s.JournalErrors++ })
+	e.log.Error("journal write failed: this event's hooks will not survive a crash", append(event.LogAttrs(ev), "error", err)...)
+}
+
+// enqueue queues j for every hook of the current set that wants it,
+// waiting while the queue is full.
+func (e *Engine) enqueue(j job) {
+	ev := j.ev
 	key := ev.Key()
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	gen := e.current
-	if !wants(gen.Hooks, ev) {
+	j.gen = gen
+	if hookCount(j) == 0 {
+		if e.cfg.Journal != nil {
+			e.journal(e.cfg.Journal.End(JournalPrefix+eventID(ev)), ev)
+		}
 		return
 	}
 	if e.count >= e.cfg.QueueSize {
@@ -199,7 +272,7 @@ func (e *Engine) enqueue(ev event.Event) {
 			e.room.Wait()
 		}
 		if e.count >= e.cfg.QueueSize {
-			n := hookCount(job{ev: ev, gen: gen})
+			n := hookCount(j)
 			e.stats.Unrun += n
 			e.log.Debug("hooks not run: shutdown deadline passed", append(event.LogAttrs(ev), "hooks", n)...)
 			return
@@ -208,7 +281,6 @@ func (e *Engine) enqueue(ev event.Event) {
 	e.stats.Events++
 	e.count++
 	gen.pending++
-	j := job{ev: ev, gen: gen}
 	if kj, ok := e.keys[key]; ok {
 		kj.jobs = append(kj.jobs, j)
 		return
@@ -301,16 +373,26 @@ func (e *Engine) worker() {
 // failures.
 func (e *Engine) run(j job) {
 	ev := j.ev
+	key := JournalPrefix + eventID(ev)
+	finished := true
 	for _, h := range j.gen.Hooks {
-		if !h.Wants(ev.Type()) {
+		if !j.wanted(h) {
 			continue
 		}
 		if e.runCtx.Err() != nil {
 			e.count1(func(s *EngineStats) { s.Unrun++ })
+			finished = false
 			continue
 		}
 		start := time.Now()
 		err := h.Run(e.runCtx, ev)
+		if e.cfg.Journal != nil {
+			if context.Cause(e.runCtx) == errDrainDeadline {
+				finished = false // stopped, not finished: run again after a restart
+			} else {
+				e.journal(e.cfg.Journal.Note(key, []byte(h.Name())), ev)
+			}
+		}
 		if e.cfg.Observe != nil {
 			e.cfg.Observe(h.Name(), time.Since(start), err)
 		}
@@ -326,6 +408,9 @@ func (e *Engine) run(j job) {
 				}
 			}
 		})
+	}
+	if e.cfg.Journal != nil && finished {
+		e.journal(e.cfg.Journal.End(key), ev)
 	}
 }
 
@@ -409,7 +494,7 @@ func (e *Engine) Close(ctx context.Context) EngineStats {
 func hookCount(j job) int64 {
 	var n int64
 	for _, h := range j.gen.Hooks {
-		if h.Wants(j.ev.Type()) {
+		if j.wanted(h) {
 			n++
 		}
 	}

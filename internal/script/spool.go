@@ -50,7 +50,7 @@ func (e *Engine) startSpool(dir string, memory int) *spooler {
 
 // pump hands spooled events to enqueue, in order, until the spool is
 // closed and empty or ctx is done.
-func (sp *spooler) pump(ctx context.Context, enqueue func(event.Event)) {
+func (sp *spooler) pump(ctx context.Context, enqueue func(job)) {
 	defer close(sp.done)
 	for {
 		v, ok, err := sp.queue.Get(ctx)
@@ -61,7 +61,7 @@ func (sp *spooler) pump(ctx context.Context, enqueue func(event.Event)) {
 		if !ok {
 			return
 		}
-		enqueue(v.ev)
+		enqueue(job{ev: v.ev})
 	}
 }
 

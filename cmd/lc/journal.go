@@ -1,0 +1,162 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+
+	"github.com/lc-voip/lc/internal/journal"
+	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/script"
+	"github.com/spf13/pflag"
+)
+
+// journalOptions are the flags of the journal.
+type journalOptions struct {
+	enabled bool
+	sync    string
+}
+
+func (o *journalOptions) addFlags(f *pflag.FlagSet) {
+	f.BoolVar(&o.enabled, "journal", true, "keep events, hook runs and open calls in OUTPUT-DIR/.lc/journal, so that a restart after a crash runs what was left and closes what was open")
+	f.StringVar(&o.sync, "journal-sync", "batch", "when the journal reaches the disk: batch (within 5ms), always (before going on) or off (left to the kernel)")
+}
+
+// validate reports a bad sync mode.
+func (o *journalOptions) validate() []error {
+	if _, err := journal.ParseSyncMode(o.sync); err != nil {
+		return []error{&flagError{Flag: "journal-sync", Value: o.sync, Reason: "must be batch, always or off"}}
+	}
+	return nil
+}
+
+// journalDir is where lc keeps the journal of the output directory out.
+func journalDir(out string) string { return filepath.Join(out, ".lc", "journal") }
+
+// journalLink is the journal of a run as the hook engine and the processor
+// see it. They are made before the journal is opened (after the output
+// directory exists and privileges are dropped); until then, and without
+// --journal, it keeps nothing.
+type journalLink struct {
+	j      atomic.Pointer[journal.Journal]
+	log    *slog.Logger
+	warned atomic.Bool // a failure of the processor's records was logged
+}
+
+// Begin implements script.Journal.
+func (l *journalLink) Begin(id string, data []byte) error {
+	if j := l.j.Load(); j != nil {
+		return j.Begin(id, data)
+	}
+	return nil
+}
+
+// Note implements script.Journal.
+func (l *journalLink) Note(id string, data []byte) error {
+	if j := l.j.Load(); j != nil {
+		return j.Note(id, data)
+	}
+	return nil
+}
+
+// End implements script.Journal.
+func (l *journalLink) End(id string) error {
+	if j := l.j.Load(); j != nil {
+		return j.End(id)
+	}
+	return nil
+}
+
+// ledger is the journal as the processor's Ledger: a failure is logged
+// (the first loudly) and counted by the journal.
+type ledger struct{ l *journalLink }
+
+func (g ledger) Begin(id string, data []byte) { g.failed(g.l.Begin(id, data)) }
+func (g ledger) Note(id string, data []byte)  { g.failed(g.l.Note(id, data)) }
+func (g ledger) End(id string)                { g.failed(g.l.End(id)) }
+
+func (g ledger) failed(err error) {
+	if err == nil {
+		return
+	}
+	if !g.l.warned.Swap(true) {
+		g.l.log.Error("journal write failed: calls and files open now may not be closed after a crash (later failures are counted, not logged)", "error", err)
+	}
+}
+
+// resumed is what opening the journal found of an earlier run.
+type resumed struct {
+	replayed  int // events whose hooks had not all run
+	recovered processor.Recovered
+	setAside  string // where an unreadable journal went
+}
+
+// openJournal opens the journal of the output directory, hands the events
+// an earlier run left unfinished to the engine and the calls and files it
+// left open to the processor, and says what it found.
+func (r *processRun) openJournal() error {
+	if !r.opt.journal.enabled {
+		return nil
+	}
+	mode, _ := journal.ParseSyncMode(r.opt.journal.sync) // validated
+	j, rec, err := journal.Open(journalDir(r.cfg.OutputDir), journal.Options{Sync: mode, Logger: r.log})
+	if err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
+	r.link.j.Store(j)
+	r.resumed.setAside = rec.SetAside
+	if rec.SetAside != "" {
+		r.log.Error("the journal could not be read: it was set aside and a new one started; events it held will not run", "set_aside", rec.SetAside, "error", rec.Cause)
+	}
+	var left []processor.LedgerItem
+	for _, it := range rec.Items {
+		if !strings.HasPrefix(it.ID, script.JournalPrefix) {
+			left = append(left, processor.LedgerItem{ID: it.ID, Data: it.Data, Notes: it.Notes})
+			continue
+		}
+		done := make([]string, len(it.Notes))
+		for i, n := range it.Notes {
+			done[i] = string(n)
+		}
+		if err := r.engine.Replay(it.Data, done); err != nil {
+			r.log.Error("journal: an event cannot be read back; its hooks will not run", "id", it.ID, "error", err)
+			continue
+		}
+		r.resumed.replayed++
+	}
+	r.resumed.recovered = r.proc.Recover(left)
+	if got := r.resumed; got.replayed > 0 || got.recovered.Calls > 0 || got.recovered.Files > 0 || rec.TornBytes > 0 {
+		r.log.Warn("resuming after lc stopped without finishing: running the hooks it left and closing the calls and files it left open",
+			"replayed_events", got.replayed, "interrupted_calls", got.recovered.Calls, "repaired_files", got.recovered.Files,
+			"cut_bytes", got.recovered.Cut, "journal_torn_bytes", rec.TornBytes)
+	}
+	return nil
+}
+
+// closeJournal closes the journal, if open, and returns how many events
+// it keeps for the next start.
+func (r *processRun) closeJournal() (pending int, err error) {
+	j := r.link.j.Load()
+	if j == nil {
+		return 0, nil
+	}
+	pending = j.Stats().Open
+	if err := j.Close(); err != nil {
+		return pending, fmt.Errorf("journal: %w", err)
+	}
+	return pending, nil
+}
+
+// readPending reads the journal of the output directory out without
+// changing it; a missing journal holds nothing.
+func readPending(out string) (journal.Recovery, error) {
+	rec, err := journal.Read(journalDir(out))
+	if errors.Is(err, fs.ErrNotExist) {
+		return journal.Recovery{}, nil
+	}
+	return rec, err
+}

@@ -1,0 +1,141 @@
+package processor
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/lc-voip/lc/internal/event"
+)
+
+// Recovered is what Recover closed.
+type Recovered struct {
+	Calls int   // calls completed as interrupted
+	Files int   // files repaired and closed
+	Cut   int64 // bytes of half-written records cut off the files
+}
+
+// Recover closes the calls and files that a crash left open, as the items
+// of the Ledger of the run that crashed say, before Run: each file is
+// repaired (cut back after its last whole record, so that it reads
+// cleanly; a file without a whole header is removed) and reported by a
+// FileClosed with reason "interrupted"; each call by a CallCompleted in
+// state "interrupted" that lists all its files, the closed ones too, with
+// what they hold. A call's FileClosed events come before its
+// CallCompleted. Each item is ended in the Ledger after its event. Items
+// that are not the processor's are ignored.
+func (p *Processor) Recover(items []LedgerItem) Recovered {
+	var rec Recovered
+	files := map[string]fileRecord{}
+	var calls []LedgerItem
+	var order []string
+	for _, it := range items {
+		switch {
+		case strings.HasPrefix(it.ID, ledgerFile):
+			var r fileRecord
+			if json.Unmarshal(it.Data, &r) == nil {
+				files[r.Path] = r
+				order = append(order, r.Path)
+			}
+		case strings.HasPrefix(it.ID, ledgerCall):
+			calls = append(calls, it)
+		}
+	}
+	held := map[string]repairResult{} // what each file closed here holds
+	closeFile := func(r fileRecord) {
+		res, err := p.repair(r.Path)
+		held[r.Path] = res
+		rec.Files++
+		rec.Cut += res.Cut
+		p.stats.Files++
+		p.emit(event.FileClosed{Path: r.Path, Kind: r.Kind, CallID: r.CallID, Part: r.Part, Reason: event.ReasonInterrupted,
+			Packets: res.Packets, Bytes: res.Bytes, First: res.First, Last: res.Last, Error: errString(err)})
+		p.ledger.End(ledgerFile + r.Path)
+		delete(files, r.Path)
+	}
+	for _, c := range calls {
+		var cr callRecord
+		if json.Unmarshal(c.Data, &cr) != nil {
+			continue
+		}
+		for _, n := range c.Notes {
+			var r fileRecord
+			if json.Unmarshal(n, &r) == nil {
+				if _, open := files[r.Path]; open {
+					closeFile(r)
+				}
+			}
+		}
+		p.completeInterrupted(c, cr, held)
+		rec.Calls++
+	}
+	for _, path := range order {
+		if r, open := files[path]; open {
+			closeFile(r)
+		}
+	}
+	return rec
+}
+
+// completeInterrupted emits the CallCompleted of a call a crash left open,
+// with every file its notes name; held has what the files closed by
+// Recover hold, the others are read.
+func (p *Processor) completeInterrupted(c LedgerItem, cr callRecord, held map[string]repairResult) {
+	ev := event.CallCompleted{CallID: cr.CallID, Dirname: cr.Dirname, Caller: cr.Caller, Called: cr.Called,
+		CallDate: cr.CallDate, EndDate: cr.CallDate, State: event.StateInterrupted, Partial: cr.Partial, Follows: cr.Follows}
+	for _, n := range c.Notes {
+		var r fileRecord
+		if json.Unmarshal(n, &r) != nil {
+			continue
+		}
+		res, ok := held[r.Path]
+		if !ok {
+			res, _ = p.repair(r.Path) // closed before the crash: whole, nothing to cut
+		}
+		if res.Last.After(ev.EndDate) {
+			ev.EndDate = res.Last
+		}
+		if res.Cut > 0 {
+			ev.Incomplete = true
+			ev.Errors = append(ev.Errors, fmt.Sprintf("%s: %d bytes of a record half written when lc stopped were cut", r.Path, res.Cut))
+		}
+		switch r.Kind {
+		case event.KindSIP:
+			ev.SIPFiles, ev.SIPPackets = append(ev.SIPFiles, r.Path), ev.SIPPackets+res.Packets
+		case event.KindRTP:
+			ev.RTPFiles, ev.RTPPackets = append(ev.RTPFiles, r.Path), ev.RTPPackets+res.Packets
+		}
+	}
+	p.stats.Calls[event.StateInterrupted]++
+	p.emit(ev)
+	p.ledger.End(c.ID)
+}
+
+// repair repairs the file at path, reached beneath the output directory.
+// A file too short to hold a header is removed; one that is missing (lc
+// stopped before creating it) holds nothing.
+func (p *Processor) repair(path string) (repairResult, error) {
+	f, err := p.out.openFile(path, os.O_RDWR, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		return repairResult{}, nil
+	}
+	if err != nil {
+		return repairResult{}, fmt.Errorf("repair: %w", err)
+	}
+	defer f.Close()
+	res, err := repairPcap(f)
+	if errors.Is(err, errNotRepairable) {
+		if fi, serr := f.Stat(); serr == nil && fi.Size() < pcapHeaderLen {
+			if rerr := p.out.remove(path); rerr == nil {
+				return repairResult{}, nil
+			}
+		}
+		return res, err
+	}
+	if err == nil && res.Cut > 0 {
+		err = f.Sync()
+	}
+	return res, err
+}
