@@ -5,9 +5,12 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 
 	"github.com/lc-voip/lc/internal/journal"
 	"github.com/lc-voip/lc/internal/processor"
@@ -45,30 +48,43 @@ type journalLink struct {
 	j      atomic.Pointer[journal.Journal]
 	log    *slog.Logger
 	warned atomic.Bool // a failure of the processor's records was logged
+
+	// killAfter, when positive, makes lc kill itself with SIGKILL right
+	// after that many journal records: the crash tests' way to stop it
+	// between any two records. Set from killAfterEnv.
+	killAfter int64
+	records   atomic.Int64
 }
+
+// killAfterEnv names the environment variable that sets
+// journalLink.killAfter. Only the crash tests set it.
+const killAfterEnv = "LC_TEST_KILL_AFTER_JOURNAL_RECORDS"
 
 // Begin implements script.Journal.
 func (l *journalLink) Begin(id string, data []byte) error {
-	if j := l.j.Load(); j != nil {
-		return j.Begin(id, data)
-	}
-	return nil
+	return l.write(func(j *journal.Journal) error { return j.Begin(id, data) })
 }
 
 // Note implements script.Journal.
 func (l *journalLink) Note(id string, data []byte) error {
-	if j := l.j.Load(); j != nil {
-		return j.Note(id, data)
-	}
-	return nil
+	return l.write(func(j *journal.Journal) error { return j.Note(id, data) })
 }
 
 // End implements script.Journal.
 func (l *journalLink) End(id string) error {
-	if j := l.j.Load(); j != nil {
-		return j.End(id)
+	return l.write(func(j *journal.Journal) error { return j.End(id) })
+}
+
+func (l *journalLink) write(f func(*journal.Journal) error) error {
+	j := l.j.Load()
+	if j == nil {
+		return nil
 	}
-	return nil
+	err := f(j)
+	if l.killAfter > 0 && l.records.Add(1) == l.killAfter {
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	}
+	return err
 }
 
 // ledger is the journal as the processor's Ledger: a failure is logged
@@ -107,6 +123,11 @@ func (r *processRun) openJournal() error {
 	if err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
+	if r.s.lookupEnv != nil {
+		if v, ok := r.s.lookupEnv(killAfterEnv); ok {
+			r.link.killAfter, _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
 	r.link.j.Store(j)
 	r.resumed.setAside = rec.SetAside
 	if rec.SetAside != "" {
@@ -129,6 +150,8 @@ func (r *processRun) openJournal() error {
 		r.resumed.replayed++
 	}
 	r.resumed.recovered = r.proc.Recover(left)
+	found := r.resumed
+	r.found.Store(&found)
 	if got := r.resumed; got.replayed > 0 || got.recovered.Calls > 0 || got.recovered.Files > 0 || rec.TornBytes > 0 {
 		r.log.Warn("resuming after lc stopped without finishing: running the hooks it left and closing the calls and files it left open",
 			"replayed_events", got.replayed, "interrupted_calls", got.recovered.Calls, "repaired_files", got.recovered.Files,
@@ -159,4 +182,14 @@ func readPending(out string) (journal.Recovery, error) {
 		return journal.Recovery{}, nil
 	}
 	return rec, err
+}
+
+// journalFigures returns the journal's figures, or nil without a journal.
+// Safe from any goroutine.
+func (r *processRun) journalFigures() *journalFigures {
+	j, found := r.link.j.Load(), r.found.Load()
+	if j == nil || found == nil {
+		return nil
+	}
+	return &journalFigures{stats: j.Stats(), resumed: *found}
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lc-voip/lc/internal/event"
+	"github.com/lc-voip/lc/internal/journal"
 	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
@@ -35,7 +36,14 @@ type metrics struct {
 type metricSources struct {
 	counters *processor.Counters
 	hooks    func() *script.EngineStats
-	capture  func() []live.Stats // nil result when reading files
+	capture  func() []live.Stats    // nil result when reading files
+	journal  func() *journalFigures // nil result without a journal
+}
+
+// journalFigures are the journal's figures for metrics.
+type journalFigures struct {
+	stats   journal.Stats
+	resumed resumed
 }
 
 func newMetrics() *metrics {
@@ -82,13 +90,20 @@ var (
 	descOnDisk    = prometheus.NewDesc("lc_hook_spool_disk_events", "Events of the hook spool waiting on disk.", nil, nil)
 	descSpilled   = prometheus.NewDesc("lc_hook_spilled_events_total", "Events written to the hook spool's disk file because the hooks fell behind.", nil, nil)
 	descLost      = prometheus.NewDesc("lc_hook_spool_lost_events_total", "Events whose hooks never ran because the spool could not write or read them back.", nil, nil)
+	descReplayed  = prometheus.NewDesc("lc_hook_replayed_events_total", "Events an earlier run left in the journal with hooks to run, run by this one.", nil, nil)
+	descRecCalls  = prometheus.NewDesc("lc_recovered_calls_total", "Calls an earlier run left open when it died, completed as interrupted at start.", nil, nil)
+	descRecFiles  = prometheus.NewDesc("lc_recovered_files_total", "Files an earlier run left open when it died, repaired and closed at start.", nil, nil)
+	descJrnlOpen  = prometheus.NewDesc("lc_journal_open_items", "Events with hooks to run, and calls and files open, that the journal holds now.", nil, nil)
+	descJrnlErrs  = prometheus.NewDesc("lc_journal_write_errors_total", "Journal writes that failed: what they recorded would not survive a crash.", nil, nil)
+	descJrnlSync  = prometheus.NewDesc("lc_journal_sync_errors_total", "Journal fdatasyncs that failed.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descPackets, descBytes, descWritten, descCopies, descFiltered, descFailed, descFileErrs, descNotes,
 		descCalls, descOpenCalls, descOpenFiles, descFiles, descHookRuns, descHookFail, descHookTime, descHookUnrun, descQueued, descFull,
-		descReceived, descKernDrop, descIfDrop, descSpooled, descOnDisk, descSpilled, descLost} {
+		descReceived, descKernDrop, descIfDrop, descSpooled, descOnDisk, descSpilled, descLost,
+		descReplayed, descRecCalls, descRecFiles, descJrnlOpen, descJrnlErrs, descJrnlSync} {
 		ch <- d
 	}
 }
@@ -138,6 +153,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 			counter(descHookTime, h.TimedOut)
 			counter(descHookUnrun, h.Unrun)
 			gauge(descQueued, h.Pending)
+			counter(descReplayed, h.Replayed)
 			counter(descFull, h.FullWaits)
 			if sp := h.Spool; sp != nil {
 				gauge(descSpooled, sp.Queued)
@@ -145,6 +161,15 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 				counter(descSpilled, sp.Spilled)
 				counter(descLost, sp.Lost)
 			}
+		}
+	}
+	if m.sources.journal != nil {
+		if j := m.sources.journal(); j != nil {
+			counter(descRecCalls, int64(j.resumed.recovered.Calls))
+			counter(descRecFiles, int64(j.resumed.recovered.Files))
+			gauge(descJrnlOpen, int64(j.stats.Open))
+			counter(descJrnlErrs, j.stats.WriteErrors)
+			counter(descJrnlSync, j.stats.SyncErrors)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/lc-voip/lc/internal/event"
@@ -59,8 +60,9 @@ type processRun struct {
 	engine  *script.Engine
 	hooked  bool // hooks are configured: their figures are shown
 	proc    *processor.Processor
-	link    *journalLink // the journal, once openJournal has opened it
-	resumed resumed      // what the journal held of an earlier run
+	link    *journalLink            // the journal, once openJournal has opened it
+	resumed resumed                 // what the journal held of an earlier run
+	found   atomic.Pointer[resumed] // resumed, for other goroutines
 
 	closeEvents func() error
 	stopReload  func()
@@ -111,17 +113,17 @@ func (r *processRun) open(hooks hookConfig, set settings) error {
 	}
 	r.engine, r.hooked = script.NewEngine(hooks.engine, hooks.set), len(hooks.set.Hooks) > 0
 	r.cfg.Emit = func(e event.Event) {
+		r.engine.Submit(e) // into the journal first: an event on record is one whose hooks will run
 		if err := events(e); err != nil && r.emitErr == nil {
 			r.emitErr = err
 		}
-		r.engine.Submit(e)
 	}
 	if r.proc, err = processor.New(r.cfg); err != nil {
 		r.abandon()
 		return err
 	}
 	if mx != nil {
-		mx.sources = metricSources{counters: r.proc.Counters(), hooks: r.hookStats, capture: in.captureStats}
+		mx.sources = metricSources{counters: r.proc.Counters(), hooks: r.hookStats, capture: in.captureStats, journal: r.journalFigures}
 		stopMetrics, err := mx.serve(r.opt.metrics, r.log)
 		if err != nil {
 			r.abandon()

@@ -114,6 +114,9 @@ func open(dir string, opt Options, e env) (*Journal, Recovery, error) {
 		j.closeFiles()
 		return nil, Recovery{}, err
 	}
+	for _, c := range []*atomic.Int64{&j.records, &j.bytes, &j.syncs, &j.writeErrors, &j.syncErrors} {
+		c.Store(0) // Stats count from here
+	}
 	if opt.Sync == SyncBatch {
 		j.stop, j.done = make(chan struct{}), make(chan struct{})
 		go j.syncLoop()

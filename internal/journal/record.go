@@ -62,7 +62,7 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 // checksum holds but whose contents make no sense: damage or a bug, never
 // a torn write.
 var (
-	errTorn      = errors.New("torn record")
+	errTorn      = errors.New("bad record")
 	errMalformed = errors.New("malformed record")
 )
 
