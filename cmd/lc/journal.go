@@ -75,6 +75,15 @@ func (l *journalLink) End(id string) error {
 	return l.write(func(j *journal.Journal) error { return j.End(id) })
 }
 
+// Data implements script.Journal.
+func (l *journalLink) Data(id string) ([]byte, error) {
+	j := l.j.Load()
+	if j == nil {
+		return nil, errors.New("no journal")
+	}
+	return j.Data(id)
+}
+
 func (l *journalLink) write(f func(*journal.Journal) error) error {
 	j := l.j.Load()
 	if j == nil {

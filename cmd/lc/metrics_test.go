@@ -14,7 +14,6 @@ import (
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
 	"github.com/lc-voip/lc/internal/script/runner"
-	"github.com/lc-voip/lc/internal/spool"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -46,7 +45,7 @@ func processSample(t *testing.T, observe func(string, time.Duration, error)) (*p
 		t.Fatal(err)
 	}
 	final := engine.Close(t.Context())
-	final.Spool = &spool.Stats{Queued: 30, OnDisk: 20, Spilled: 50, Lost: 1} // as live capture's would be
+	final.Spool = &script.SpoolStats{Queued: 30, OnDisk: 20, Spilled: 50, Lost: 1} // as live capture's would be
 	return p.Counters(), func() *script.EngineStats { return &final }
 }
 

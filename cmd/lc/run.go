@@ -103,9 +103,9 @@ func (r *processRun) open(hooks hookConfig, set settings) error {
 	}
 	if in.live != nil {
 		// Capture must never wait for hooks: events beyond the queue
-		// wait as many again in memory, then on disk in the output
-		// directory, in order.
-		hooks.engine.SpoolDir = r.cfg.OutputDir
+		// wait as many again in memory, then in the journal alone, in
+		// order.
+		hooks.engine.Spool = true
 	}
 	if r.opt.journal.enabled {
 		hooks.engine.Journal = r.link

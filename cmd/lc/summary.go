@@ -13,7 +13,6 @@ import (
 	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
-	"github.com/lc-voip/lc/internal/spool"
 	"github.com/lc-voip/lc/internal/units"
 )
 
@@ -116,7 +115,7 @@ func printSummary(w io.Writer, s summary) {
 }
 
 // hookSpool is the hook spool's figures, nil without one.
-func (s summary) hookSpool() *spool.Stats {
+func (s summary) hookSpool() *script.SpoolStats {
 	if s.hooks == nil {
 		return nil
 	}

@@ -10,7 +10,6 @@ import (
 	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
-	"github.com/lc-voip/lc/internal/spool"
 )
 
 // TestSummaryLiveLines: the lines only live capture and filtering add.
@@ -18,7 +17,7 @@ func TestSummaryLiveLines(t *testing.T) {
 	var buf bytes.Buffer
 	printSummary(&buf, summary{
 		stats: processor.Stats{Packets: 10, Bytes: 10, Written: map[event.FileKind]int64{event.KindRTP: 10}},
-		hooks: &script.EngineStats{Runs: 4, FullWaits: 2, Spool: &spool.Stats{Spilled: 40, Lost: 1, Queued: 3}},
+		hooks: &script.EngineStats{Runs: 4, FullWaits: 2, Spool: &script.SpoolStats{Spilled: 40, Lost: 1, Queued: 3}},
 		capture: []live.Stats{
 			{Interface: "eth1", Received: 10, KernelDrops: 5, InterfaceDrops: 1},
 			{Interface: "tun0", InterfaceDrops: -1},

@@ -10,6 +10,12 @@ import (
 	"github.com/lc-voip/lc/internal/event"
 )
 
+// repaired is what repair found of a file.
+type repaired struct {
+	res repairResult
+	err error
+}
+
 // Recovered is what Recover closed.
 type Recovered struct {
 	Calls int   // calls completed as interrupted
@@ -43,10 +49,10 @@ func (p *Processor) Recover(items []LedgerItem) Recovered {
 			calls = append(calls, it)
 		}
 	}
-	held := map[string]repairResult{} // what each file closed here holds
+	held := map[string]repaired{} // what each file closed here holds
 	closeFile := func(r fileRecord) {
 		res, err := p.repair(r.Path)
-		held[r.Path] = res
+		held[r.Path] = repaired{res, err}
 		rec.Files++
 		rec.Cut += res.Cut
 		p.stats.Files++
@@ -82,7 +88,7 @@ func (p *Processor) Recover(items []LedgerItem) Recovered {
 // completeInterrupted emits the CallCompleted of a call a crash left open,
 // with every file its notes name; held has what the files closed by
 // Recover hold, the others are read.
-func (p *Processor) completeInterrupted(c LedgerItem, cr callRecord, held map[string]repairResult) {
+func (p *Processor) completeInterrupted(c LedgerItem, cr callRecord, held map[string]repaired) {
 	ev := event.CallCompleted{CallID: cr.CallID, Dirname: cr.Dirname, Caller: cr.Caller, Called: cr.Called,
 		CallDate: cr.CallDate, EndDate: cr.CallDate, State: event.StateInterrupted, Partial: cr.Partial, Follows: cr.Follows}
 	for _, n := range c.Notes {
@@ -90,14 +96,19 @@ func (p *Processor) completeInterrupted(c LedgerItem, cr callRecord, held map[st
 		if json.Unmarshal(n, &r) != nil {
 			continue
 		}
-		res, ok := held[r.Path]
+		h, ok := held[r.Path]
 		if !ok {
-			res, _ = p.repair(r.Path) // closed before the crash: whole, nothing to cut
+			h.res, h.err = p.repair(r.Path) // closed before the crash: whole, nothing to cut
 		}
+		res := h.res
 		if res.Last.After(ev.EndDate) {
 			ev.EndDate = res.Last
 		}
-		if res.Cut > 0 {
+		switch {
+		case h.err != nil:
+			ev.Incomplete = true
+			ev.Errors = append(ev.Errors, r.Path+": "+h.err.Error())
+		case res.Cut > 0:
 			ev.Incomplete = true
 			ev.Errors = append(ev.Errors, fmt.Sprintf("%s: %d bytes of a record half written when lc stopped were cut", r.Path, res.Cut))
 		}
@@ -113,13 +124,17 @@ func (p *Processor) completeInterrupted(c LedgerItem, cr callRecord, held map[st
 	p.ledger.End(c.ID)
 }
 
+// errNeverWritten is the error of a file lc stopped before writing: it is
+// missing, or too short to hold a header and removed.
+var errNeverWritten = errors.New("lc stopped before anything reached this file: there is no file")
+
 // repair repairs the file at path, reached beneath the output directory.
-// A file too short to hold a header is removed; one that is missing (lc
-// stopped before creating it) holds nothing.
+// A file too short to hold a header is removed; it and a missing one
+// (lc stopped before creating it) hold nothing: errNeverWritten.
 func (p *Processor) repair(path string) (repairResult, error) {
 	f, err := p.out.openFile(path, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
-		return repairResult{}, nil
+		return repairResult{}, errNeverWritten
 	}
 	if err != nil {
 		return repairResult{}, fmt.Errorf("repair: %w", err)
@@ -129,7 +144,7 @@ func (p *Processor) repair(path string) (repairResult, error) {
 	if errors.Is(err, errNotRepairable) {
 		if fi, serr := f.Stat(); serr == nil && fi.Size() < pcapHeaderLen {
 			if rerr := p.out.remove(path); rerr == nil {
-				return repairResult{}, nil
+				return repairResult{}, errNeverWritten
 			}
 		}
 		return res, err

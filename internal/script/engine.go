@@ -12,7 +12,6 @@ import (
 
 	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/script/sandbox"
-	"github.com/lc-voip/lc/internal/spool"
 )
 
 // errDrainDeadline stops the hooks still running when Close gives up.
@@ -33,11 +32,12 @@ type EngineConfig struct {
 	// name, how long it ran and its error, on the worker goroutine. It
 	// must not block (metrics use it).
 	Observe func(hook string, took time.Duration, err error)
-	// SpoolDir, when set, puts a spool in front of the queue: Submit
-	// never waits, events beyond the queue wait in the spool, in memory
-	// up to SpoolMemory events (zero: QueueSize), then in a file under
-	// SpoolDir, in order. Live capture uses it.
-	SpoolDir    string
+	// Spool, when set, puts a spool in front of the queue: Submit never
+	// waits; events beyond the queue wait in the spool, in order, in
+	// memory up to SpoolMemory events (zero: QueueSize), then in the
+	// Journal alone, read back when their turn comes (without a Journal
+	// they are lost, and counted). Live capture uses it.
+	Spool       bool
 	SpoolMemory int
 	// Journal, when set, makes hook work survive a crash: every event a
 	// hook wants is begun in it (as its JSON, under JournalKey) before
@@ -56,6 +56,8 @@ type Journal interface {
 	Begin(id string, data []byte) error
 	Note(id string, data []byte) error
 	End(id string) error
+	// Data returns the data item id was begun with, while it is open.
+	Data(id string) ([]byte, error)
 }
 
 // JournalPrefix starts the journal keys of events: "event:" and the
@@ -75,11 +77,9 @@ type EngineStats struct {
 	// JournalErrors counts the journal writes that failed: those events
 	// are not durable, their hooks run all the same.
 	JournalErrors int64
-	// Spool is the spool's figures (see EngineConfig.SpoolDir), nil
-	// without one: Queued events waiting there (after Close: never run),
-	// OnDisk of them on disk, Spilled ever written to disk, Lost never
-	// delivered because writing or reading them back failed.
-	Spool *spool.Stats
+	// Spool is the spool's figures (see EngineConfig.Spool), nil
+	// without one.
+	Spool *SpoolStats
 }
 
 // Engine runs hooks for events on a pool of workers, off the processing
@@ -126,7 +126,7 @@ type Engine struct {
 	stats   EngineStats
 	current *generation // what new events run
 
-	spool *spooler // nil without EngineConfig.SpoolDir
+	spool *spooler // nil without EngineConfig.Spool
 }
 
 // keyJobs are the jobs of one key; the first is running or ready.
@@ -192,8 +192,8 @@ func NewEngine(cfg EngineConfig, set Set) *Engine {
 	for range cfg.Concurrency {
 		go e.worker()
 	}
-	if cfg.SpoolDir != "" {
-		e.spool = e.startSpool(cfg.SpoolDir, cmp.Or(cfg.SpoolMemory, cfg.QueueSize))
+	if cfg.Spool {
+		e.spool = e.startSpool(cmp.Or(cfg.SpoolMemory, cfg.QueueSize))
 	}
 	return e
 }
@@ -512,7 +512,7 @@ func (e *Engine) statsLocked() EngineStats {
 	s := e.stats
 	s.Pending = int64(e.count)
 	if e.spool != nil {
-		st := e.spool.stats()
+		st := e.spool.figures()
 		s.Spool = &st
 	}
 	return s

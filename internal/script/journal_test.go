@@ -52,6 +52,15 @@ func (m *memJournal) End(id string) error {
 	return nil
 }
 
+func (m *memJournal) Data(id string) ([]byte, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.open[id]; !ok {
+		return nil, fmt.Errorf("no open item %q", id)
+	}
+	return m.data[id], nil
+}
+
 // pending returns the open items in the order begun, with their notes.
 func (m *memJournal) pending() (keys []string, notes [][]string, data [][]byte) {
 	m.mu.Lock()

@@ -2,14 +2,13 @@ package script
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/lc-voip/lc/internal/event"
+	"github.com/lc-voip/lc/internal/journal"
 )
 
 // gatedHook records the Call-IDs it runs for; each run waits for gate.
@@ -36,18 +35,23 @@ func (h *gatedHook) Run(ctx context.Context, ev event.Event) error {
 // TestSpoolKeepsCaptureMoving: in live capture, events go to the spool.
 // With the one hook worker stuck and a queue of two, submitting a
 // thousand events still returns at once (the processing loop never
-// waits); the events past the memory part wait on disk; once the hook
-// moves, every event runs, in order, and the spill file is gone.
+// waits); past the spool's memory only the journal holds them; once the
+// hook moves, every event runs, in order, read back from the journal,
+// and the journal is left with nothing open.
 func TestSpoolKeepsCaptureMoving(t *testing.T) {
 	hook := &gatedHook{gate: make(chan struct{})}
-	dir := t.TempDir()
-	r := NewEngine(EngineConfig{Concurrency: 1, QueueSize: 2, SpoolDir: dir, SpoolMemory: 2}, Set{Hooks: []Hook{hook}})
+	j, _, err := journal.Open(t.TempDir(), journal.Options{Sync: journal.SyncOff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	r := NewEngine(EngineConfig{Concurrency: 1, QueueSize: 2, Spool: true, SpoolMemory: 2, Journal: j}, Set{Hooks: []Hook{hook}})
 
 	const n = 1000
 	done := make(chan struct{})
 	go func() {
 		for i := range n {
-			r.Submit(event.CallCompleted{CallID: "call-" + strconv.Itoa(i), CallDate: time.Unix(int64(i), 0)})
+			r.Submit(event.Identified(event.CallCompleted{CallID: "call-" + strconv.Itoa(i), CallDate: time.Unix(int64(i), 0)}))
 		}
 		close(done)
 	}()
@@ -57,11 +61,8 @@ func TestSpoolKeepsCaptureMoving(t *testing.T) {
 		t.Fatal("submit waited for the stuck hook")
 	}
 	st := *r.Stats().Spool
-	if st.Spilled == 0 || st.OnDisk == 0 {
-		t.Fatalf("nothing waits on disk with the hook stuck: %+v", st)
-	}
-	if files, _ := filepath.Glob(filepath.Join(dir, ".lc-spool-*")); len(files) != 1 {
-		t.Fatalf("spill files in the output directory: %v", files)
+	if st.Spilled == 0 || st.OnDisk == 0 || st.Lost != 0 {
+		t.Fatalf("with the hook stuck, nothing is left to the journal alone, or something was lost: %+v", st)
 	}
 	close(hook.gate)
 	hs := r.Close(context.Background())
@@ -73,10 +74,26 @@ func TestSpoolKeepsCaptureMoving(t *testing.T) {
 			t.Fatalf("run %d was for %s, want %s: order lost", i, id, want)
 		}
 	}
-	if st := hs.Spool; st.Queued != 0 || st.Lost != 0 {
+	if st := hs.Spool; st.Queued != 0 || st.Lost != 0 || st.OnDisk != 0 {
 		t.Errorf("after the drain: %+v", st)
 	}
-	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
-		t.Errorf("left in the output directory: %v", entries)
+	if open := j.Items(); len(open) != 0 {
+		t.Errorf("the journal still holds %d items", len(open))
+	}
+}
+
+// TestSpoolWithoutJournal: without a journal, an event that finds the
+// spool's memory full is lost and counted, never waited for.
+func TestSpoolWithoutJournal(t *testing.T) {
+	hook := &gatedHook{gate: make(chan struct{})}
+	r := NewEngine(EngineConfig{Concurrency: 1, QueueSize: 2, Spool: true, SpoolMemory: 2}, Set{Hooks: []Hook{hook}})
+	const n = 50
+	for i := range n {
+		r.Submit(event.Identified(event.CallCompleted{CallID: "call-" + strconv.Itoa(i)}))
+	}
+	close(hook.gate)
+	hs := r.Close(context.Background())
+	if hs.Spool.Lost == 0 || hs.Runs+hs.Spool.Lost != n {
+		t.Errorf("%d runs and %d lost of %d events", hs.Runs, hs.Spool.Lost, n)
 	}
 }
