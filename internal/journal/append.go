@@ -19,11 +19,14 @@ func (j *Journal) Note(id string, data []byte) error { return j.append(recNote, 
 // begun is written and ignored, now and when the journal is read.
 func (j *Journal) End(id string) error { return j.append(recEnd, id, nil) }
 
+// maxKeptBuffer bounds the record buffer a Journal keeps between appends.
+const maxKeptBuffer = 64 << 10
+
 // append writes one record and applies it to the table. An error means
 // the record was not written and nothing changed, except for ErrSync.
 func (j *Journal) append(t recType, id string, data []byte) error {
 	if n := bodySize(id, data); n > MaxRecordSize {
-		return fmt.Errorf("journal %s %q: %d bytes: %w", t, id, n, ErrTooLarge)
+		return fmt.Errorf("journal %s: %d bytes: %w", t, n, ErrTooLarge)
 	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -34,7 +37,11 @@ func (j *Journal) append(t recType, id string, data []byte) error {
 		return fmt.Errorf("journal begin %q: %w", id, ErrBegun)
 	}
 	j.buf = appendRecord(j.buf[:0], t, id, data)
-	if err := j.write(j.buf); err != nil {
+	err := j.write(j.buf)
+	if cap(j.buf) > maxKeptBuffer {
+		j.buf = nil
+	}
+	if err != nil {
 		return fmt.Errorf("journal %s %q: %w", t, id, err)
 	}
 	switch seg := j.cur.num; t {

@@ -80,32 +80,39 @@ func TestCorruption(t *testing.T) {
 			dir := filepath.Join(t.TempDir(), "journal")
 			threeSegments(t, dir)
 			tt.damage(t, dir)
-			before := snapshot(t, dir)
-			if _, err := Read(dir); !errors.Is(err, ErrUnreadable) {
-				t.Fatalf("Read: %v, want ErrUnreadable", err)
-			}
-			clock := newFakeClock()
-			j, rec := openEnv(t, dir, Options{Sync: SyncOff}, clock.env(systemEnv()))
-			if want := dir + ".unreadable-20240301T100000Z"; rec.SetAside != want {
-				t.Fatalf("SetAside %q, want %q", rec.SetAside, want)
-			}
-			if !errors.Is(rec.Cause, ErrUnreadable) || len(rec.Items) != 0 {
-				t.Fatalf("recovery %+v", rec)
-			}
-			t.Logf("cause: %v", rec.Cause)
-			if after := snapshot(t, rec.SetAside); !reflect.DeepEqual(after, before) {
-				t.Fatalf("set aside directory changed\nbefore %v\nafter  %v", before, after)
-			}
-			var m model
-			must(t, j.Begin("fresh", nil))
-			m.begin("fresh", nil)
-			_, rec = reopen(t, j, dir, Options{Sync: SyncOff})
-			if rec.SetAside != "" {
-				t.Fatalf("fresh journal set aside: %v", rec.Cause)
-			}
-			wantItems(t, "fresh journal", rec.Items, m)
+			checkSetAside(t, dir)
 		})
 	}
+}
+
+// checkSetAside checks that Read finds the journal in dir unreadable, and
+// that Open sets it aside intact and starts a new one that works.
+func checkSetAside(t *testing.T, dir string) {
+	t.Helper()
+	before := snapshot(t, dir)
+	if _, err := Read(dir); !errors.Is(err, ErrUnreadable) {
+		t.Fatalf("Read: %v, want ErrUnreadable", err)
+	}
+	clock := newFakeClock()
+	j, rec := openEnv(t, dir, Options{Sync: SyncOff}, clock.env(systemEnv()))
+	if want := dir + ".unreadable-20240301T100000Z"; rec.SetAside != want {
+		t.Fatalf("SetAside %q, want %q", rec.SetAside, want)
+	}
+	if !errors.Is(rec.Cause, ErrUnreadable) || len(rec.Items) != 0 {
+		t.Fatalf("recovery %+v", rec)
+	}
+	t.Logf("cause: %v", rec.Cause)
+	if after := snapshot(t, rec.SetAside); !reflect.DeepEqual(after, before) {
+		t.Fatalf("set aside directory changed\nbefore %v\nafter  %v", before, after)
+	}
+	var m model
+	must(t, j.Begin("fresh", nil))
+	m.begin("fresh", nil)
+	_, rec = reopen(t, j, dir, Options{Sync: SyncOff})
+	if rec.SetAside != "" {
+		t.Fatalf("fresh journal set aside: %v", rec.Cause)
+	}
+	wantItems(t, "fresh journal", rec.Items, m)
 }
 
 // appendTo appends b to segment n of dir.

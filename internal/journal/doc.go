@@ -18,15 +18,16 @@
 //
 //	length   uint32, little endian: the bytes after the checksum, 2 to MaxRecordSize
 //	checksum uint32, little endian: CRC-32C of those bytes
-//	type     1 byte: 1 begin, 2 note, 3 end, 4 segment list, 5 drop
+//	type     1 byte: 1 begin, 2 note, 3 end, 4 segment list, 5 drop, 6 seal
 //	id       uvarint length, then the bytes
 //	data     the rest
 //
-// Besides the begin, note and end records of items, the journal keeps two
-// records of its own, with no id. A segment list opens every segment: its
-// data is the segment's own number, then the count and numbers of the
-// segments live when it was created. A drop record says a segment was
-// removed: its data is that segment's number.
+// Besides the begin, note and end records of items, the journal keeps
+// three records of its own, with no id. A segment list opens every
+// segment: its data is the segment's own number, then the count and
+// numbers of the segments live when it was created. A drop record says a
+// segment was removed: its data is that segment's number. A seal, with no
+// data, ends every segment that another follows.
 //
 // # Removing segments
 //
@@ -43,16 +44,21 @@
 // The last segment says which segments the journal holds: those in its
 // segment list less those it dropped, and itself. If its segment list is
 // torn, its predecessor says, with the drops it holds. A segment file not
-// in that set was dropped and is ignored; Open removes it.
+// in that set was dropped and is ignored; Open removes it. A segment of
+// the set that is missing makes the journal unreadable.
 //
-// A bad record in the last segment (too short, a length out of bounds, a
-// bad checksum) is a torn tail, a record half written when the process
+// A bad record (too short, a length out of bounds, a bad checksum) in the
+// last segment is a torn tail, a record half written when the process
 // died: Open cuts the file there, counts the bytes in Recovery.TornBytes
 // and appends after it. So is a last segment holding only the start of a
-// header, or only zeros. Anything else is damage beyond a torn tail: a bad
-// record in an earlier segment, a bad header or version, a record whose
-// checksum holds but whose contents make no sense, a segment missing from
-// the set. Open then renames the directory to
+// header, or only zeros. A bad record in an earlier segment is a torn
+// tail too when that segment does not end with its seal: in SyncBatch and
+// SyncOff mode, a loss of power can take the last writes of a segment
+// that the syncer had not synced yet while the next one had started. Open
+// cuts it and seals the segment. Anything else is damage beyond a torn
+// tail: a bad record in a sealed segment, a bad header or version, a
+// record whose checksum holds but whose contents make no sense, a missing
+// segment. Open then renames the directory to
 // "<dir>.unreadable-<UTC time>", keeps it for inspection, reports the new
 // name in Recovery.SetAside and the reason in Recovery.Cause, and starts
 // an empty journal in dir. Nothing that could not be read is ever
@@ -79,15 +85,18 @@
 //
 // # Concurrency
 //
-//	goroutine           calls                         may wait on
-//	any, concurrently   Begin, Note, End, Items       the mutex; a write; in SyncAlways mode a fdatasync
-//	any                 Stats                         nothing (atomic counters)
-//	one                 Close                         the syncer's last round, the mutex
-//	syncer (SyncBatch)  started by Open, ended by Close   the BatchDelay timer, fdatasync, the mutex briefly
+//	goroutine            calls                        may wait on
+//	any, concurrently    Begin, Note, End, Items      the mutex; a write; in SyncAlways mode, fdatasync
+//	any                  Stats                        nothing: the counters are atomic
+//	one                  Close                        the syncer's last round, the mutex
+//	syncer (SyncBatch)   started by Open, ended by    the BatchDelay timer, fdatasync, the mutex
+//	                     Close                        for a moment
 //
-// The syncer takes the work under the mutex, then syncs and removes files
-// without it, so appends go on during a sync. Open, Close, Read and the
-// package hold no state outside the Journal.
+// The syncer takes the pending work under the mutex, then syncs, closes
+// and removes files without it, so appends go on during a sync. When it
+// falls 16 segments behind, the append that starts the next segment syncs
+// them itself, to bound the open files. The package holds no state
+// outside its Journals.
 //
 // # Errors
 //

@@ -23,7 +23,7 @@ var (
 	// or another, has the directory open.
 	ErrLocked = errors.New("journal directory in use")
 	// ErrUnreadable marks why a journal could not be read: a bad header or
-	// version, a bad record before the last segment's tail, a missing
-	// segment. Read returns it; Open reports it in Recovery.Cause.
+	// version, a bad record in a sealed segment, a missing segment. Read
+	// returns it; Open reports it in Recovery.Cause.
 	ErrUnreadable = errors.New("journal unreadable")
 )

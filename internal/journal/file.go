@@ -31,17 +31,20 @@ type env struct {
 	after  func(time.Duration) <-chan time.Time
 	create func(path string) (segmentFile, error) // a new segment file
 	open   func(path string) (segmentFile, error) // the last segment file, to append to
-	synced func()                                 // called after each round of the syncer
+	// syncDir makes the entries of directory dir durable.
+	syncDir func(dir string) error
+	synced  func() // called after each round of the syncer
 }
 
 // systemEnv is the env of Open.
 func systemEnv() env {
 	return env{
-		now:    time.Now,
-		after:  time.After,
-		create: createFile,
-		open:   openFile,
-		synced: func() {},
+		now:     time.Now,
+		after:   time.After,
+		create:  createFile,
+		open:    openFile,
+		syncDir: syncDir,
+		synced:  func() {},
 	}
 }
 

@@ -115,10 +115,32 @@ func openEnv(t testing.TB, dir string, opt Options, e env) (*Journal, Recovery) 
 	return j, rec
 }
 
+// openT opens a journal in dir whose syncs do nothing: tests that count
+// on fdatasync use faultyEnv or systemEnv.
 func openT(t testing.TB, dir string, opt Options) (*Journal, Recovery) {
 	t.Helper()
-	return openEnv(t, dir, opt, systemEnv())
+	return openEnv(t, dir, opt, noSyncEnv())
 }
+
+// noSyncEnv is the system's env with syncs that do nothing, to keep tests
+// of SyncAlways mode fast.
+func noSyncEnv() env {
+	e := systemEnv()
+	wrap := func(open func(string) (segmentFile, error)) func(string) (segmentFile, error) {
+		return func(path string) (segmentFile, error) {
+			sf, err := open(path)
+			return noSyncFile{sf}, err
+		}
+	}
+	e.create, e.open = wrap(e.create), wrap(e.open)
+	e.syncDir = func(string) error { return nil }
+	return e
+}
+
+// noSyncFile is a segment file whose Sync does nothing.
+type noSyncFile struct{ segmentFile }
+
+func (noSyncFile) Sync() error { return nil }
 
 // reopen closes j and opens dir again.
 func reopen(t testing.TB, j *Journal, dir string, opt Options) (*Journal, Recovery) {

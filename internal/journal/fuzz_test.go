@@ -84,6 +84,38 @@ func FuzzRead(f *testing.F) {
 	})
 }
 
+// FuzzParseSegment parses arbitrary bytes as a segment, in memory: an
+// error is ErrUnreadable, the records read are the bytes read, and they
+// apply to a table without a panic.
+func FuzzParseSegment(f *testing.F) {
+	for _, seg := range seedSegments(f) {
+		f.Add(seg, false)
+		f.Add(seg, true)
+		f.Add(seg[:len(seg)-3], false)
+	}
+	f.Add([]byte("LC"), true)
+	f.Fuzz(func(t *testing.T, b []byte, last bool) {
+		c, err := parseSegment(1, b, last)
+		if err != nil {
+			if !errors.Is(err, ErrUnreadable) {
+				t.Fatalf("error %v is not ErrUnreadable", err)
+			}
+			return
+		}
+		if c.valid+c.torn != int64(len(b)) || (!last && c.torn > 0 && endsWithSeal(b)) {
+			t.Fatalf("valid %d, torn %d of %d bytes", c.valid, c.torn, len(b))
+		}
+		enc := []byte(header)
+		for _, r := range c.recs {
+			enc = appendRecord(enc, r.typ, string(r.id), r.data)
+		}
+		if c.header && !bytes.Equal(enc, b[:c.valid]) {
+			t.Fatalf("records encode to %x, read from %x", enc, b[:c.valid])
+		}
+		_ = newTable().apply(1, c.recs)
+	})
+}
+
 // FuzzRecord parses arbitrary bytes as a record: never a panic, never a
 // read past the input, and a record parsed encodes back to its bytes.
 func FuzzRecord(f *testing.F) {

@@ -65,7 +65,7 @@ type Stats struct {
 	Syncs          int64 // fdatasyncs of segment files since Open
 	Segments       int   // segment files live now
 	Open           int   // items begun and not ended
-	WriteErrors    int64 // appends that failed
+	WriteErrors    int64 // writes that failed: of appends, and of the journal's own records
 	SyncErrors     int64 // fdatasyncs that failed, of files or the directory
 }
 
@@ -99,7 +99,11 @@ func open(dir string, opt Options, e env) (*Journal, Recovery, error) {
 	switch {
 	case errors.Is(err, ErrUnreadable):
 		rec = Recovery{Cause: err}
-		if rec.SetAside, lock, err = setAside(dir, lock, e.now(), opt.Sync != SyncOff); err != nil {
+		sync := e.syncDir
+		if opt.Sync == SyncOff {
+			sync = nil
+		}
+		if rec.SetAside, lock, err = setAside(dir, lock, e.now(), sync); err != nil {
 			return nil, Recovery{}, err
 		}
 		c = newContents()

@@ -17,7 +17,7 @@ func TestRoundTrip(t *testing.T) {
 		steps int
 	}{
 		{name: "batch", opt: Options{Sync: SyncBatch, SegmentSize: 512}, steps: 3000},
-		{name: "always", opt: Options{Sync: SyncAlways, SegmentSize: 512}, steps: 600},
+		{name: "always", opt: Options{Sync: SyncAlways, SegmentSize: 512}, steps: 200}, // a fdatasync each
 		{name: "off", opt: Options{Sync: SyncOff, SegmentSize: 512}, steps: 3000},
 		{name: "one segment", opt: Options{Sync: SyncOff}, steps: 3000},
 		{name: "a segment per record", opt: Options{Sync: SyncOff, SegmentSize: 1}, steps: 500},

@@ -14,7 +14,9 @@ const (
 	// SyncBatch is the default: every record is written to the file at
 	// once, and a background goroutine fdatasyncs the file at most
 	// Options.BatchDelay after a record was written, for every record
-	// written until then (group commit). Appends never wait for the disk.
+	// written until then (group commit). Appends never wait for the
+	// disk, but for their write and, once a segment, the creation of the
+	// next segment file.
 	SyncBatch SyncMode = iota
 	// SyncAlways makes every Begin, Note and End return after its record
 	// is written and fdatasynced. Appends from several goroutines wait for

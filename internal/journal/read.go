@@ -11,8 +11,11 @@ import (
 
 // Recovery is what reading a journal found.
 type Recovery struct {
-	Items     []Item // begun and not ended, in the order begun
-	Records   int64  // records read, the journal's own bookkeeping included
+	// Items are the items begun and not ended, in the order begun. From
+	// Open, their byte slices are shared with the Journal and must not be
+	// modified.
+	Items   []Item
+	Records int64 // records read, the journal's own bookkeeping included
 	// TornBytes counts the bytes of torn tails, cut off by Open, left by
 	// Read: of the last segment, and of earlier ones whose last writes
 	// had not reached the disk when the power went.
@@ -144,19 +147,24 @@ func (c *contents) replay(dir string, n uint64) error {
 	if n != c.last && !seg.sealed {
 		c.unsealed[n] = seg.valid
 	}
-	c.t.addSegment(n)
 	c.records += int64(len(seg.recs))
 	c.torn += seg.torn
-	for _, r := range seg.recs {
+	return c.t.apply(n, seg.recs)
+}
+
+// apply makes segment n live and applies its records.
+func (t *table) apply(n uint64, recs []record) error {
+	t.addSegment(n)
+	for _, r := range recs {
 		switch r.typ {
 		case recBegin:
-			if !c.t.begin(n, string(r.id), r.data) {
+			if !t.begin(n, string(r.id), r.data) {
 				return unreadable(n, r.off, fmt.Errorf("%w: item %q begun twice", errMalformed, r.id))
 			}
 		case recNote:
-			c.t.note(n, string(r.id), r.data)
+			t.note(n, string(r.id), r.data)
 		case recEnd:
-			c.t.end(n, string(r.id))
+			t.end(n, string(r.id))
 		}
 	}
 	return nil

@@ -16,8 +16,8 @@ const setAsideTries = 1000
 // setAside renames the unreadable journal dir, whose lock is held, to
 // "<dir>.unreadable-<UTC time>" (with "-2", "-3"... when that is taken),
 // creates dir again, empty, and locks it. It returns the new name and the
-// new lock; the old lock is closed. With durable, the rename is synced.
-func setAside(dir string, lock *os.File, now time.Time, durable bool) (string, *os.File, error) {
+// new lock; the old lock is closed. With sync, the rename is synced.
+func setAside(dir string, lock *os.File, now time.Time, sync func(dir string) error) (string, *os.File, error) {
 	aside, err := reserveName(dir + ".unreadable-" + now.UTC().Format("20060102T150405Z"))
 	if err != nil {
 		lock.Close()
@@ -34,8 +34,8 @@ func setAside(dir string, lock *os.File, now time.Time, durable bool) (string, *
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		return "", nil, fmt.Errorf("create journal directory: %w", err)
 	}
-	if durable {
-		if err := syncDir(filepath.Dir(dir)); err != nil {
+	if sync != nil {
+		if err := sync(filepath.Dir(dir)); err != nil {
 			return "", nil, err
 		}
 	}

@@ -76,8 +76,8 @@ func (j *Journal) doWork(w syncWork) ([]uint64, error) {
 	if w.cur != nil {
 		errs = append(errs, j.fdatasync(w.cur))
 	}
-	if w.dir {
-		if err := syncDir(j.dir); err != nil {
+	if w.dir && j.opt.Sync != SyncOff {
+		if err := j.env.syncDir(j.dir); err != nil {
 			j.syncErrors.Add(1)
 			errs = append(errs, fmt.Errorf("%w: %w", ErrSync, err))
 		}

@@ -32,22 +32,8 @@ func TestWriteFailure(t *testing.T) {
 				w.step(t, j)
 			}
 			size := j.cur.size
-			f.set(func(f *faults) {
-				f.writeErr = syscall.ENOSPC
-				if tt.truncFail > 0 {
-					f.truncErr = syscall.EIO
-				}
-			})
-			err := j.Begin("fails", []byte("a record that is written half"))
-			if !errors.Is(err, syscall.ENOSPC) || j.Stats().WriteErrors != 1 {
-				t.Fatalf("Begin: %v, stats %+v", err, j.Stats())
-			}
+			failHalfWrite(t, j, f, tt.truncFail)
 			wantItems(t, "after the failure", j.Items(), w.m)
-			for i := 1; i < tt.truncFail; i++ {
-				if err := j.Begin("fails too", nil); !errors.Is(err, syscall.EIO) {
-					t.Fatalf("Begin while the cut fails: %v", err)
-				}
-			}
 			if tt.crash {
 				crashed := filepath.Join(t.TempDir(), "crashed")
 				copyDir(t, dir, crashed)
@@ -77,6 +63,27 @@ func TestWriteFailure(t *testing.T) {
 			}
 			wantItems(t, "reopened", rec.Items, w.m)
 		})
+	}
+}
+
+// failHalfWrite makes an append write half its record and fail, and the
+// cut back after it fail truncFail times.
+func failHalfWrite(t *testing.T, j *Journal, f *faults, truncFail int) {
+	t.Helper()
+	f.set(func(f *faults) {
+		f.writeErr = syscall.ENOSPC
+		if truncFail > 0 {
+			f.truncErr = syscall.EIO
+		}
+	})
+	err := j.Begin("fails", []byte("a record that is written half"))
+	if !errors.Is(err, syscall.ENOSPC) || j.Stats().WriteErrors != 1 {
+		t.Fatalf("Begin: %v, stats %+v", err, j.Stats())
+	}
+	for i := 1; i < truncFail; i++ {
+		if err := j.Begin("fails too", nil); !errors.Is(err, syscall.EIO) {
+			t.Fatalf("Begin while the cut fails: %v", err)
+		}
 	}
 }
 
