@@ -41,15 +41,16 @@ type Processor struct {
 	timer  timers
 	other  stream
 
-	limitLog   time.Time     // packet time of the last warning that MaxCalls was reached
-	clock      time.Time     // packet time: the latest sane timestamp seen (see clock.go)
-	jump       jumpCandidate // packets far from the clock, held until confirmed or refuted
-	stray      bool          // the packet being decoded counts as of the clock
-	nextExpire time.Time     // when to call dec.Expire next
-	seq        uint64
-	err        error // first write error; processing stops on it
-	stats      Stats
-	counters   Counters
+	limitLog      time.Time     // packet time of the last warning that MaxCalls was reached
+	warnedDirname bool          // sameDirname warned
+	clock         time.Time     // packet time: the latest sane timestamp seen (see clock.go)
+	jump          jumpCandidate // packets far from the clock, held until confirmed or refuted
+	stray         bool          // the packet being decoded counts as of the clock
+	nextExpire    time.Time     // when to call dec.Expire next
+	seq           uint64
+	err           error // first write error; processing stops on it
+	stats         Stats
+	counters      Counters
 }
 
 // New validates cfg and returns a Processor writing under cfg.OutputDir.
@@ -415,9 +416,11 @@ func (p *Processor) newCall(m *sip.Message, ts time.Time) *call {
 	var dirErr error
 	if p.cfg.PerCallPcap {
 		dir, err := p.out.mkdirUnique(c.dirname)
-		if err != nil {
+		switch {
+		case err != nil:
 			dirErr = fmt.Errorf("call directory: %w", err)
-		} else {
+		case dir != c.dirname:
+			p.sameDirname(c.dirname, dir)
 			c.dirname = dir
 		}
 	}
@@ -437,6 +440,20 @@ func (p *Processor) newCall(m *sip.Message, ts time.Time) *call {
 	p.counters.OpenCalls.Store(open)
 	p.stats.Peak = max(p.stats.Peak, open)
 	return c
+}
+
+// sameDirname says, once per run, that a call's directory was taken, by a
+// call of the same second and Call-ID (a retransmitted INVITE after the
+// call ended) or by an earlier run on the same output directory, and that
+// the call goes to a numbered one beside it.
+func (p *Processor) sameDirname(want, got string) {
+	if p.warnedDirname {
+		p.log.Debug("call directory taken: writing beside it", "dirname", want, "instead", got)
+		return
+	}
+	p.warnedDirname = true
+	p.log.Warn("call directory exists already (an earlier run on this output directory, or a call of the same second and Call-ID): writing beside it with a number; later ones are logged at debug",
+		"dirname", want, "instead", got)
 }
 
 // endCall closes c's files, forgets it and emits its events. The call is

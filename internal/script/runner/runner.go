@@ -187,14 +187,14 @@ func openPipes() (pipes, error) {
 
 // command returns the unstarted command for argv: no shell, r's
 // environment and directory, stdout and stderr on the write ends of p, in
-// a process group of its own.
+// a process group of its own (see processAttr).
 func (r *Runner) command(argv []string, p pipes) *exec.Cmd {
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Env = r.Env
 	cmd.Dir = r.Dir
 	cmd.Stdout = p.outW
 	cmd.Stderr = p.errW
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = processAttr()
 	return cmd
 }
 

@@ -81,3 +81,12 @@ func groupHasLiveMember(pgid int) bool {
 	}
 	return false
 }
+
+// processAttr puts a child in a process group of its own and has the
+// kernel kill it when lc dies (a kill -9, a crash): a hook that was
+// running then runs again when lc restarts (from its journal), and must
+// not go on beside its rerun. Processes the child started are not
+// reached: they belong to its group, which lc can no longer signal.
+func processAttr() *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+}

@@ -2,6 +2,8 @@
 
 package runner
 
+import "syscall"
+
 // closeOnExecInherited does nothing outside Linux: descriptors lc inherited
 // without close-on-exec are passed on to hooks there.
 func closeOnExecInherited() {}
@@ -10,3 +12,6 @@ func closeOnExecInherited() {}
 // alive outside Linux, so the caller escalates to SIGKILL, which is
 // harmless to zombies.
 func groupHasLiveMember(pgid int) bool { return true }
+
+// processAttr puts a child in a process group of its own.
+func processAttr() *syscall.SysProcAttr { return &syscall.SysProcAttr{Setpgid: true} }
