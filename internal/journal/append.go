@@ -4,10 +4,11 @@ import (
 	"fmt"
 )
 
-// Begin appends a record that begins item id with data, which the
-// Journal copies. It returns ErrBegun, writing nothing, when id is begun
-// and not ended. In SyncBatch and SyncOff mode it returns once the record
-// is written to the file; in SyncAlways mode, once it is also synced.
+// Begin appends a record that begins item id with data. The Journal
+// keeps where the record lies, not data: Data reads it back. Begin
+// returns ErrBegun, writing nothing, when id is begun and not ended. In
+// SyncBatch and SyncOff mode it returns once the record is written to the
+// file; in SyncAlways mode, once it is also synced.
 func (j *Journal) Begin(id string, data []byte) error { return j.append(recBegin, id, data) }
 
 // Note appends a record that adds data, which the Journal copies, to the
@@ -36,8 +37,9 @@ func (j *Journal) append(t recType, id string, data []byte) error {
 	if _, ok := j.t.items[id]; ok && t == recBegin {
 		return fmt.Errorf("journal begin %q: %w", id, ErrBegun)
 	}
-	j.buf = appendRecord(j.buf[:0], t, id, data)
-	err := j.write(j.buf)
+	rec := appendRecord(j.buf[:0], t, id, data)
+	j.buf = rec
+	err := j.write(rec)
 	if cap(j.buf) > maxKeptBuffer {
 		j.buf = nil
 	}
@@ -45,8 +47,8 @@ func (j *Journal) append(t recType, id string, data []byte) error {
 		return fmt.Errorf("journal %s %q: %w", t, id, err)
 	}
 	switch seg := j.cur.num; t {
-	case recBegin:
-		j.t.begin(seg, id, data)
+	case recBegin: // the record just written ends the segment
+		j.t.begin(id, location{seg: seg, off: j.cur.size - int64(len(rec)), size: uint32(len(rec))})
 	case recNote:
 		j.t.note(seg, id, data)
 	case recEnd:

@@ -1,7 +1,10 @@
 package journal
 
 import (
+	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"testing"
 )
 
@@ -56,6 +59,46 @@ func BenchmarkBegin(b *testing.B) {
 type discardFile struct{}
 
 func (discardFile) WriteAt(p []byte, off int64) (int, error) { return len(p), nil }
+func (discardFile) ReadAt(p []byte, off int64) (int, error)  { return 0, io.EOF }
 func (discardFile) Truncate(int64) error                     { return nil }
 func (discardFile) Sync() error                              { return nil }
 func (discardFile) Close() error                             { return nil }
+
+// BenchmarkData reads an item's data back, as the hook engine does for an
+// event it let go of: an item of the current segment, one of an older
+// segment, and one read after Close, which opens and closes its segment
+// file on every call.
+func BenchmarkData(b *testing.B) {
+	data := bytes.Repeat([]byte("0123456789abcdef"), 2<<10/16) // 2 KiB, an event
+	tests := []struct {
+		name  string
+		id    string
+		close bool
+	}{
+		{name: "current", id: "new"},
+		{name: "older", id: "old"},
+		{name: "closed", id: "old", close: true},
+	}
+	for _, tt := range tests {
+		b.Run(tt.name, func(b *testing.B) {
+			j, _ := openT(b, b.TempDir(), Options{Sync: SyncOff, SegmentSize: 64 << 10})
+			must(b, j.Begin("old", data))
+			for i := 0; j.Stats().Segments < 2; i++ { // "old" keeps segment 1
+				id := fmt.Sprintf("churn-%d", i)
+				must(b, errors.Join(j.Begin(id, data), j.End(id)))
+			}
+			must(b, j.Begin("new", data))
+			if tt.close {
+				must(b, j.Close())
+			}
+			b.ReportAllocs()
+			b.SetBytes(int64(len(data)))
+			for b.Loop() {
+				got, err := j.Data(tt.id)
+				if err != nil || len(got) != len(data) {
+					b.Fatalf("Data(%s) = %d bytes, %v", tt.id, len(got), err)
+				}
+			}
+		})
+	}
+}

@@ -65,6 +65,22 @@
 // deleted. Read reads a journal without changing anything, for
 // inspection while another process may own it.
 //
+// # Memory
+//
+// The Journal keeps in memory, for each open item, its id, its notes
+// (hook names, small) and where its Begin record lies: the segment, the
+// offset in the file and the length. That is about 100 bytes with its
+// map entry, besides the id and notes; never the item's data. Data reads
+// the data back from the segment file when it is asked for, and checks
+// the record's checksum; so does Items, for every item. lc's hook engine
+// counts on this: past a bounded number of events in memory it keeps
+// only an event's id and reads the event back with Data, which bounds its
+// memory only because the journal does not hold the data either. The
+// segment of an open item is never removed (see Removing segments), so
+// its file is there to read. Open and Read return the data of the items
+// left open in Recovery.Items, read while reading the files; the Journal
+// does not keep it.
+//
 // # Writing and syncing
 //
 // Every record is written to its file with one write(2) under the
@@ -86,7 +102,8 @@
 // # Concurrency
 //
 //	goroutine            calls                        may wait on
-//	any, concurrently    Begin, Note, End, Items      the mutex; a write; in SyncAlways mode, fdatasync
+//	any, concurrently    Begin, Note, End             the mutex; a write; in SyncAlways mode, fdatasync
+//	any, concurrently    Data, Items                  the mutex; a read of each item's data (pread)
 //	any                  Stats                        nothing: the counters are atomic
 //	one                  Close                        the syncer's last round, the mutex
 //	syncer (SyncBatch)   started by Open, ended by    the BatchDelay timer, fdatasync, the mutex
@@ -95,16 +112,24 @@
 // The syncer takes the pending work under the mutex, then syncs, closes
 // and removes files without it, so appends go on during a sync. When it
 // falls 16 segments behind, the append that starts the next segment syncs
-// them itself, to bound the open files. The package holds no state
-// outside its Journals.
+// them itself, to bound the open files. Data and Items read under the
+// mutex, so that neither the current segment's file, which they read
+// through, nor the segment of the item, is closed or dropped meanwhile;
+// a read costs about one append. The older segments are read through
+// read-only files, of which the Journal keeps the 4 used last: Data is
+// mostly called in the order items were begun, and opening a file for
+// each call costs several times the read. Dropping a segment closes its
+// read-only file. The package holds no state outside its Journals.
 //
 // # Errors
 //
 // Begin, Note and End return an error when their record was not written:
 // ErrTooLarge, ErrBegun (a Begin for an item open already), ErrClosed, or
 // the write failure. The one exception is ErrSync, in SyncAlways mode:
-// the record was written but not synced. Open fails only when the options
-// are invalid or the directory cannot be created, locked (ErrLocked),
-// read or written; an unreadable journal is set aside, not an error. Read
-// returns ErrUnreadable for one.
+// the record was written but not synced. Data returns ErrNotOpen for an
+// item not begun or ended already, or the failure to read its record
+// back (a bad checksum: the file damaged since). Open fails only when
+// the options are invalid or the directory cannot be created, locked
+// (ErrLocked), read or written; an unreadable journal is set aside, not
+// an error. Read returns ErrUnreadable for one.
 package journal

@@ -5,9 +5,12 @@ import "errors"
 // Errors callers branch on. Others are wrapped with the operation and the
 // file or item they concern.
 var (
-	// ErrClosed is returned by every call on a closed Journal but Items
-	// and Stats.
+	// ErrClosed is returned by every call on a closed Journal but Items,
+	// Data and Stats.
 	ErrClosed = errors.New("journal closed")
+	// ErrNotOpen is returned by Data for an id that is not begun, or
+	// ended.
+	ErrNotOpen = errors.New("no open item")
 	// ErrBegun is returned by Begin for an id that is begun and not ended.
 	// Nothing is written.
 	ErrBegun = errors.New("item already begun")

@@ -13,6 +13,9 @@ type segmentFile interface {
 	// WriteAt writes all of p at off, or returns an error; it may have
 	// written part of p then.
 	WriteAt(p []byte, off int64) (int, error)
+	// ReadAt reads len(p) bytes at off, as io.ReaderAt does: Data reads
+	// the records of the current segment back through it.
+	ReadAt(p []byte, off int64) (int, error)
 	Truncate(size int64) error
 	Sync() error // fdatasync where the system has it
 	Close() error
@@ -30,7 +33,7 @@ type env struct {
 	now    func() time.Time
 	after  func(time.Duration) <-chan time.Time
 	create func(path string) (segmentFile, error) // a new segment file
-	open   func(path string) (segmentFile, error) // the last segment file, to append to
+	open   func(path string) (segmentFile, error) // a segment file, to append to or seal
 	// syncDir makes the entries of directory dir durable.
 	syncDir func(dir string) error
 	synced  func() // called after each round of the syncer
@@ -48,18 +51,18 @@ func systemEnv() env {
 	}
 }
 
-// createFile creates a new segment file for writing.
+// createFile creates a new segment file for writing and reading back.
 func createFile(path string) (segmentFile, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, err
 	}
 	return osFile{f}, nil
 }
 
-// openFile opens an existing segment file for writing.
+// openFile opens an existing segment file for writing and reading back.
 func openFile(path string) (segmentFile, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -112,7 +112,13 @@ func FuzzParseSegment(f *testing.F) {
 		if c.header && !bytes.Equal(enc, b[:c.valid]) {
 			t.Fatalf("records encode to %x, read from %x", enc, b[:c.valid])
 		}
-		_ = newTable().apply(1, c.recs)
+		for _, r := range c.recs { // where Data reads a record back
+			got, n, err := parseRecord(b[r.off : r.off+int64(r.size)])
+			if err != nil || n != r.size || got.typ != r.typ || !bytes.Equal(got.data, r.data) {
+				t.Fatalf("record at %d, %d bytes, reads back as %+v, %d bytes, %v", r.off, r.size, got, n, err)
+			}
+		}
+		_ = newContents().apply(1, c.recs)
 	})
 }
 

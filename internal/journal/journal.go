@@ -36,6 +36,7 @@ type Journal struct {
 	lock    *os.File // holds the flock on the directory
 	t       *table
 	cur     *segment // the segment records are appended to
+	readers readers  // of segments before cur, for Data
 	buf     []byte   // the record being appended
 	dropBuf []byte   // the drop record being appended
 	cut     bool     // a failed write may have left bytes past cur.size
@@ -113,7 +114,8 @@ func open(dir string, opt Options, e env) (*Journal, Recovery, error) {
 	default:
 		rec = c.recovery()
 	}
-	j := &Journal{dir: dir, opt: opt, env: e, log: opt.Logger, lock: lock, t: c.t, kick: make(chan struct{}, 1)}
+	j := &Journal{dir: dir, opt: opt, env: e, log: opt.Logger, lock: lock, t: c.t, kick: make(chan struct{}, 1),
+		readers: readers{dir: dir, max: maxReaders}}
 	if err := j.resume(c); err != nil {
 		j.closeFiles()
 		return nil, Recovery{}, err
@@ -126,14 +128,6 @@ func open(dir string, opt Options, e env) (*Journal, Recovery, error) {
 		go j.syncLoop()
 	}
 	return j, rec, nil
-}
-
-// Items returns the items begun and not ended, in the order begun. The
-// byte slices are shared with the Journal and must not be modified.
-func (j *Journal) Items() []Item {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	return j.t.snapshot()
 }
 
 // Stats returns the Journal's counters. It never waits for the lock.
@@ -150,8 +144,8 @@ func (j *Journal) Stats() Stats {
 }
 
 // Close syncs what was written (unless SyncOff), stops the syncer, and
-// closes the files and the lock. Calls after Close return ErrClosed; Items
-// and Stats still answer.
+// closes the files and the lock. Calls after Close return ErrClosed; Items,
+// Data and Stats still answer.
 func (j *Journal) Close() error {
 	j.mu.Lock()
 	if j.closed {
@@ -175,8 +169,10 @@ func (j *Journal) Close() error {
 	return errors.Join(errs...)
 }
 
-// closeFiles closes the current segment and the lock.
+// closeFiles closes the current segment, the read-only handles and the
+// lock.
 func (j *Journal) closeFiles() error {
+	j.readers.close()
 	var errs []error
 	if j.cur != nil {
 		if err := j.cur.f.Close(); err != nil {

@@ -179,6 +179,7 @@ func (j *Journal) retireSegments() {
 			return
 		}
 		delete(j.t.segs, n)
+		j.readers.drop(n)
 		j.unlink = append(j.unlink, n)
 	}
 	j.segments.Store(int64(len(j.t.segs)))

@@ -11,9 +11,10 @@ import (
 
 // Recovery is what reading a journal found.
 type Recovery struct {
-	// Items are the items begun and not ended, in the order begun. From
-	// Open, their byte slices are shared with the Journal and must not be
-	// modified.
+	// Items are the items begun and not ended, in the order begun, with
+	// their data, read while reading the journal. From Open, the bytes of
+	// their notes are shared with the Journal and must not be modified;
+	// the data is the caller's.
 	Items   []Item
 	Records int64 // records read, the journal's own bookkeeping included
 	// TornBytes counts the bytes of torn tails, cut off by Open, left by
@@ -51,7 +52,10 @@ func Read(dir string) (Recovery, error) {
 
 // contents is what reading a journal directory found.
 type contents struct {
-	t       *table
+	t *table
+	// data is a copy of the data of every item open in t, read with its
+	// Begin record, for Recovery.Items: the table keeps only where it lies.
+	data    map[string][]byte
 	records int64
 	last    uint64          // the last segment; 0 when there is none
 	lastC   segmentContents // what the last segment holds
@@ -64,12 +68,13 @@ type contents struct {
 
 // newContents returns the contents of an empty journal.
 func newContents() *contents {
-	return &contents{t: newTable(), unsealed: make(map[uint64]int64)}
+	return &contents{t: newTable(), data: make(map[string][]byte), unsealed: make(map[uint64]int64)}
 }
 
 // recovery reports c.
 func (c *contents) recovery() Recovery {
-	return Recovery{Items: c.t.snapshot(), Records: c.records, TornBytes: c.torn}
+	items := c.t.snapshot(func(it *item) []byte { return c.data[it.id] })
+	return Recovery{Items: items, Records: c.records, TornBytes: c.torn}
 }
 
 // readDir reads the journal in dir: which segments it should hold, from
@@ -149,22 +154,25 @@ func (c *contents) replay(dir string, n uint64) error {
 	}
 	c.records += int64(len(seg.recs))
 	c.torn += seg.torn
-	return c.t.apply(n, seg.recs)
+	return c.apply(n, seg.recs)
 }
 
-// apply makes segment n live and applies its records.
-func (t *table) apply(n uint64, recs []record) error {
-	t.addSegment(n)
+// apply makes segment n live and applies its records to the table, and
+// to the data of the items open.
+func (c *contents) apply(n uint64, recs []record) error {
+	c.t.addSegment(n)
 	for _, r := range recs {
-		switch r.typ {
+		switch id := string(r.id); r.typ {
 		case recBegin:
-			if !t.begin(n, string(r.id), r.data) {
+			if !c.t.begin(id, location{seg: n, off: r.off, size: uint32(r.size)}) {
 				return unreadable(n, r.off, fmt.Errorf("%w: item %q begun twice", errMalformed, r.id))
 			}
+			c.data[id] = clone(r.data)
 		case recNote:
-			t.note(n, string(r.id), r.data)
+			c.t.note(n, id, r.data)
 		case recEnd:
-			t.end(n, string(r.id))
+			c.t.end(n, id)
+			delete(c.data, id)
 		}
 	}
 	return nil

@@ -72,7 +72,10 @@ type record struct {
 	typ  recType
 	id   []byte
 	data []byte
-	off  int64 // where it starts in its segment file, once read from one
+	// Once read from a segment file: where it starts in it, and its
+	// encoded length.
+	off  int64
+	size int
 }
 
 // bodySize is the length field of a record with this id and data.

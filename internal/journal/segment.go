@@ -85,7 +85,7 @@ func parseSegment(n uint64, b []byte, last bool) (segmentContents, error) {
 	off := len(header)
 	for off < len(b) {
 		r, size, err := parseRecord(b[off:])
-		r.off = int64(off)
+		r.off, r.size = int64(off), size
 		if err == nil {
 			err = c.add(n, r)
 		}

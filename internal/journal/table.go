@@ -14,11 +14,23 @@ type Item struct {
 	Notes [][]byte // the data of its Note records, in order; nil when none
 }
 
-// item is an open item as the table holds it.
+// item is an open item as the table holds it: its notes, and where its
+// Begin record lies, not its data, which Journal.Data reads back from the
+// file. The segment stays live while the item is open.
 type item struct {
-	Item
-	seg uint64 // the segment its Begin record is in
-	seq uint64 // its place in the order begun
+	id    string
+	notes [][]byte // the data of its Note records, in order
+	at    location // its Begin record
+	seq   uint64   // its place in the order begun
+}
+
+// location is where a record lies: the segment, the offset of the record
+// in the segment file, and its encoded length, checksummed header
+// included, so that reading it back checks it whole.
+type location struct {
+	seg  uint64
+	off  int64
+	size uint32 // at most recordHeaderSize + MaxRecordSize
 }
 
 // segState is what the table knows of a live segment.
@@ -45,15 +57,15 @@ func newTable() *table {
 // addSegment makes segment n live.
 func (t *table) addSegment(n uint64) { t.segs[n] = &segState{} }
 
-// begin opens an item begun in segment seg with a copy of data. It
-// returns false, changing nothing, when id is open.
-func (t *table) begin(seg uint64, id string, data []byte) bool {
+// begin opens item id, whose Begin record lies at at. It returns false,
+// changing nothing, when id is open.
+func (t *table) begin(id string, at location) bool {
 	if _, ok := t.items[id]; ok {
 		return false
 	}
-	t.items[id] = &item{Item: Item{ID: id, Data: clone(data)}, seg: seg, seq: t.seq}
+	t.items[id] = &item{id: id, at: at, seq: t.seq}
 	t.seq++
-	t.segs[seg].open++
+	t.segs[at.seg].open++
 	return true
 }
 
@@ -64,8 +76,8 @@ func (t *table) note(seg uint64, id string, data []byte) {
 	if !ok {
 		return
 	}
-	it.Notes = append(it.Notes, clone(data))
-	t.refer(seg, it.seg)
+	it.notes = append(it.notes, clone(data))
+	t.refer(seg, it.at.seg)
 }
 
 // end closes item id, if it is open, for a record in segment seg. It
@@ -75,11 +87,11 @@ func (t *table) end(seg uint64, id string) bool {
 	if !ok {
 		return false
 	}
-	delete(t.items, it.ID)
-	s := t.segs[it.seg]
+	delete(t.items, it.id)
+	s := t.segs[it.at.seg]
 	s.open--
-	t.refer(seg, it.seg)
-	return s.open == 0 && it.seg != seg
+	t.refer(seg, it.at.seg)
+	return s.open == 0 && it.at.seg != seg
 }
 
 // refer notes that segment seg holds a record for an item of segment of.
@@ -114,13 +126,14 @@ func (t *table) droppable(n uint64) bool {
 // live returns the numbers of the live segments, ascending.
 func (t *table) live() []uint64 { return slices.Sorted(maps.Keys(t.segs)) }
 
-// snapshot returns the open items in the order begun. The slices share
-// their bytes with the table, which never changes them.
-func (t *table) snapshot() []Item {
+// snapshot returns the open items in the order begun, each with the data
+// that data gives for it. The notes share their bytes with the table,
+// which never changes them.
+func (t *table) snapshot(data func(*item) []byte) []Item {
 	its := slices.SortedFunc(maps.Values(t.items), func(a, b *item) int { return cmp.Compare(a.seq, b.seq) })
 	out := make([]Item, len(its))
 	for i, it := range its {
-		out[i] = Item{ID: it.ID, Data: it.Data, Notes: slices.Clone(it.Notes)}
+		out[i] = Item{ID: it.id, Data: data(it), Notes: slices.Clone(it.notes)}
 	}
 	return out
 }
