@@ -7,14 +7,17 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/gopacket/gopacket/layers"
 	"github.com/lc-voip/lc/internal/journal"
 	"github.com/lc-voip/lc/internal/testenv"
+	"github.com/lc-voip/lc/internal/testpcap"
 )
 
 // The crash torture feeds a capture, in chunks, to lc process runs on one
@@ -39,10 +42,14 @@ type crashPlan struct {
 	tshark               string // tshark's path, to read every pcap with it too; "" not
 }
 
+// TestCrashTorture is the crash torture at a size for every test run:
+// 40 calls in 8 chunks, at least 6 kills.
 func TestCrashTorture(t *testing.T) {
 	runCrashTorture(t, crashPlan{calls: 40, chunks: 8, kills: 6})
 }
 
+// TestCrashTortureLong is the crash torture at scale, in the long suite:
+// 240 calls in 30 chunks, at least 20 kills, and tshark reads every pcap.
 func TestCrashTortureLong(t *testing.T) {
 	testenv.Long(t)
 	runCrashTorture(t, crashPlan{calls: 240, chunks: 30, kills: 20, tshark: testenv.Command(t, "tshark")})
@@ -95,6 +102,14 @@ func (r *crashRun) String() string {
 	return s + ")"
 }
 
+// outcome says how run r ended.
+func (r *crashRun) outcome() string {
+	if r.killed {
+		return "killed"
+	}
+	return "exited"
+}
+
 // torture is the state of one crash torture.
 type torture struct {
 	t      *testing.T
@@ -112,6 +127,8 @@ type torture struct {
 	made   int // calls put in chunks so far
 }
 
+// newTorture prepares a torture of the size plan says: its seed, the lc
+// binary, its directory, the hook script and the runs' environment.
 func newTorture(t *testing.T, plan crashPlan) *torture {
 	seed := uint64(time.Now().UnixNano())
 	if v := os.Getenv(crashSeedEnv); v != "" {
@@ -128,9 +145,9 @@ func newTorture(t *testing.T, plan crashPlan) *torture {
 		out: filepath.Join(dir, "out"), rec: filepath.Join(dir, "hooks.rec"),
 		hook: filepath.Join(dir, "hook.sh"), config: filepath.Join(dir, "config.yaml"),
 	}
-	writeTestFile(t, tt.hook, hookScript)
-	writeTestFile(t, tt.config, "# no settings: the flags say everything\n")
-	writeTestFile(t, tt.rec, "")
+	tt.writeFile(tt.hook, hookScript)
+	tt.writeFile(tt.config, "# no settings: the flags say everything\n")
+	tt.writeFile(tt.rec, "")
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, envPrefix) && !strings.HasPrefix(kv, killAfterEnv+"=") {
 			tt.env = append(tt.env, kv)
@@ -139,6 +156,9 @@ func newTorture(t *testing.T, plan crashPlan) *torture {
 	return tt
 }
 
+// runCrashTorture runs the crash torture of the size plan says: every
+// chunk once, each run killed or not, until the chunks are done and the
+// plan's kills happened; then a last run that finishes, and the checks.
 func runCrashTorture(t *testing.T, plan crashPlan) {
 	tt := newTorture(t, plan)
 	start := time.Now() // the build is done
@@ -152,27 +172,29 @@ func runCrashTorture(t *testing.T, plan crashPlan) {
 			chunks = append(chunks, tt.extraChunk(i))
 		}
 		kill, arg := tt.chunkKill(len(chunks) - i)
-		tt.run(fmt.Sprintf("chunk %d", i+1), chunks[i], kill, arg)
+		last := tt.run(fmt.Sprintf("chunk %d", i+1), chunks[i], kill, arg)
 		// After a kill, now and then a run on an empty capture: it only
 		// replays, and may be killed while doing so.
-		if last := tt.runs[len(tt.runs)-1]; last.killed && len(last.pending.Items) > 0 && tt.rng.IntN(2) == 0 {
+		if last.killed && len(last.pending.Items) > 0 && tt.rng.IntN(2) == 0 {
 			kill, arg := tt.replayKill(len(last.pending.Items))
 			tt.run("empty capture: replay", empty, kill, arg)
 		}
 	}
 	tt.run("empty capture: last run", empty, killNone, 0)
+	ran := time.Since(start)
 	tt.checkPendingCommand()
 	tt.check()
-	t.Logf("took %s", time.Since(start).Round(time.Millisecond))
+	t.Logf("took %s: %s running lc, %s checking", time.Since(start).Round(time.Millisecond),
+		ran.Round(time.Millisecond), (time.Since(start) - ran).Round(time.Millisecond))
 }
 
-// chunkKill picks how the run of a chunk ends; left counts the chunks
-// still to run, this one included. When the kills still needed are as
-// many, the run is killed for sure: a few journal records or hook records
-// in.
+// chunkKill picks how the run of a chunk ends, and the kill's parameter;
+// left counts the chunks still to run, this one included. When as many
+// kills are still needed, the run is killed for sure: a few journal
+// records or hook records in.
 func (tt *torture) chunkKill(left int) (killKind, int) {
 	perChunk := max(1, tt.plan.calls/tt.plan.chunks)
-	if tt.plan.kills-tt.killCount() > left-1 {
+	if tt.plan.kills-tt.killCount() >= left {
 		if tt.rng.IntN(2) == 0 {
 			return killJournal, 1 + tt.rng.IntN(10)
 		}
@@ -194,8 +216,8 @@ func (tt *torture) chunkKill(left int) (killKind, int) {
 	}
 }
 
-// replayKill picks how a run that only replays ends; events is what the
-// journal holds (events, calls and files).
+// replayKill picks how a run that only replays ends, and the kill's
+// parameter; items is what the journal holds (events, calls and files).
 func (tt *torture) replayKill(items int) (killKind, int) {
 	switch p := tt.rng.IntN(100); {
 	case p < 30:
@@ -231,7 +253,7 @@ func (tt *torture) run(input, capture string, kill killKind, arg int) *crashRun 
 	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	recStart := fileSize(t, tt.rec)
+	recStart := tt.recordsSize()
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -243,7 +265,6 @@ func (tt *torture) run(input, capture string, kill killKind, arg int) *crashRun 
 	ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
 	r.killed = ws.Signaled() && ws.Signal() == syscall.SIGKILL
 	tt.runs = append(tt.runs, r)
-	t.Logf("%s: %s after %s", r, map[bool]string{true: "killed", false: "exited"}[r.killed], r.took.Round(time.Millisecond))
 	if r.killed {
 		tt.kills[kill]++
 	} else if err != nil {
@@ -252,8 +273,10 @@ func (tt *torture) run(input, capture string, kill killKind, arg int) *crashRun 
 	if r.pending, err = readPending(tt.out); err != nil {
 		t.Fatalf("after %s: read the journal: %v", r, err)
 	}
+	t.Logf("%s: %s after %s; %d events written; the journal holds %d items",
+		r, r.outcome(), r.took.Round(time.Millisecond), r.eventLines(), len(r.pending.Items))
 	if !r.killed && len(r.pending.Items) > 0 {
-		t.Errorf("%s finished, yet the journal holds %d items:\n%s", r, len(r.pending.Items), pendingText(r.pending))
+		t.Errorf("%s finished, yet the journal holds %d items:\n%s", r, len(r.pending.Items), journalText(r.pending))
 	}
 	return r
 }
@@ -262,12 +285,14 @@ func (tt *torture) run(input, capture string, kill killKind, arg int) *crashRun 
 func (tt *torture) args(r *crashRun, capture string) []string {
 	tag := "R" + strconv.Itoa(r.n)
 	script := filepath.Join(tt.dir, fmt.Sprintf("hooks-%s.lua", tag))
-	writeTestFile(tt.t, script, fmt.Sprintf(luaHooks, tag, tt.hook, tt.rec))
+	tt.writeFile(script, fmt.Sprintf(luaHooks, tag, tt.hook, tt.rec))
 	// The call command is a shell template (the event ID reaches the
-	// shell as "$1"), the file command an argv template.
+	// shell as "$1") doing what hookScript does; the file command is an
+	// argv template.
+	rec := shellQuote(tt.rec)
 	voip := fmt.Sprintf("echo %[1]s voip-command start %%event_id%% >> %[2]s; sleep 0.02; "+
-		"kill -0 $PPID 2>/dev/null || exit 0; echo %[1]s voip-command end %%event_id%% >> %[2]s", tag, tt.rec)
-	pcap := fmt.Sprintf("sh %s %s pcap-command %%event_id%% %s", tt.hook, tag, tt.rec)
+		"kill -0 $PPID 2>/dev/null || exit 0; echo %[1]s voip-command end %%event_id%% >> %[2]s", tag, rec)
+	pcap := fmt.Sprintf("sh %s %s pcap-command %%event_id%% %s", shellQuote(tt.hook), tag, rec)
 	return []string{"process", "-r", capture, "-o", tt.out, "--events", r.events, "--config", tt.config,
 		"--progress", "never", "--log-level", "warn", "--status-interval", "0", "--call-grace-period", "100ms",
 		"--command-concurrency", strconv.Itoa(crashConcurrency),
@@ -284,7 +309,7 @@ func (tt *torture) await(r *crashRun, cmd *exec.Cmd, exited <-chan error, recSta
 	case killEarly, killLate:
 		timer = time.After(time.Duration(r.arg) * time.Millisecond)
 	case killInHook:
-		tick := time.NewTicker(time.Millisecond)
+		tick := time.NewTicker(2 * time.Millisecond)
 		defer tick.Stop()
 		for {
 			select {
@@ -295,7 +320,7 @@ func (tt *torture) await(r *crashRun, cmd *exec.Cmd, exited <-chan error, recSta
 				tt.t.Fatalf("%s still running after %s", r, limit)
 			case <-tick.C:
 			}
-			if countRecords(tt.t, tt.rec, recStart, r.n) >= r.arg {
+			if tt.recordsSince(recStart, r.n) >= r.arg {
 				cmd.Process.Kill()
 				return <-exited
 			}
@@ -314,6 +339,68 @@ func (tt *torture) await(r *crashRun, cmd *exec.Cmd, exited <-chan error, recSta
 	}
 }
 
+// Shape of the torture's calls: RTP packets each way, and the time
+// between two calls' INVITEs, so that five or six overlap.
+const (
+	crashRTP = 25
+	crashGap = 200 * time.Millisecond
+)
+
+var crashStart = time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
+
+// chunks writes the capture of the plan's calls cut into the plan's
+// chunks, each a pcap of its own, and returns their paths. Cuts fall
+// inside calls.
+func (tt *torture) chunks() []string {
+	pkts := tt.calls(tt.plan.calls, crashStart)
+	var paths []string
+	for i := range tt.plan.chunks {
+		from, to := i*len(pkts)/tt.plan.chunks, (i+1)*len(pkts)/tt.plan.chunks
+		paths = append(paths, tt.writeCapture(fmt.Sprintf("chunk-%d.pcap", i+1), pkts[from:to]))
+	}
+	return paths
+}
+
+// extraChunk writes a chunk of new calls, for when the planned chunks
+// are done and kills are still missing; i numbers it.
+func (tt *torture) extraChunk(i int) string {
+	n := max(2, tt.plan.calls/tt.plan.chunks)
+	at := crashStart.Add(time.Duration(tt.made)*crashGap + time.Minute)
+	return tt.writeCapture(fmt.Sprintf("chunk-%d.pcap", i+1), tt.calls(n, at))
+}
+
+// calls returns n new complete calls, the first at start, in time order.
+func (tt *torture) calls(n int, start time.Time) []testpcap.Packet {
+	var all []testpcap.Packet
+	for i := range n {
+		tl := testpcap.Timeline{Now: start.Add(time.Duration(i) * crashGap)}
+		tl.BasicCall(testpcap.NewDialog(tt.made+i), crashRTP)
+		all = append(all, tl.Pkts...)
+	}
+	tt.made += n
+	slices.SortStableFunc(all, func(a, b testpcap.Packet) int { return a.Time.Compare(b.Time) })
+	return all
+}
+
+// writeCapture writes pkts as the pcap name in the torture's directory
+// and returns its path.
+func (tt *torture) writeCapture(name string, pkts []testpcap.Packet) string {
+	var b bytes.Buffer
+	if err := testpcap.Write(&b, layers.LinkTypeEthernet, pkts); err != nil {
+		tt.t.Fatal(err)
+	}
+	path := filepath.Join(tt.dir, name)
+	tt.writeFile(path, b.String())
+	return path
+}
+
+func (tt *torture) writeFile(path, content string) {
+	tt.t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		tt.t.Fatal(err)
+	}
+}
+
 // checkPendingCommand runs lc hooks pending on the output directory: after
 // the last run it must hold nothing.
 func (tt *torture) checkPendingCommand() {
@@ -329,8 +416,9 @@ func (tt *torture) checkPendingCommand() {
 
 // hookScript is what the pcap command and the Lua hooks run: hook.sh
 // RUN HOOK EVENT-ID RECORDS. It records its start, takes a while, and
-// records its end. A hook whose lc was killed meanwhile stops before its
-// end, as one killed with lc's process group would: so a start without an
+// records its end, unless lc died meanwhile: lc has the kernel kill its
+// hooks when it dies (the shell, not the sleep it started), and the look
+// at lc ($PPID) before the end makes sure of it. So a start without an
 // end marks a hook run cut short by a kill.
 const hookScript = `echo "$1 $2 start $3" >> "$4"
 sleep 0.02

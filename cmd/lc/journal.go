@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/journal"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
@@ -62,7 +63,11 @@ const killAfterEnv = "LC_TEST_KILL_AFTER_JOURNAL_RECORDS"
 
 // Begin implements script.Journal.
 func (l *journalLink) Begin(id string, data []byte) error {
-	return l.write(func(j *journal.Journal) error { return j.Begin(id, data) })
+	err := l.write(func(j *journal.Journal) error { return j.Begin(id, data) })
+	if errors.Is(err, journal.ErrBegun) {
+		return script.ErrPending
+	}
+	return err
 }
 
 // Note implements script.Journal.
@@ -142,7 +147,10 @@ func (r *processRun) openJournal() error {
 	if rec.SetAside != "" {
 		r.log.Error("the journal could not be read: it was set aside and a new one started; events it held will not run", "set_aside", rec.SetAside, "error", rec.Cause)
 	}
-	var left []processor.LedgerItem
+	var (
+		left    []processor.LedgerItem
+		pending []event.Event
+	)
 	for _, it := range rec.Items {
 		if !strings.HasPrefix(it.ID, script.JournalPrefix) {
 			left = append(left, processor.LedgerItem{ID: it.ID, Data: it.Data, Notes: it.Notes})
@@ -152,13 +160,16 @@ func (r *processRun) openJournal() error {
 		for i, n := range it.Notes {
 			done[i] = string(n)
 		}
-		if err := r.engine.Replay(it.Data, done); err != nil {
+		ev, err := event.Decode(it.Data)
+		if err != nil {
 			r.log.Error("journal: an event cannot be read back; its hooks will not run", "id", it.ID, "error", err)
 			continue
 		}
+		pending = append(pending, ev)
+		r.engine.Replay(ev, done)
 		r.resumed.replayed++
 	}
-	r.resumed.recovered = r.proc.Recover(left)
+	r.resumed.recovered = r.proc.Recover(left, pending)
 	found := r.resumed
 	r.found.Store(&found)
 	if got := r.resumed; got.replayed > 0 || got.recovered.Calls > 0 || got.recovered.Files > 0 || rec.TornBytes > 0 {

@@ -110,6 +110,7 @@ func (r *processRun) open(hooks hookConfig, set settings) error {
 	if r.opt.journal.enabled {
 		hooks.engine.Journal = r.link
 		r.cfg.Ledger = ledger{r.link}
+		hooks.engine.Journaled = func(e event.Event) { r.cfg.Ledger.End(processor.LedgerKey(e)) }
 	}
 	r.engine, r.hooked = script.NewEngine(hooks.engine, hooks.set), len(hooks.set.Hooks) > 0
 	r.cfg.Emit = func(e event.Event) {

@@ -7,14 +7,18 @@ import (
 	"github.com/lc-voip/lc/internal/event"
 )
 
-// Ledger is told of every call and file the processor opens and closes,
-// so that a restart can close what a crash left open (see Recover): a
-// call is begun under "call:" and its directory when it starts, and
-// noted with each file it gets; a file is begun under "file:" and its
-// path when it is created. Each is ended right after the event that
-// reports it was emitted, so that a crash leaves it either open here or
-// reported by an event. Package journal implements it. It is called on
-// the processing goroutine; it logs and counts its own failures.
+// Ledger is told of every call and file the processor opens, so that a
+// restart can close what a crash left open (see Recover): a call is begun
+// under "call:" and its directory when it starts, and noted with each file
+// it gets; a file is begun under "file:" and its path when it is created.
+//
+// The processor does not end them: the receiver of the event that reports
+// a file or call ends its item (LedgerKey names it) right after making
+// the event durable, so that no crash can leave an item that is neither
+// open here nor reported by a durable event; an item a crash leaves open
+// beside a durable event that reports it was closed already, and Recover
+// ends it without a new event. Package journal implements it. It is called on the
+// processing goroutine; it logs and counts its own failures.
 type Ledger interface {
 	Begin(id string, data []byte)
 	Note(id string, data []byte)
@@ -76,4 +80,16 @@ func callKey(c *call) string { return ledgerCall + c.dirname }
 func (p *Processor) beginCall(c *call) {
 	p.ledger.Begin(callKey(c), record(callRecord{CallID: c.id, Dirname: c.dirname, Caller: c.caller, Called: c.called,
 		CallDate: c.first, Partial: c.partial, Follows: c.follows}))
+}
+
+// LedgerKey is the key of the Ledger item of the file or call that ev
+// reports.
+func LedgerKey(ev event.Event) string {
+	switch e := ev.(type) {
+	case event.FileClosed:
+		return ledgerFile + e.Path
+	case event.CallCompleted:
+		return ledgerCall + e.Dirname
+	}
+	return ""
 }

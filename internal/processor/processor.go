@@ -491,7 +491,6 @@ func (p *Processor) endCall(c *call, state event.CallState) {
 		Incomplete: len(c.sip.errs)+len(c.rtp.errs) > 0,
 		Errors:     append(slices.Clip(c.sip.errs), c.rtp.errs...),
 	})
-	p.ledger.End(callKey(c))
 }
 
 // otherName names an "other" file after its first packet's time.

@@ -30,15 +30,24 @@ type Recovered struct {
 // FileClosed with reason "interrupted"; each call by a CallCompleted in
 // state "interrupted" that lists all its files, the closed ones too, with
 // what they hold. A call's FileClosed events come before its
-// CallCompleted. Each item is ended in the Ledger after its event. Items
-// that are not the processor's are ignored.
-func (p *Processor) Recover(items []LedgerItem) Recovered {
+// CallCompleted. As for every event, the receiver of each event ends its
+// item (see Ledger). An item that one of the pending events (those the
+// crashed run made durable and whose hooks still run) reports is ended
+// without an event: the crash came between the event and the end of its
+// item. Items that are not the processor's are ignored.
+func (p *Processor) Recover(items []LedgerItem, pending []event.Event) Recovered {
 	var rec Recovered
+	reported := map[string]bool{}
+	for _, ev := range pending {
+		reported[LedgerKey(ev)] = true
+	}
 	files := map[string]fileRecord{}
 	var calls []LedgerItem
 	var order []string
 	for _, it := range items {
 		switch {
+		case reported[it.ID]:
+			p.ledger.End(it.ID) // closed already: a pending event reports it
 		case strings.HasPrefix(it.ID, ledgerFile):
 			var r fileRecord
 			if json.Unmarshal(it.Data, &r) == nil {
@@ -55,10 +64,8 @@ func (p *Processor) Recover(items []LedgerItem) Recovered {
 		held[r.Path] = repaired{res, err}
 		rec.Files++
 		rec.Cut += res.Cut
-		p.stats.Files++
 		p.emit(event.FileClosed{Path: r.Path, Kind: r.Kind, CallID: r.CallID, Part: r.Part, Reason: event.ReasonInterrupted,
 			Packets: res.Packets, Bytes: res.Bytes, First: res.First, Last: res.Last, Error: errString(err)})
-		p.ledger.End(ledgerFile + r.Path)
 		delete(files, r.Path)
 	}
 	for _, c := range calls {
@@ -121,7 +128,6 @@ func (p *Processor) completeInterrupted(c LedgerItem, cr callRecord, held map[st
 	}
 	p.stats.Calls[event.StateInterrupted]++
 	p.emit(ev)
-	p.ledger.End(c.ID)
 }
 
 // errNeverWritten is the error of a file lc stopped before writing: it is

@@ -28,6 +28,19 @@ func (l journalLedger) check(err error) {
 	}
 }
 
+// withJournal makes a run record in j and end each item once the event
+// that reports it was emitted, as lc does once the event is durable.
+func withJournal(t *testing.T, j *journal.Journal) func(*Config) {
+	return func(c *Config) {
+		c.Ledger = journalLedger{t, j}
+		emit := c.Emit
+		c.Emit = func(e event.Event) {
+			emit(e)
+			j.End(LedgerKey(e))
+		}
+	}
+}
+
 func openJournal(t *testing.T, dir string) (*journal.Journal, []LedgerItem) {
 	t.Helper()
 	j, rec, err := journal.Open(dir, journal.Options{Sync: journal.SyncOff})
@@ -50,7 +63,7 @@ func openJournal(t *testing.T, dir string) (*journal.Journal, []LedgerItem) {
 func TestRecoverAfterCrash(t *testing.T) {
 	out, jdir := t.TempDir(), t.TempDir()
 	j, _ := openJournal(t, jdir)
-	r := startRun(t, out, func(c *Config) { c.Ledger = journalLedger{t, j} })
+	r := startRun(t, out, withJournal(t, j))
 	tl := &testpcap.Timeline{Now: t0}
 	tl.BasicCall(testpcap.NewDialog(1), 3)
 	tl.Now = tl.Now.Add(DefaultGrace + time.Second) // call 1 ends before call 2 starts
@@ -79,8 +92,8 @@ func TestRecoverAfterCrash(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	r2 := startRun(t, out, func(c *Config) { c.Ledger = journalLedger{t, j2} })
-	got := r2.p.Recover(items)
+	r2 := startRun(t, out, withJournal(t, j2))
+	got := r2.p.Recover(items, nil)
 	if got.Calls != 1 || got.Files != 3 || got.Cut == 0 {
 		t.Fatalf("Recover = %+v, want 1 call, 3 files, a cut", got)
 	}

@@ -119,6 +119,5 @@ func (s *stream) close(fc *fileCache, reason event.CloseReason, emit func(event.
 		Packets: pf.disk.packets, Bytes: pf.disk.bytes, First: pf.disk.first, Last: pf.disk.last,
 		Error: errString(pf.err),
 	})
-	s.ledger.End(ledgerFile + pf.path)
 	return err
 }

@@ -48,7 +48,18 @@ type EngineConfig struct {
 	// runs it after a restart. A journal error is logged and counted;
 	// the event is queued all the same.
 	Journal Journal
+	// Journaled, when set, is called by Submit for every event, on the
+	// caller's goroutine, once the event is in the Journal (when a hook
+	// wants it) and before it is queued: lc ends there the journal item
+	// of the call or file the event reports, which so always ends after
+	// the event is durable and before its hooks can end.
+	Journaled func(event.Event)
 }
+
+// ErrPending is what a Journal's Begin returns for an event it holds
+// already: an event of an earlier run, replayed, that a recovery reports
+// again. Submit then leaves it to the replay.
+var ErrPending = errors.New("the event is in the journal already")
 
 // Journal is where an Engine keeps its events durable; package journal
 // implements it. It must be safe for concurrent use.
@@ -206,11 +217,19 @@ func (e *Engine) Submit(ev event.Event) {
 	wanted := wants(e.current.Hooks, ev)
 	e.mu.Unlock()
 	if !wanted {
+		e.journaled(ev)
 		return
 	}
 	if e.cfg.Journal != nil {
-		e.journal(e.cfg.Journal.Begin(JournalPrefix+eventID(ev), event.AppendJSON(nil, ev)), ev)
+		err := e.cfg.Journal.Begin(JournalPrefix+eventID(ev), event.AppendJSON(nil, ev))
+		if errors.Is(err, ErrPending) {
+			e.log.Debug("event in the journal already: its replay runs its hooks", event.LogAttrs(ev)...)
+			e.journaled(ev)
+			return
+		}
+		e.journal(err, ev)
 	}
+	e.journaled(ev)
 	if e.spool != nil {
 		e.spool.put(ev)
 		return
@@ -218,17 +237,19 @@ func (e *Engine) Submit(ev event.Event) {
 	e.enqueue(job{ev: ev})
 }
 
-// Replay queues an event that an earlier run left in the journal: data is
-// its JSON, done the hooks that ran for it then, which do not run again.
-// Events are replayed in the order they were begun, before new ones.
-func (e *Engine) Replay(data []byte, done []string) error {
-	ev, err := event.Decode(data)
-	if err != nil {
-		return err
-	}
+// Replay queues ev, an event that an earlier run left in the journal;
+// done are the hooks that ran for it then, which do not run again. Events
+// are replayed in the order they were begun, before new ones.
+func (e *Engine) Replay(ev event.Event, done []string) {
 	e.count1(func(s *EngineStats) { s.Replayed++ })
 	e.enqueue(job{ev: ev, done: done})
-	return nil
+}
+
+// journaled calls EngineConfig.Journaled, if set.
+func (e *Engine) journaled(ev event.Event) {
+	if e.cfg.Journaled != nil {
+		e.cfg.Journaled(ev)
+	}
 }
 
 // eventID is the ID of ev.

@@ -28,6 +28,9 @@ func newMemJournal() *memJournal {
 func (m *memJournal) Begin(id string, data []byte) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if _, ok := m.open[id]; ok {
+		return ErrPending
+	}
 	m.open[id], m.data[id] = []string{}, data
 	m.order = append(m.order, id)
 	m.records = append(m.records, "begin "+id)
@@ -130,9 +133,11 @@ func TestEngineJournalUnrunStays(t *testing.T) {
 	}
 	e = NewEngine(EngineConfig{Concurrency: 1, Journal: j}, Set{Hooks: []Hook{record("first"), record("stuck")}})
 	for i := range keys {
-		if err := e.Replay(data[i], notes[i]); err != nil {
+		ev, err := event.Decode(data[i])
+		if err != nil {
 			t.Fatal(err)
 		}
+		e.Replay(ev, notes[i])
 	}
 	st := e.Close(t.Context())
 	if want := []string{"stuck:a", "first:b", "stuck:b"}; !slices.Equal(ran, want) {
@@ -143,5 +148,34 @@ func TestEngineJournalUnrunStays(t *testing.T) {
 	}
 	if keys, _, _ := j.pending(); len(keys) != 0 {
 		t.Errorf("still pending after the replay: %q", keys)
+	}
+}
+
+// TestEngineJournaled: Submit calls Journaled after the event is in the
+// journal and before any hook can end it, for wanted and unwanted events;
+// an event the journal holds already is left to its replay.
+func TestEngineJournaled(t *testing.T) {
+	j := newMemJournal()
+	calls := func(t event.Type) bool { return t == event.TypeCallCompleted }
+	gate := make(chan struct{})
+	hook := funcHook{name: "h", want: calls, run: func(context.Context, event.Event) error { <-gate; return nil }}
+	var seen []string
+	e := NewEngine(EngineConfig{Journal: j, Journaled: func(ev event.Event) {
+		j.mu.Lock()
+		seen = append(seen, fmt.Sprintf("%s after %d records", ev.Type(), len(j.records)))
+		j.mu.Unlock()
+	}}, Set{Hooks: []Hook{hook}})
+	call := identified("c")
+	e.Submit(event.Identified(fileEvent("c", 0)))
+	e.Submit(call)
+	e.Submit(call) // reported again while its hook runs: it is in the journal already
+	close(gate)
+	st := e.Close(t.Context())
+	want := []string{"file_closed after 0 records", "call_completed after 1 records", "call_completed after 1 records"}
+	if !slices.Equal(seen, want) {
+		t.Errorf("Journaled calls %q, want %q", seen, want)
+	}
+	if st.Runs != 1 || st.JournalErrors != 0 {
+		t.Errorf("runs %d, journal errors %d; want 1, 0", st.Runs, st.JournalErrors)
 	}
 }
