@@ -114,9 +114,7 @@ func TestNewLuaHooksErrors(t *testing.T) {
 	}{
 		{"no function", "local x = 1", "defines no hook function"},
 		{"local function", "local function on_call_complete() end", "defines no hook function"},
-		{"runtime error", "function on_call_complete() end\nerror('boom')", "test.lua:2: boom"},
 		{"exec at top level", "function on_call_complete() end\nexec({'true'})", "exec() can only be called from a hook function"},
-		{"top-level loop", "function on_call_complete() end\nwhile true do end", "hook timed out"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,6 @@ package script
 
 import (
 	"bytes"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"os/exec"
@@ -206,14 +205,7 @@ end`, cfg)
 	if err := h.Hooks().Hooks[0].Run(t.Context(), testCall()); err != nil {
 		t.Fatal(err)
 	}
-	var lines []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatal(err)
-		}
-		lines = append(lines, m)
-	}
+	lines := testenv.JSONLines(t, buf.String())
 	if len(lines) != 2 {
 		t.Fatalf("log lines:\n%s", buf.String())
 	}

@@ -2,11 +2,12 @@ package sandbox
 
 import (
 	"bytes"
-	"encoding/json"
 	"log/slog"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/lc-voip/lc/internal/testenv"
 )
 
 // TestLog checks log.*() and print(): the lines of the main chunk at load
@@ -41,14 +42,7 @@ end`, cfg)
 	if err := p.Call(t.Context(), c); err != nil {
 		t.Fatal(err)
 	}
-	var lines []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatal(err)
-		}
-		lines = append(lines, m)
-	}
+	lines := testenv.JSONLines(t, buf.String())
 	var msgs, loggers []string
 	for _, l := range lines {
 		msgs = append(msgs, l["level"].(string)+":"+clipString(l["msg"].(string), 12))
