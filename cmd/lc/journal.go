@@ -27,7 +27,7 @@ type journalOptions struct {
 
 func (o *journalOptions) addFlags(f *pflag.FlagSet) {
 	f.BoolVar(&o.enabled, "journal", true, "keep events, hook runs and open calls in OUTPUT-DIR/.lc/journal, so that a restart after a crash runs what was left and closes what was open")
-	f.StringVar(&o.sync, "journal-sync", "batch", "when the journal reaches the disk: batch (within 5ms), always (before going on) or off (left to the kernel)")
+	f.StringVar(&o.sync, "journal-sync", "batch", "when the journal reaches the disk: batch (within 100ms), always (before going on) or off (left to the kernel)")
 }
 
 // validate reports a bad sync mode.

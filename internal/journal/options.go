@@ -51,9 +51,13 @@ func (m SyncMode) String() string {
 	return fmt.Sprintf("SyncMode(%d)", int(m))
 }
 
-// Defaults for the zero fields of Options.
+// Defaults for the zero fields of Options. DefaultBatchDelay bounds what
+// a power loss takes in SyncBatch mode; shorter delays cost more: on ext4
+// each fdatasync also writes back the pcaps' dirty data (data=ordered),
+// and lc with a sync every 5 ms measured 7.6 % slower than without a
+// journal, against no measurable cost at 100 ms (README, Performance).
 const (
-	DefaultBatchDelay  = 5 * time.Millisecond
+	DefaultBatchDelay  = 100 * time.Millisecond
 	DefaultSegmentSize = 8 << 20
 )
 
