@@ -8,7 +8,9 @@
 // descriptor limit (fdlimit_*.go), the input of lc process, files or
 // interfaces with the filter (input.go), the run that wires input,
 // processor and hook engine together (run.go), the hook flags (hooks.go),
-// flag names for configuration errors (flagerror.go), reload on SIGHUP
+// flag names for configuration errors (flagerror.go), the journal and
+// what a restart does with it (journal.go; lc hooks pending in
+// hookspending.go), reload on SIGHUP
 // (reload.go), metrics
 // (metrics.go), the status and progress lines (status.go, progress.go),
 // privileges (privileges.go, capabilities_*.go) and the summary

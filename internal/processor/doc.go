@@ -48,6 +48,14 @@
 // be made writes nothing while its event.CallCompleted keeps the absolute
 // directory it was meant to have.
 //
+// # Crashes
+//
+// With a Config.Ledger, every call and file the processor opens is
+// recorded there (and ended by whoever makes the event that reports it
+// durable), so that after a crash Recover can repair the files that were
+// open (cut a half-written last record) and report them and their calls
+// as "interrupted" (ledger.go, recover.go, repair.go).
+//
 // A write that fails is reported, not passed off: the file is cut back to
 // its last complete record and its event.FileClosed says what it holds and why
 // (see event.FileClosed); the call's event.CallCompleted is Incomplete.

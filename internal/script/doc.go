@@ -1,8 +1,9 @@
 // Package script is lc's hook engine: it runs the operator's hooks for the
 // events of package event, off the processing goroutine.
 //
-// It owns the Engine (the queue, per-call order, concurrency, the live
-// spool, drain and reload), the Hook interface, and the two kinds of
+// It owns the Engine (the queue, per-call order, concurrency, the
+// journal of events and hook runs, replay, the live spool, drain and
+// reload), the Hook interface, and the two kinds of
 // hooks: command hooks (--pcap-command, --voip-command: a template of
 // package template run by package runner) and Lua hooks (--hook-script:
 // functions of a script run in the VMs of package sandbox, given each
@@ -31,12 +32,19 @@
 //	goroutine               count                       does
 //	processing loop         1 (the caller)              Engine.Submit (waits when the queue is full, unless spooled), Engine.Close
 //	engine workers          EngineConfig.Concurrency    run the hooks of one event at a time
-//	spool pump              1 with EngineConfig.SpoolDir   moves spooled events into the queue, waiting for room there
+//	spool pump              1 with EngineConfig.Spool   moves spooled events (or, past its memory, their IDs, read back from the journal) into the queue
 //	runner goroutines       3 per running command       see package runner
 //	Lua deadline timers     1 per running invocation    see package sandbox
 //
 // The events of one call are handled by one worker at a time, in order;
 // the Engine never runs two events with the same key at once.
+//
+// # Durability
+//
+// With EngineConfig.Journal, an event is journaled before it is queued,
+// each hook run that ends is noted and the event ended after its last
+// hook, so a restart can Replay what was left; see EngineConfig.Journal
+// for what runs again.
 //
 // # Errors
 //
