@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/journal"
 	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
@@ -52,7 +53,10 @@ func processSample(t *testing.T, observe func(string, time.Duration, error)) (*p
 func TestMetricsScrape(t *testing.T) {
 	m := newMetrics()
 	counters, hooks := processSample(t, m.observe)
-	m.sources = metricSources{counters: counters, hooks: hooks, capture: fakeCapture}
+	m.sources = metricSources{counters: counters, hooks: hooks, capture: fakeCapture, journal: func() *journalFigures {
+		return &journalFigures{stats: journal.Stats{Open: 3, WriteErrors: 2, SyncErrors: 1},
+			resumed: resumed{replayed: 4, recovered: processor.Recovered{Calls: 5, Files: 6}}}
+	}}
 	srv := httptest.NewServer(promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
 	defer srv.Close()
 	resp, err := srv.Client().Get(srv.URL)
@@ -82,6 +86,12 @@ func TestMetricsScrape(t *testing.T) {
 		"lc_hook_spool_disk_events 20",
 		"lc_hook_spilled_events_total 50",
 		"lc_hook_spool_lost_events_total 1",
+		"lc_recovered_calls_total 5",
+		"lc_recovered_files_total 6",
+		"lc_journal_open_items 3",
+		"lc_journal_write_errors_total 2",
+		"lc_journal_sync_errors_total 1",
+		"lc_hook_replayed_events_total 0",
 	} {
 		if !strings.Contains(string(body), want+"\n") && !strings.Contains(string(body), want+" ") {
 			t.Errorf("scrape lacks %q", want)

@@ -123,3 +123,33 @@ func TestRecoverAfterCrash(t *testing.T) {
 		t.Errorf("the ledger still holds %d items", len(open))
 	}
 }
+
+// TestRecoverSkipsReported: a file whose item a crash left open while a
+// durable event already reports it (the crash came between the two) is
+// not reported again; its item is ended.
+func TestRecoverSkipsReported(t *testing.T) {
+	out, jdir := t.TempDir(), t.TempDir()
+	j, _ := openJournal(t, jdir)
+	r := startRun(t, out, withJournal(t, j))
+	o := testpcap.NewDialog(1)
+	tl := &testpcap.Timeline{Now: t0}
+	tl.Add(testpcap.UDP(o.Caller, o.Callee, o.Request("OPTIONS", 1, "", "")), 0)
+	r.feed(tl.Pkts...)
+	if err := r.p.files.flushAll(); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+
+	j2, items := openJournal(t, jdir)
+	if len(items) != 1 {
+		t.Fatalf("ledger items after the crash: %d, want the other file's", len(items))
+	}
+	reported := event.FileClosed{Path: strings.TrimPrefix(items[0].ID, ledgerFile), Kind: event.KindOther}
+	r2 := startRun(t, out, withJournal(t, j2))
+	if got := r2.p.Recover(items, []event.Event{reported}); got.Files != 0 || len(r2.events) != 0 {
+		t.Errorf("Recover = %+v with events %v; want nothing reported again", got, r2.events)
+	}
+	if open := j2.Items(); len(open) != 0 {
+		t.Errorf("the ledger still holds %d items", len(open))
+	}
+}
