@@ -269,7 +269,7 @@ func (e *Engine) journal(err error, ev event.Event) {
 		return
 	}
 	e.count1(func(s *EngineStats) { s.JournalErrors++ })
-	e.log.Error("journal write failed: this event's hooks will not survive a crash", append(event.LogAttrs(ev), "error", err)...)
+	e.log.Error("journal write failed: after a crash, this event's hooks may not run, or may run again", append(event.LogAttrs(ev), "error", err)...)
 }
 
 // enqueue queues j for every hook of the current set that wants it,
