@@ -30,6 +30,8 @@ func (t Type) String() string {
 type Event interface {
 	// Type says which event this is.
 	Type() Type
+	// EventID is the event's ID (see Identified); "" before it has one.
+	EventID() string
 	// Key groups the events that must be handled one after the other:
 	// "call:" and the Call-ID for the events of a call, "file:" and the
 	// path for an "other" file.
@@ -93,6 +95,9 @@ type FileClosed struct {
 // Type implements Event.
 func (FileClosed) Type() Type { return TypeFileClosed }
 
+// EventID implements Event.
+func (e FileClosed) EventID() string { return e.ID }
+
 // Key implements Event.
 func (e FileClosed) Key() string {
 	if e.CallID != "" {
@@ -155,6 +160,9 @@ type CallCompleted struct {
 
 // Type implements Event.
 func (CallCompleted) Type() Type { return TypeCallCompleted }
+
+// EventID implements Event.
+func (e CallCompleted) EventID() string { return e.ID }
 
 // Key implements Event.
 func (e CallCompleted) Key() string { return CallKey(e.CallID) }

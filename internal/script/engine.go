@@ -221,7 +221,7 @@ func (e *Engine) Submit(ev event.Event) {
 		return
 	}
 	if e.cfg.Journal != nil {
-		err := e.cfg.Journal.Begin(JournalPrefix+eventID(ev), event.AppendJSON(nil, ev))
+		err := e.cfg.Journal.Begin(journalKey(ev), event.AppendJSON(nil, ev))
 		if errors.Is(err, ErrPending) {
 			e.log.Debug("event in the journal already: its replay runs its hooks", event.LogAttrs(ev)...)
 			e.journaled(ev)
@@ -252,16 +252,8 @@ func (e *Engine) journaled(ev event.Event) {
 	}
 }
 
-// eventID is the ID of ev.
-func eventID(ev event.Event) string {
-	var id string
-	event.Each(ev, func(f event.Field, v event.Value) {
-		if f.Name == "event_id" {
-			id = v.Str
-		}
-	})
-	return id
-}
+// journalKey is ev's key in the journal.
+func journalKey(ev event.Event) string { return JournalPrefix + ev.EventID() }
 
 // journal logs and counts a failed journal write for ev.
 func (e *Engine) journal(err error, ev event.Event) {
@@ -283,7 +275,7 @@ func (e *Engine) enqueue(j job) {
 	j.gen = gen
 	if hookCount(j) == 0 {
 		if e.cfg.Journal != nil {
-			e.journal(e.cfg.Journal.End(JournalPrefix+eventID(ev)), ev)
+			e.journal(e.cfg.Journal.End(journalKey(ev)), ev)
 		}
 		return
 	}
@@ -394,7 +386,7 @@ func (e *Engine) worker() {
 // failures.
 func (e *Engine) run(j job) {
 	ev := j.ev
-	key := JournalPrefix + eventID(ev)
+	key := journalKey(ev)
 	finished := true
 	for _, h := range j.gen.Hooks {
 		if !j.wanted(h) {

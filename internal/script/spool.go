@@ -74,7 +74,7 @@ func (sp *spooler) put(ev event.Event) {
 			sp.log.Error("hook event lost: the spool is full and there is no journal", event.LogAttrs(ev)...)
 			return
 		}
-		entry = spoolEntry{id: JournalPrefix + eventID(ev)}
+		entry = spoolEntry{id: journalKey(ev)}
 		sp.stats.Spilled++
 		sp.stats.OnDisk++
 	} else {
