@@ -125,6 +125,19 @@ type resumed struct {
 	setAside  string // where an unreadable journal went
 }
 
+// any reports whether the earlier run left work: events or open calls or
+// files.
+func (r resumed) any() bool { return r.replayed > 0 || r.recovered.Calls > 0 || r.recovered.Files > 0 }
+
+// resumedFigures is what openJournal found; zero without a journal. Safe
+// from any goroutine.
+func (r *processRun) resumedFigures() resumed {
+	if found := r.found.Load(); found != nil {
+		return *found
+	}
+	return resumed{}
+}
+
 // openJournal opens the journal of the output directory, hands the events
 // an earlier run left unfinished to the engine and the calls and files it
 // left open to the processor, and says what it found.
@@ -143,7 +156,7 @@ func (r *processRun) openJournal() error {
 		}
 	}
 	r.link.j.Store(j)
-	r.resumed.setAside = rec.SetAside
+	got := resumed{setAside: rec.SetAside}
 	if rec.SetAside != "" {
 		r.log.Error("the journal could not be read: it was set aside and a new one started; events it held will not run", "set_aside", rec.SetAside, "error", rec.Cause)
 	}
@@ -156,23 +169,22 @@ func (r *processRun) openJournal() error {
 			left = append(left, processor.LedgerItem{ID: it.ID, Data: it.Data, Notes: it.Notes})
 			continue
 		}
-		done := make([]string, len(it.Notes))
-		for i, n := range it.Notes {
-			done[i] = string(n)
-		}
 		ev, err := event.Decode(it.Data)
 		if err != nil {
 			r.log.Error("journal: an event cannot be read back; its hooks will not run", "id", it.ID, "error", err)
 			continue
 		}
+		done := make([]string, len(it.Notes))
+		for i, n := range it.Notes {
+			done[i] = string(n)
+		}
 		pending = append(pending, ev)
 		r.engine.Replay(ev, done)
-		r.resumed.replayed++
+		got.replayed++
 	}
-	r.resumed.recovered = r.proc.Recover(left, pending)
-	found := r.resumed
-	r.found.Store(&found)
-	if got := r.resumed; got.replayed > 0 || got.recovered.Calls > 0 || got.recovered.Files > 0 || rec.TornBytes > 0 {
+	got.recovered = r.proc.Recover(left, pending)
+	r.found.Store(&got)
+	if got.any() || rec.TornBytes > 0 {
 		r.log.Warn("resuming after lc stopped without finishing: running the hooks it left and closing the calls and files it left open",
 			"replayed_events", got.replayed, "interrupted_calls", got.recovered.Calls, "repaired_files", got.recovered.Files,
 			"cut_bytes", got.recovered.Cut, "journal_torn_bytes", rec.TornBytes)

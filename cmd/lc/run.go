@@ -52,17 +52,16 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 // processRun is one run of lc process: its input, the --events sink, the
 // hook engine and the processor, wired together.
 type processRun struct {
-	s       streams
-	opt     processOptions
-	cfg     processor.Config
-	log     *slog.Logger
-	in      *packetInput
-	engine  *script.Engine
-	hooked  bool // hooks are configured: their figures are shown
-	proc    *processor.Processor
-	link    *journalLink            // the journal, once openJournal has opened it
-	resumed resumed                 // what the journal held of an earlier run
-	found   atomic.Pointer[resumed] // resumed, for other goroutines
+	s      streams
+	opt    processOptions
+	cfg    processor.Config
+	log    *slog.Logger
+	in     *packetInput
+	engine *script.Engine
+	hooked bool // hooks are configured: their figures are shown
+	proc   *processor.Processor
+	link   *journalLink            // the journal, once openJournal has opened it
+	found  atomic.Pointer[resumed] // what the journal held of an earlier run, once opened
 
 	closeEvents func() error
 	stopReload  func()
@@ -197,7 +196,7 @@ func (r *processRun) process(cmd *cobra.Command) error {
 		elapsed:   time.Since(start),
 		inputs:    len(r.opt.capture.files) + len(r.opt.capture.interfaces),
 		out:       r.cfg.OutputDir,
-		resumed:   r.resumed,
+		resumed:   r.resumedFigures(),
 		pending:   pending,
 	})
 	return outcome(errors.Join(runErr, closeErr, r.emitErr, eventsErr, journalErr), r.in.problems(), hooks)

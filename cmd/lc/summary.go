@@ -125,7 +125,7 @@ func (s summary) hookSpool() *script.SpoolStats {
 // printJournal says what the journal held of an earlier run and keeps for
 // the next one, when there is anything to say.
 func printJournal(w io.Writer, s summary) {
-	if r := s.resumed; r.replayed > 0 || r.recovered.Calls > 0 || r.recovered.Files > 0 {
+	if r := s.resumed; r.any() {
 		fmt.Fprintf(w, "  after a crash: %d events' hooks run again, %d calls completed as interrupted, %d open files repaired (%d bytes cut)\n",
 			r.replayed, r.recovered.Calls, r.recovered.Files, r.recovered.Cut)
 	}
