@@ -34,14 +34,9 @@ func logMessages(list []Trace) []string {
 	return out
 }
 
+// onlyKind returns the traces of list of that kind.
 func onlyKind(list []Trace, kind string) []Trace {
-	var out []Trace
-	for _, tr := range list {
-		if tr.Kind == kind {
-			out = append(out, tr)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(list), func(tr Trace) bool { return tr.Kind != kind })
 }
 
 func TestLuaExecArgv(t *testing.T) {
