@@ -265,8 +265,17 @@ func (e *Engine) journal(err error, ev event.Event) {
 }
 
 // enqueue queues j for every hook of the current set that wants it,
-// waiting while the queue is full.
+// waiting while the queue is full. An event no hook wants any more (a
+// replay after the hooks changed) is done: it is ended in the journal.
 func (e *Engine) enqueue(j job) {
+	if !e.queue(j) && e.cfg.Journal != nil {
+		e.journal(e.cfg.Journal.End(journalKey(j.ev)), j.ev)
+	}
+}
+
+// queue is enqueue under the lock; it reports false when no hook wants
+// j's event.
+func (e *Engine) queue(j job) bool {
 	ev := j.ev
 	key := ev.Key()
 	e.mu.Lock()
@@ -274,10 +283,7 @@ func (e *Engine) enqueue(j job) {
 	gen := e.current
 	j.gen = gen
 	if hookCount(j) == 0 {
-		if e.cfg.Journal != nil {
-			e.journal(e.cfg.Journal.End(journalKey(ev)), ev)
-		}
-		return
+		return false
 	}
 	if e.count >= e.cfg.QueueSize {
 		e.stats.FullWaits++
@@ -288,7 +294,7 @@ func (e *Engine) enqueue(j job) {
 			n := hookCount(j)
 			e.stats.Unrun += n
 			e.log.Debug("hooks not run: shutdown deadline passed", append(event.LogAttrs(ev), "hooks", n)...)
-			return
+			return true
 		}
 	}
 	e.stats.Events++
@@ -296,11 +302,12 @@ func (e *Engine) enqueue(j job) {
 	gen.pending++
 	if kj, ok := e.keys[key]; ok {
 		kj.jobs = append(kj.jobs, j)
-		return
+		return true
 	}
 	e.keys[key] = &keyJobs{jobs: []job{j}}
 	e.ready = append(e.ready, key)
 	e.work.Signal()
+	return true
 }
 
 // LimitWaits bounds Submit's waits for room by ctx: once ctx is done, an

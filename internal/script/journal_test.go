@@ -14,6 +14,7 @@ import (
 // memJournal is a Journal in memory: what is open, with its notes, and
 // every record in order.
 type memJournal struct {
+	failEnd error // End's error, when set
 	mu      sync.Mutex
 	open    map[string][]string // notes of open items
 	data    map[string][]byte
@@ -48,6 +49,9 @@ func (m *memJournal) Note(id string, data []byte) error {
 }
 
 func (m *memJournal) End(id string) error {
+	if m.failEnd != nil {
+		return m.failEnd
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	delete(m.open, id)
@@ -177,5 +181,27 @@ func TestEngineJournaled(t *testing.T) {
 	}
 	if st.Runs != 1 || st.JournalErrors != 0 {
 		t.Errorf("runs %d, journal errors %d; want 1, 0", st.Runs, st.JournalErrors)
+	}
+}
+
+// TestEngineReplayUnwanted: a replayed event no hook wants any more is
+// ended in the journal; a failure to end it is counted, and the engine
+// goes on.
+func TestEngineReplayUnwanted(t *testing.T) {
+	j := newMemJournal()
+	j.failEnd = fmt.Errorf("disk full")
+	e := NewEngine(EngineConfig{Journal: j}, Set{})
+	done := make(chan struct{})
+	go func() {
+		e.Replay(identified("x"), nil)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(time.Minute):
+		t.Fatal("Replay of an unwanted event did not return")
+	}
+	if st := e.Close(t.Context()); st.JournalErrors != 1 || st.Replayed != 1 {
+		t.Errorf("stats %+v, want 1 journal error and 1 replayed", st)
 	}
 }
