@@ -73,15 +73,13 @@ func (p *Processor) Recover(items []LedgerItem, pending []event.Event) Recovered
 		if json.Unmarshal(c.Data, &cr) != nil {
 			continue
 		}
-		for _, n := range c.Notes {
-			var r fileRecord
-			if json.Unmarshal(n, &r) == nil {
-				if _, open := files[r.Path]; open {
-					closeFile(r)
-				}
+		callFiles := fileRecords(c.Notes)
+		for _, r := range callFiles {
+			if _, open := files[r.Path]; open {
+				closeFile(r)
 			}
 		}
-		p.completeInterrupted(c, cr, held)
+		p.completeInterrupted(cr, callFiles, held)
 		rec.Calls++
 	}
 	for _, path := range order {
@@ -92,17 +90,25 @@ func (p *Processor) Recover(items []LedgerItem, pending []event.Event) Recovered
 	return rec
 }
 
+// fileRecords decodes the files a call's notes name.
+func fileRecords(notes [][]byte) []fileRecord {
+	var files []fileRecord
+	for _, n := range notes {
+		var r fileRecord
+		if json.Unmarshal(n, &r) == nil {
+			files = append(files, r)
+		}
+	}
+	return files
+}
+
 // completeInterrupted emits the CallCompleted of a call a crash left open,
-// with every file its notes name; held has what the files closed by
-// Recover hold, the others are read.
-func (p *Processor) completeInterrupted(c LedgerItem, cr callRecord, held map[string]repaired) {
+// with all its files; held has what the files closed by Recover hold, the
+// others are read.
+func (p *Processor) completeInterrupted(cr callRecord, files []fileRecord, held map[string]repaired) {
 	ev := event.CallCompleted{CallID: cr.CallID, Dirname: cr.Dirname, Caller: cr.Caller, Called: cr.Called,
 		CallDate: cr.CallDate, EndDate: cr.CallDate, State: event.StateInterrupted, Partial: cr.Partial, Follows: cr.Follows}
-	for _, n := range c.Notes {
-		var r fileRecord
-		if json.Unmarshal(n, &r) != nil {
-			continue
-		}
+	for _, r := range files {
 		h, ok := held[r.Path]
 		if !ok {
 			h.res, h.err = p.repair(r.Path) // closed before the crash: whole, nothing to cut
