@@ -1,7 +1,9 @@
 package processor
 
 import (
+	"hash/maphash"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/lc-voip/lc/internal/event"
@@ -38,8 +40,12 @@ type call struct {
 	sip, rtp  stream
 	streams   []event.Stream
 	endpoints []netip.AddrPort
+	sdp       sdpMemory // the SDP bodies learned last, to know them again
 	timerAt   time.Time // the deadline the timer heap holds for this call; zero when none
 }
+
+// The functions below take messages filled by sip.ParseInto, whose strings
+// alias the packet: they read them and keep none.
 
 // startsCall reports whether a message for an unknown Call-ID opens a call:
 // an INVITE, or an in-dialog request or response of an INVITE dialog (the
@@ -63,7 +69,7 @@ func opensFresh(m *sip.Message) bool {
 }
 
 // update moves the call's state for message m seen at ts. It does not touch
-// media: see mediaIndex.learn.
+// media: see learnSDP.
 func (c *call) update(m *sip.Message, ts time.Time, cfg *Config) {
 	if m.Request {
 		switch m.Method {
@@ -146,4 +152,64 @@ func (c *call) due(cfg *Config) (time.Time, event.CallState) {
 		}
 	}
 	return at, state
+}
+
+// sdpMemory remembers the SDP bodies a call learned last, an offer and its
+// answer, so that a retransmission or a session refresh that repeats one
+// of them is known without parsing it again: parsing allocates, and
+// learning it again would change nothing. It holds keyed 64-bit hashes of
+// the bodies rather than the bodies, so a call costs the same memory
+// whatever its SDP. Two different bodies share a hash by chance only,
+// about once in 2^64: the seed is random, made per call, and never leaves
+// the process.
+//
+// What is remembered holds while the call's media are as learning it left
+// them: while len(call.endpoints) is ends (learning appends to it whenever
+// it moves an endpoint) and every endpoint of the call still maps to it
+// (no later SDP of another call took one). The zero value remembers
+// nothing.
+type sdpMemory struct {
+	seed maphash.Seed // made with the first hash
+	sums [2]uint64    // hashes of the bodies, the latest learned last
+	n    int          // how many of sums are in use
+	ends int          // len(call.endpoints) when sums were recorded
+}
+
+// knownSDP reports whether learning body again would change nothing: c
+// learned it lately and its media are as that left them.
+func (c *call) knownSDP(body []byte, mi mediaIndex) bool {
+	s := &c.sdp
+	if s.n == 0 || len(c.endpoints) != s.ends {
+		return false
+	}
+	for _, ep := range c.endpoints {
+		if mi[ep].c != c {
+			return false
+		}
+	}
+	return slices.Contains(s.sums[:s.n], maphash.Bytes(s.seed, body))
+}
+
+// learnSDP records the media of sess, parsed from body, for c in mi, and
+// remembers body. When learning moved an endpoint, the bodies remembered
+// before are forgotten: learning them again might move it back.
+func (c *call) learnSDP(body []byte, sess *sip.Session, mi mediaIndex) {
+	before := len(c.endpoints)
+	mi.learn(c, sess)
+	s := &c.sdp
+	if len(c.endpoints) != before || before != s.ends {
+		s.n = 0
+	}
+	if s.seed == (maphash.Seed{}) {
+		s.seed = maphash.MakeSeed()
+	}
+	sum := maphash.Bytes(s.seed, body)
+	if i := slices.Index(s.sums[:s.n], sum); i >= 0 {
+		s.n = len(slices.Delete(s.sums[:s.n], i, i+1))
+	} else if s.n == len(s.sums) {
+		s.n = len(slices.Delete(s.sums[:s.n], 0, 1))
+	}
+	s.sums[s.n] = sum // the newest last
+	s.n++
+	s.ends = len(c.endpoints)
 }

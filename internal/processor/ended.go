@@ -79,6 +79,7 @@ func (e *endedCalls) expire(now time.Time) {
 // late returns the ended call m belongs to, when m is a late message of
 // it rather than the start of a new INVITE transaction (an INVITE with a
 // CSeq above any of the call's).
+// It keeps nothing of m, whose strings may alias the packet.
 func (e *endedCalls) late(m *sip.Message) (endedCall, bool) {
 	ec, ok := e.byID[m.CallID]
 	if !ok {

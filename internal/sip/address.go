@@ -201,6 +201,9 @@ func tagParam(s string) string {
 // A tel URI gives its number ("tel:+1-201-555-0123;phone-context=x" gives
 // "+1-201-555-0123"); any other URI, or one without a scheme, is returned
 // as written. Wireshark shows neither user nor host for them.
+//
+// The result may be a part of a.URI, sharing its memory: of the parsed
+// bytes when the Address comes from ParseInto (see Message).
 func (a Address) UserHost() string {
 	i := schemeEnd(a.URI)
 	if i < 0 {

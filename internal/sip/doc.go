@@ -4,17 +4,18 @@
 //
 // The package owns parsing only. It keeps no state between calls and has no
 // package-level variables that change, so every function is safe for
-// concurrent use. Parsers never panic and never read past their input;
+// concurrent use (ParseInto as long as each goroutine fills its own
+// Message). Parsers never panic and never read past their input;
 // malformed input is reported as an error wrapping ErrMalformed, input that
 // is not SIP at all as ErrNotSIP.
 //
-// Parse is on the packet path and is written to allocate little: it scans the
-// message once, looks only at the header fields it reports (Call-ID, From,
-// To, CSeq, Content-Length, Content-Type), and copies every string it returns
-// into one shared allocation, so a parse costs two allocations (the Message
-// and its strings) however many fields it fills; only a display name with
-// backslash escapes costs one more. Keeping any one string of a
-// Message keeps that shared block alive; use strings.Clone to keep a single
-// field of many messages for a long time. Body is not copied: it aliases the
-// input.
+// ParseInto is the packet path: it fills a Message the caller provides and
+// does not allocate, because the strings it fills alias the parsed bytes
+// (rare values excepted: a folded header, a display name with backslash
+// escapes, an unusual Content-Type in upper case). The bytes must not
+// change while any of those strings is held, so whoever keeps one longer
+// copies it where it is kept: strings.Clone for one field, Message.Clone
+// for all. Parse is ParseInto followed by Clone: two allocations, the Message
+// and one block for all its strings, which keeping any one string keeps
+// alive. With either, Body aliases the input. SDPBody does not allocate.
 package sip

@@ -5,11 +5,23 @@ import (
 	"strings"
 )
 
-// Message is what Parse reads from one SIP message: the start line and the
-// header fields that tie a message to a call and locate its body.
+// Message is what Parse and ParseInto read from one SIP message: the start
+// line and the header fields that tie a message to a call and locate its
+// body.
 //
-// Its strings are copies that share one allocation and never alias the
-// parsed bytes; Body aliases them.
+// Who owns its memory depends on how it was filled:
+//
+//   - Parse returns a Message whose strings are copies sharing one
+//     allocation; they stay valid whatever becomes of the parsed bytes.
+//   - ParseInto fills a Message whose strings alias the parsed bytes (a few
+//     rare values excepted, see ParseInto), so that a message costs no
+//     allocation. The parsed bytes must not change while any of those
+//     strings is held: what must outlive them is copied where it is kept,
+//     with strings.Clone for a field or Clone for the whole Message.
+//
+// In both cases Body aliases the parsed bytes. The zero Message is empty;
+// a Message may be filled again by ParseInto, which leaves nothing of what
+// it held before.
 type Message struct {
 	Request    bool   // a request; false for a response
 	Method     string // request method; empty for a response
@@ -56,32 +68,52 @@ type Message struct {
 // the length, rejects it.
 // A missing From or To is not an error; it leaves the Address zero.
 //
-// The strings of the Message are copies; Body aliases b.
+// The strings of the Message are copies; Body aliases b. A message costs
+// two allocations, the Message and its strings; ParseInto costs none.
 func Parse(b []byte) (*Message, error) {
+	var m Message
+	if err := ParseInto(&m, b); err != nil {
+		return nil, err
+	}
+	return m.Clone(), nil
+}
+
+// ParseInto parses one SIP message into m as Parse does, without copying:
+// the strings of m alias b, and b must not change while any of them is
+// held. A caller that keeps one longer copies it (see Message).
+// Whatever m held before is overwritten; on error m is left zero.
+//
+// ParseInto does not allocate for a well-formed message unless one of its
+// values is not written in b as m holds it, which is rare; such a value is
+// built in an allocation of its own: a folded Call-ID, From, To or CSeq, a
+// display name with quoted-pairs, a Content-Type media type with upper-case
+// letters other than the common ones (application/sdp, multipart/mixed,
+// multipart/alternative, multipart/related). Errors allocate.
+func ParseInto(m *Message, b []byte) error {
+	*m = Message{}
 	start := skipCRLF(b)
 	end, next := lineEnd(b, start)
 	sl, ok := parseStartLine(b[start:end])
 	if !ok {
-		return nil, ErrNotSIP
+		return ErrNotSIP
 	}
 
 	var hs knownHeaders
 	r := headerReader{b: b, pos: next, line: 2}
 	if err := hs.read(&r); err != nil {
-		return nil, err
+		return err
 	}
 	if err := hs.checkRequired(); err != nil {
-		return nil, err
+		return err
 	}
-	m, err := newMessage(sl, &hs)
-	if err != nil {
-		return nil, err
+	if err := m.fill(sl, &hs); err != nil {
+		return err
 	}
 	m.setBody(b[r.body:])
-	return m, nil
+	return nil
 }
 
-// knownHeaders holds the first occurrence of each header field Parse
+// knownHeaders holds the first occurrence of each header field ParseInto
 // reads. Its values alias the parsed bytes.
 type knownHeaders struct {
 	h    [numFields]header
@@ -120,6 +152,16 @@ func (hs *knownHeaders) checkRequired() error {
 	return nil
 }
 
+// value returns the value of field f, empty when it is absent. It aliases
+// the parsed bytes unless the value is folded: then it is unfolded into a
+// copy.
+func (hs *knownHeaders) value(f field) string {
+	if hs.h[f].folded {
+		return unfold(hs.h[f].value)
+	}
+	return view(hs.h[f].value)
+}
+
 // contentLength returns the value of Content-Length, or -1 when it is
 // absent or not a number in range.
 func (hs *knownHeaders) contentLength() int {
@@ -145,45 +187,31 @@ func (hs *knownHeaders) contentType() (mediaType, boundary []byte) {
 	return mediaType, param(params, "boundary")
 }
 
-// newMessage builds the Message of start line sl and headers hs, without
-// its body, copying every string into one block. It returns an error
-// wrapping ErrMalformed when CSeq has an invalid value.
-func newMessage(sl startLine, hs *knownHeaders) (*Message, error) {
-	contentLength := hs.contentLength()
-	mediaType, boundary := hs.contentType()
-
-	// Copy every string into one block.
-	var a arena
-	a.grow(len(sl.method) + len(sl.uri) + len(sl.reason) + len(mediaType) + len(boundary) +
-		len(hs.h[fieldCallID].value) + len(hs.h[fieldFrom].value) + len(hs.h[fieldTo].value) + len(hs.h[fieldCSeq].value))
-	method, uri, reason := a.add(sl.method, false), a.add(sl.uri, false), a.add(sl.reason, false)
-	callID := a.add(hs.h[fieldCallID].value, hs.h[fieldCallID].folded)
-	from := a.add(hs.h[fieldFrom].value, hs.h[fieldFrom].folded)
-	to := a.add(hs.h[fieldTo].value, hs.h[fieldTo].folded)
-	cseq := a.add(hs.h[fieldCSeq].value, hs.h[fieldCSeq].folded)
-	ctype := a.addLower(mediaType)
-	bound := a.add(boundary, false)
-	s := a.String()
-	cseqNum, cseqMethod, err := parseCSeq(cseq.in(s))
+// fill sets the fields of m, a zero Message, from start line sl and
+// headers hs, aliasing their bytes. It returns an error wrapping
+// ErrMalformed, and leaves m zero, when CSeq has an invalid value.
+func (m *Message) fill(sl startLine, hs *knownHeaders) error {
+	cseq, cseqMethod, err := parseCSeq(hs.value(fieldCSeq))
 	if err != nil {
-		return nil, err
+		return err
 	}
-
-	return &Message{
+	mediaType, boundary := hs.contentType()
+	*m = Message{
 		Request:       sl.request,
-		Method:        method.in(s),
-		RequestURI:    uri.in(s),
+		Method:        view(sl.method),
+		RequestURI:    view(sl.uri),
 		StatusCode:    sl.code,
-		Reason:        reason.in(s),
-		CallID:        callID.in(s),
-		CSeq:          cseqNum,
+		Reason:        view(sl.reason),
+		CallID:        hs.value(fieldCallID),
+		From:          parseAddress(hs.value(fieldFrom)),
+		To:            parseAddress(hs.value(fieldTo)),
+		CSeq:          cseq,
 		CSeqMethod:    cseqMethod,
-		From:          parseAddress(from.in(s)),
-		To:            parseAddress(to.in(s)),
-		ContentType:   ctype.in(s),
-		Boundary:      bound.in(s),
-		ContentLength: contentLength,
-	}, nil
+		ContentType:   lowerMediaType(mediaType),
+		Boundary:      view(boundary),
+		ContentLength: hs.contentLength(),
+	}
+	return nil
 }
 
 // setBody sets Body and Truncated from body, the bytes after the header
@@ -201,32 +229,40 @@ func (m *Message) setBody(body []byte) {
 	}
 }
 
-// arena copies byte ranges of a message into one string, so that all the
-// strings of a Message cost a single allocation.
-type arena struct {
-	sb strings.Builder
-}
-
-// ref locates a string within the arena.
-type ref struct {
-	start, end int
-}
-
-// in returns the string r refers to in s, the arena's final string.
-func (r ref) in(s string) string { return s[r.start:r.end] }
-
-// grow makes room for n bytes.
-func (a *arena) grow(n int) { a.sb.Grow(n) }
-
-// add copies p. When folded is set, p is a header value that spans several
-// lines and each line break with the white space around it becomes a
-// single space.
-func (a *arena) add(p []byte, folded bool) ref {
-	start := a.sb.Len()
-	if !folded {
-		a.sb.Write(p)
-		return ref{start, a.sb.Len()}
+// Clone returns a copy of m that does not depend on the bytes m was parsed
+// from: its strings are copies sharing one allocation, so keeping any one
+// of them keeps that block alive. Body is not copied; the copy shares it.
+func (m *Message) Clone() *Message {
+	c := new(Message)
+	*c = *m
+	strs := [...]*string{
+		&c.Method, &c.RequestURI, &c.Reason, &c.CallID,
+		&c.From.Display, &c.From.URI, &c.From.Tag,
+		&c.To.Display, &c.To.URI, &c.To.Tag,
+		&c.CSeqMethod, &c.ContentType, &c.Boundary,
 	}
+	n := 0
+	for _, s := range strs {
+		n += len(*s)
+	}
+	var sb strings.Builder
+	sb.Grow(n)
+	for _, s := range strs {
+		sb.WriteString(*s)
+	}
+	block := sb.String()
+	for _, s := range strs {
+		*s, block = block[:len(*s)], block[len(*s):]
+	}
+	return c
+}
+
+// unfold returns a folded header value, which spans several lines, with
+// each line break and the white space around it made a single space. The
+// result is a copy.
+func unfold(p []byte) string {
+	var sb strings.Builder
+	sb.Grow(len(p))
 	for len(p) > 0 {
 		i := bytes.IndexByte(p, '\n')
 		if i < 0 {
@@ -234,24 +270,47 @@ func (a *arena) add(p []byte, folded bool) ref {
 		}
 		line := trimLWS(p[:i])
 		if len(line) > 0 {
-			if a.sb.Len() > start {
-				a.sb.WriteByte(' ')
+			if sb.Len() > 0 {
+				sb.WriteByte(' ')
 			}
-			a.sb.Write(line)
+			sb.Write(line)
 		}
 		p = p[min(i+1, len(p)):]
 	}
-	return ref{start, a.sb.Len()}
+	return sb.String()
 }
 
-// addLower copies p in ASCII lower case.
-func (a *arena) addLower(p []byte) ref {
-	start := a.sb.Len()
-	for _, c := range p {
-		a.sb.WriteByte(lower(c))
+// lowerMediaType returns media type p in ASCII lower case: p itself when it
+// has no upper-case letter, a constant for the common media types, and a
+// copy otherwise.
+func lowerMediaType(p []byte) string {
+	if !hasUpper(p) {
+		return view(p)
 	}
-	return ref{start, a.sb.Len()}
+	switch {
+	case equalFold(p, "application/sdp"):
+		return "application/sdp"
+	case equalFold(p, "multipart/mixed"):
+		return "multipart/mixed"
+	case equalFold(p, "multipart/alternative"):
+		return "multipart/alternative"
+	case equalFold(p, "multipart/related"):
+		return "multipart/related"
+	}
+	var sb strings.Builder
+	sb.Grow(len(p))
+	for _, c := range p {
+		sb.WriteByte(lower(c))
+	}
+	return sb.String()
 }
 
-// String returns the arena's contents. Nothing may be added after.
-func (a *arena) String() string { return a.sb.String() }
+// hasUpper reports whether p holds an ASCII upper-case letter.
+func hasUpper(p []byte) bool {
+	for _, c := range p {
+		if 'A' <= c && c <= 'Z' {
+			return true
+		}
+	}
+	return false
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -331,7 +332,129 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 		checkNoAlias(t, m, in)
+
+		// ParseInto into a Message that held another message agrees.
+		var reused Message
+		if err := ParseInto(&reused, multipartInvite); err != nil {
+			t.Fatal(err)
+		}
+		checkParseInto(t, &reused, b)
 	})
+}
+
+// checkParseInto fails the test when ParseInto(m, b) does not give what
+// Parse(b) gives: the same error, or the same Message. On error m must be
+// left zero.
+func checkParseInto(tb testing.TB, m *Message, b []byte) {
+	tb.Helper()
+	want, wantErr := Parse(b)
+	err := ParseInto(m, b)
+	switch {
+	case (err == nil) != (wantErr == nil):
+		tb.Fatalf("ParseInto error %v, Parse error %v", err, wantErr)
+	case err != nil:
+		if err.Error() != wantErr.Error() {
+			tb.Fatalf("ParseInto error %q, Parse error %q", err, wantErr)
+		}
+		if !reflect.DeepEqual(*m, Message{}) {
+			tb.Fatalf("ParseInto left %+v with error %v", *m, err)
+		}
+	case !reflect.DeepEqual(*m, *want):
+		tb.Fatalf("ParseInto:\n got %+v\nParse %+v", *m, *want)
+	}
+}
+
+// FuzzParseInto checks that a reused Message keeps nothing of the message
+// it held: ParseInto(a) then ParseInto(b) gives what Parse(b) gives.
+func FuzzParseInto(f *testing.F) {
+	for _, a := range messages {
+		for _, b := range messages {
+			f.Add(a, b)
+		}
+		f.Add(a, []byte("BYE sip:a@b SIP/2.0\r\nCall-ID: x\r\nCSeq: one BYE\r\n\r\n"))
+		f.Add([]byte("SIP/2.0 180\r\ni:\r\n x\r\nCSeq: 1 INVITE\r\nc: Application/SDP\r\n\r\nv=0"), a)
+	}
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		var m Message
+		_ = ParseInto(&m, a)
+		checkParseInto(t, &m, b)
+	})
+}
+
+func TestParseIntoReuse(t *testing.T) {
+	inputs := append(slices.Clone(messages),
+		[]byte("SIP/2.0 180\r\nCall-ID: x\r\nCSeq: 2 INVITE\r\n\r\n"),
+		[]byte("INVITE sip:b@b SIP/2.0\r\nCall-ID:\r\n folded-id\r\nFrom: \"A\\\"B\"\r\n\t<sip:a@a>\r\n  ;tag=77\r\nCSeq: 9\r\n INVITE\r\nc: Text/Plain\r\n\r\n"),
+		[]byte("BYE sip:a@b SIP/2.0\r\nCall-ID: x\r\nCSeq: one BYE\r\n\r\n"),
+		[]byte("BYE sip:a@b SIP/2.0\r\nCSeq: 1 BYE\r\n\r\n"),
+		[]byte("GET / HTTP/1.1\r\n\r\n"),
+	)
+	for _, a := range inputs {
+		for _, b := range inputs {
+			var m Message
+			_ = ParseInto(&m, a)
+			checkParseInto(t, &m, b)
+		}
+	}
+}
+
+// TestParseIntoAllocs: parsing an in-dialog message and looking for its
+// session description cost no allocation, SDP or not, in the common
+// spellings of Content-Type.
+func TestParseIntoAllocs(t *testing.T) {
+	inputs := map[string][]byte{
+		"bye":               byeRequest,
+		"180 without body":  []byte("SIP/2.0 180 Ringing\r\nVia: SIP/2.0/UDP a;branch=z9hG4bK1\r\nFrom: <sip:a@a>;tag=1\r\nTo: \"B\" <sip:b@b>;tag=2\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"),
+		"200 with sdp":      okSDP,
+		"capitalized sdp":   []byte("SIP/2.0 200 OK\r\nCall-ID: x\r\nCSeq: 1 INVITE\r\nContent-Type: Application/SDP\r\n\r\nv=0\r\n"),
+		"multipart":         multipartInvite,
+		"compact form":      compactInvite,
+		"no content length": []byte("ACK sip:b@b SIP/2.0\r\nCall-ID: x\r\nCSeq: 1 ACK\r\n\r\n"),
+	}
+	for name, in := range inputs {
+		t.Run(name, func(t *testing.T) {
+			var m Message
+			allocs := testing.AllocsPerRun(100, func() {
+				if err := ParseInto(&m, in); err != nil {
+					t.Fatal(err)
+				}
+				_ = m.SDPBody()
+			})
+			if allocs != 0 {
+				t.Errorf("%.1f allocations per message, want 0", allocs)
+			}
+		})
+	}
+}
+
+// TestParseIntoAliases checks that the strings ParseInto fills alias the
+// input: that is what makes it free of allocations.
+func TestParseIntoAliases(t *testing.T) {
+	in := bytes.Clone(byeRequest)
+	var m Message
+	if err := ParseInto(&m, in); err != nil {
+		t.Fatal(err)
+	}
+	id := strings.Clone(m.CallID)
+	copy(in[bytes.Index(in, []byte(id)):], "X")
+	if m.CallID == id || m.CallID[0] != 'X' {
+		t.Errorf("Call-ID %q does not alias the input", m.CallID)
+	}
+}
+
+func TestClone(t *testing.T) {
+	for _, msg := range messages {
+		in := bytes.Clone(msg)
+		var m Message
+		if err := ParseInto(&m, in); err != nil {
+			t.Fatal(err)
+		}
+		c := m.Clone()
+		if !reflect.DeepEqual(*c, m) {
+			t.Fatalf("Clone:\n got %+v\nwant %+v", *c, m)
+		}
+		checkNoAlias(t, c, in)
+	}
 }
 
 func BenchmarkParse(b *testing.B) {
@@ -343,6 +466,37 @@ func BenchmarkParse(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+}
+
+// BenchmarkParseInDialog parses an in-dialog message (a BYE without a
+// body) and looks for its session description, as the processor does for
+// every SIP message of a call it follows: with Parse, which copies, and
+// with ParseInto reusing one Message.
+func BenchmarkParseInDialog(b *testing.B) {
+	b.Run("Parse", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(byeRequest)))
+		for b.Loop() {
+			m, err := Parse(byeRequest)
+			if err != nil {
+				b.Fatal(err)
+			}
+			_ = m.SDPBody()
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	})
+	b.Run("ParseInto", func(b *testing.B) {
+		b.ReportAllocs()
+		b.SetBytes(int64(len(byeRequest)))
+		var m Message
+		for b.Loop() {
+			if err := ParseInto(&m, byeRequest); err != nil {
+				b.Fatal(err)
+			}
+			_ = m.SDPBody()
+		}
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	})
 }
 
 // TestParseUnreadableContentLength checks that a broken Content-Length

@@ -20,7 +20,7 @@ func (m *Message) SDPBody() []byte {
 	case m.ContentType == "" && bytes.HasPrefix(m.Body, []byte("v=0")):
 		return m.Body
 	case strings.HasPrefix(m.ContentType, "multipart/") && m.Boundary != "":
-		return multipartSDP(m.Body, []byte(m.Boundary), maxMultipartDepth)
+		return multipartSDP(m.Body, readOnly(m.Boundary), maxMultipartDepth)
 	}
 	return nil
 }
