@@ -1,10 +1,17 @@
 package main
 
 import (
+	"bytes"
 	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	"github.com/lc-voip/lc/internal/testpcap"
 )
 
@@ -92,4 +99,82 @@ func TestSnaplenOnFiles(t *testing.T) {
 	if err != nil || records == 0 {
 		t.Fatalf("%d records: %v", records, err)
 	}
+}
+
+// TestCompressedInput: a gzip or zstd capture, named anything and read
+// from a file or from standard input, gives the output tree of the capture
+// itself, byte for byte; one cut short is a warning, like a cut plain one.
+func TestCompressedInput(t *testing.T) {
+	plain, err := os.ReadFile(samplePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gz bytes.Buffer
+	zw := gzip.NewWriter(&gz)
+	if _, err := zw.Write(plain); err != nil || zw.Close() != nil {
+		t.Fatal(err)
+	}
+	enc, err := zstd.NewWriter(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zst := enc.EncodeAll(plain, nil)
+	enc.Close()
+	dir := t.TempDir()
+	gzPath := filepath.Join(dir, "sample.cap")
+	if err := os.WriteFile(gzPath, gz.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	want := processedTree(t, nil, samplePath)
+	for _, tc := range []struct {
+		name  string
+		stdin []byte
+		path  string
+	}{
+		{name: "gzip file", path: gzPath},
+		{name: "zstd standard input", stdin: zst, path: "-"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := processedTree(t, tc.stdin, tc.path)
+			if !maps.EqualFunc(got, want, bytes.Equal) {
+				t.Errorf("output files %q, want %q with the same bytes", slices.Sorted(maps.Keys(got)), slices.Sorted(maps.Keys(want)))
+			}
+		})
+	}
+
+	cut := filepath.Join(dir, "cut.pcap.gz")
+	if err := os.WriteFile(cut, gz.Bytes()[:gz.Len()/2], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, _, stderr := run(t, nil, "process", "-r", cut, "-o", t.TempDir())
+	if code != exitOK || !strings.Contains(stderr, `warning: read capture "`+cut+`" (gzip): `) ||
+		!strings.Contains(stderr, "truncated capture: compressed stream cut off") {
+		t.Errorf("cut gzip: exit %d, want %d with a warning:\n%s", code, exitOK, stderr)
+	}
+}
+
+// processedTree runs lc process on path and returns the output files, by
+// path relative to the output directory, with their contents.
+func processedTree(t *testing.T, stdin []byte, path string) map[string][]byte {
+	t.Helper()
+	out := t.TempDir()
+	code, _, stderr := run(t, stdin, "process", "-r", path, "-o", out)
+	if code != exitOK {
+		t.Fatalf("%s: exit %d:\n%s", path, code, stderr)
+	}
+	files := map[string][]byte{}
+	err := walkOutput(out, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(out, p)
+		files[rel] = b
+		return err
+	})
+	if err != nil || len(files) == 0 {
+		t.Fatalf("%s: %d output files, %v", path, len(files), err)
+	}
+	return files
 }

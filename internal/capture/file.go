@@ -73,6 +73,13 @@ type recordReader interface {
 // actually read, so a bogus length cannot make a File allocate more than
 // its input holds.
 //
+// Compressed input, gzip (members one after the other, as cat joins them)
+// or zstd (frames one after the other), is decompressed as it is read. The
+// offsets in errors then count uncompressed bytes, and errors of the
+// decoder wrap ErrTruncated (the compressed stream ends early) or
+// ErrCorrupt (it cannot be decoded); the packets before either are good.
+// A zstd frame whose window exceeds 128 MiB is corrupt.
+//
 // A File is used by one goroutine. Every Packet it returns owns its Data.
 // Once Next has returned an error, later calls return the same error.
 // The zero File is not usable; OpenFile makes one.
@@ -80,8 +87,11 @@ type File struct {
 	path    string
 	source  int
 	size    int64
-	closer  io.Closer // nil for standard input, which the File does not own
-	in      input
+	closer  io.Closer       // nil for standard input, which the File does not own
+	count   *countingReader // the input, as stored
+	format  string          // "gzip" or "zstd" for compressed input, else ""
+	dec     *decompressor   // nil for uncompressed input
+	in      input           // the capture data, decompressed if need be
 	records recordReader
 	frame   int   // packets returned so far
 	err     error // sticky: io.EOF, a read error, or the error after Close
@@ -89,13 +99,15 @@ type File struct {
 
 // OpenFile opens the capture at path; "-" reads standard input. The format
 // (classic pcap in either byte order and resolution, or pcapng) is detected
-// from the magic number. source is copied into the Source of every Packet.
+// from the magic number, and so is gzip or zstd compression around it,
+// whatever the file is called. source is copied into the Source of every
+// Packet.
 func OpenFile(path string, source int) (*File, error) {
 	return openFile(path, source, os.Stdin)
 }
 
-// OpenReader reads a capture from r, which the File does not close; name
-// is used in errors. It is how standard input is read.
+// OpenReader reads a capture, compressed or not, from r, which the File
+// does not close; name is used in errors. It is how standard input is read.
 func OpenReader(name string, r io.Reader, source int) (*File, error) {
 	return newFile(r, name, sizeOf(r), source, nil)
 }
@@ -134,36 +146,87 @@ func sizeOf(r io.Reader) int64 {
 	return fi.Size()
 }
 
-// newFile reads the file header from r and returns a File positioned at the
-// first record. size is the input size (0 when unknown); closer, if not nil,
-// is closed by Close.
+// newFile reads the file header from r, decompressing it first when it
+// starts with the magic number of gzip or zstd, and returns a File
+// positioned at the first record. size is the input size (0 when unknown);
+// closer, if not nil, is closed by Close.
 func newFile(r io.Reader, path string, size int64, source int, closer io.Closer) (*File, error) {
 	f := &File{
 		path:   path,
 		source: source,
 		size:   size,
 		closer: closer,
-		in:     input{r: bufio.NewReaderSize(r, readBufferSize)},
+		count:  &countingReader{r: r},
 	}
-	b, err := f.in.peek(4)
-	if err == io.EOF {
-		return nil, fmt.Errorf("open capture %q: %w: empty input", path, ErrTruncated)
+	raw := bufio.NewReaderSize(f.count, readBufferSize)
+	f.in = input{r: raw}
+	magic, err := f.magic()
+	if err == nil {
+		if format := compression(magic); format != "" {
+			magic, err = f.decompress(format, raw)
+		}
+	}
+	if err == nil {
+		err = f.readHeader(magic)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open capture %q: %w", path, err)
+		if f.dec != nil {
+			f.dec.Close()
+		}
+		return nil, err
 	}
-	switch magic := binary.BigEndian.Uint32(b); magic {
+	return f, nil
+}
+
+// decompress puts a decoder of format between raw and the File, and
+// returns the magic number of the decompressed data.
+func (f *File) decompress(format string, raw *bufio.Reader) (uint32, error) {
+	f.format = format
+	dec, err := newDecompressor(format, raw, f.count)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", f.op("open"), err)
+	}
+	f.dec = dec
+	f.in = input{r: bufio.NewReaderSize(dec, readBufferSize)}
+	return f.magic()
+}
+
+// magic returns the first four bytes of the input read big-endian.
+func (f *File) magic() (uint32, error) {
+	b, err := f.in.peek(4)
+	if err == io.EOF {
+		return 0, fmt.Errorf("%s: %w: empty input", f.op("open"), ErrTruncated)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", f.op("open"), err)
+	}
+	return binary.BigEndian.Uint32(b), nil
+}
+
+// readHeader reads the file header that magic starts.
+func (f *File) readHeader(magic uint32) error {
+	var err error
+	switch magic {
 	case magicMicroBig, magicMicroLittle, magicNanoBig, magicNanoLittle:
 		f.records, err = readPcapHeader(&f.in)
 	case magicPcapng:
 		f.records, err = readPcapngHeader(&f.in)
 	default:
-		return nil, fmt.Errorf("open capture %q: not a pcap or pcapng file (magic 0x%08x)", path, magic)
+		return fmt.Errorf("%s: not a pcap or pcapng file (magic 0x%08x)", f.op("open"), magic)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open capture %q: file header: %w", path, err)
+		return fmt.Errorf("%s: file header: %w", f.op("open"), err)
 	}
-	return f, nil
+	return nil
+}
+
+// op names the operation and the input in an error: "open capture
+// \"x.pcap\"", with the compressed format for compressed input.
+func (f *File) op(verb string) string {
+	if f.format != "" {
+		return fmt.Sprintf("%s capture %q (%s)", verb, f.path, f.format)
+	}
+	return fmt.Sprintf("%s capture %q", verb, f.path)
 }
 
 // Next returns the next packet in file order, or io.EOF at the clean end of
@@ -178,7 +241,7 @@ func (f *File) Next() (Packet, error) {
 	p, err := f.records.next(&f.in)
 	if err != nil {
 		if err != io.EOF {
-			err = fmt.Errorf("read capture %q: frame %d at offset %d: %w", f.path, f.frame+1, f.in.start, err)
+			err = f.readError(err)
 		}
 		f.err = err
 		return Packet{}, err
@@ -189,27 +252,57 @@ func (f *File) Next() (Packet, error) {
 	return p, nil
 }
 
+// readError names the input, the frame being read and the offset of the
+// record or block at fault in an error of the record reader.
+func (f *File) readError(err error) error {
+	where := "offset"
+	if f.format != "" {
+		where = "uncompressed offset"
+	}
+	return fmt.Errorf("%s: frame %d at %s %d: %w", f.op("read"), f.frame+1, where, f.in.start, err)
+}
+
 // Path returns the path the File was opened with ("-" for standard input).
 func (f *File) Path() string { return f.path }
 
-// Offset returns the number of bytes consumed so far, headers included.
+// Offset returns the number of bytes of capture data consumed so far,
+// headers included. For compressed input it counts uncompressed bytes, as
+// the offsets in errors do.
 func (f *File) Offset() int64 { return f.in.off }
 
-// Size returns the size of the input in bytes, or 0 when it is unknown, as
-// for a pipe.
+// Consumed returns the number of bytes of the input consumed so far: Offset
+// for uncompressed input, the compressed bytes taken by the decoder, which
+// reads ahead of the packets returned, for compressed input. Against Size it
+// says how far the input is read.
+func (f *File) Consumed() int64 {
+	if f.dec != nil {
+		return f.dec.consumed()
+	}
+	return f.in.off
+}
+
+// Size returns the size of the input in bytes, compressed if the input is,
+// or 0 when it is unknown, as for a pipe.
 func (f *File) Size() int64 { return f.size }
+
+// Compression returns "gzip" or "zstd" for compressed input and "" for
+// uncompressed input.
+func (f *File) Compression() string { return f.format }
 
 // Close releases the input; standard input is left open. Next returns an
 // error wrapping os.ErrClosed afterwards. Close is idempotent.
 func (f *File) Close() error {
-	f.err = fmt.Errorf("read capture %q: %w", f.path, os.ErrClosed)
+	f.err = fmt.Errorf("%s: %w", f.op("read"), os.ErrClosed)
 	f.in.r = nil
-	c := f.closer
-	f.closer = nil
-	if c == nil {
-		return nil
+	var errs []error
+	if f.dec != nil {
+		errs = append(errs, f.dec.Close())
 	}
-	if err := c.Close(); err != nil {
+	if c := f.closer; c != nil {
+		f.closer = nil
+		errs = append(errs, c.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("close capture %q: %w", f.path, err)
 	}
 	return nil

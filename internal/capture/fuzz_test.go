@@ -44,26 +44,43 @@ func fuzzSeeds() [][]byte {
 	return seeds
 }
 
-// FuzzFile feeds arbitrary bytes to a File. It must not panic, must end,
-// must report only the documented errors, and must not allocate packet
-// memory beyond what the input holds.
+// compressedSeeds returns seeds compressed with gzip and zstd, whole, cut
+// short, in several members or frames, and with a damaged byte, so that
+// the fuzzer starts from inputs that reach the decoders.
+func compressedSeeds(tb testing.TB, seeds [][]byte) [][]byte {
+	var out [][]byte
+	for _, s := range seeds {
+		for _, packed := range [][]byte{
+			gzipped(tb, s), zstded(tb, s),
+			gzipMembers(tb, s, len(s)/2), zstdFrames(tb, s, len(s)/3),
+		} {
+			damaged := bytes.Clone(packed)
+			damaged[len(damaged)*2/3] ^= 0x55
+			out = append(out, packed, packed[:len(packed)-5], damaged)
+		}
+	}
+	return out
+}
+
+// FuzzFile feeds arbitrary bytes to a File, compressed or not. It must not
+// panic, must end, must report only the documented errors, and must not
+// allocate packet memory beyond what the input holds once decompressed.
 func FuzzFile(f *testing.F) {
-	for _, s := range fuzzSeeds() {
+	seeds := fuzzSeeds()
+	for _, s := range append(seeds, compressedSeeds(f, seeds[:len(seeds)/2])...) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		file, err := newFile(bytes.NewReader(data), "fuzz", int64(len(data)), 1, nil)
 		if err != nil {
-			if !strings.HasPrefix(err.Error(), `open capture "fuzz": `) {
+			if !strings.HasPrefix(err.Error(), `open capture "fuzz"`) {
 				t.Fatalf("open error without the path: %v", err)
 			}
 			return
 		}
+		defer file.Close()
 		last := file.Offset()
 		for frame := 1; ; frame++ {
-			if frame > len(data)/12+1 {
-				t.Fatalf("more packets than the input can hold")
-			}
 			p, err := file.Next()
 			if err != nil {
 				if err != io.EOF && !errors.Is(err, ErrTruncated) && !errors.Is(err, ErrCorrupt) {
@@ -77,16 +94,36 @@ func FuzzFile(f *testing.F) {
 			if p.Frame != frame || p.Source != 1 {
 				t.Fatalf("frame %d source %d, want %d 1", p.Frame, p.Source, frame)
 			}
-			if len(p.Data) != p.Info.CaptureLength || p.Info.Length < p.Info.CaptureLength {
-				t.Fatalf("lengths: data %d captured %d original %d", len(p.Data), p.Info.CaptureLength, p.Info.Length)
-			}
-			if cap(p.Data) > 2*len(data) {
-				t.Fatalf("packet buffer of %d bytes from a %d-byte input", cap(p.Data), len(data))
-			}
-			if off := file.Offset(); off <= last || off > int64(len(data)) {
-				t.Fatalf("offset %d after %d, input %d bytes", off, last, len(data))
-			}
+			checkFuzzPacket(t, file, p, data, last)
 			last = file.Offset()
+			if last > fuzzMaxUncompressed {
+				return // a small input that decompresses to a great deal
+			}
 		}
 	})
+}
+
+// fuzzMaxUncompressed is how much of a compressed input FuzzFile reads.
+const fuzzMaxUncompressed = 64 << 20
+
+// checkFuzzPacket checks a packet that file returned from the input data,
+// and the offsets after it; last is the Offset before it.
+func checkFuzzPacket(t *testing.T, file *File, p Packet, data []byte, last int64) {
+	t.Helper()
+	if len(p.Data) != p.Info.CaptureLength || p.Info.Length < p.Info.CaptureLength {
+		t.Fatalf("lengths: data %d captured %d original %d", len(p.Data), p.Info.CaptureLength, p.Info.Length)
+	}
+	off, consumed := file.Offset(), file.Consumed()
+	if off < int64(p.Frame)*12 {
+		t.Fatalf("packet %d after %d bytes: more packets than the input can hold", p.Frame, off)
+	}
+	if cap(p.Data) > 2*int(max(off, int64(len(data)))) {
+		t.Fatalf("packet buffer of %d bytes from a %d-byte input", cap(p.Data), len(data))
+	}
+	if off <= last || consumed > int64(len(data)) {
+		t.Fatalf("offset %d after %d, %d bytes consumed of %d", off, last, consumed, len(data))
+	}
+	if file.Compression() == "" && consumed != off {
+		t.Fatalf("uncompressed input: %d bytes consumed at offset %d", consumed, off)
+	}
 }

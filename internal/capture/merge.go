@@ -160,12 +160,13 @@ func (m *Merger) down(i int) {
 // errors occurred.
 func (m *Merger) Problems() []Problem { return slices.Clone(m.problems) }
 
-// Progress returns the bytes consumed from all Files and their total size.
+// Progress returns the bytes consumed from all Files and their total size,
+// both counting compressed bytes for compressed inputs (File.Consumed).
 // total is 0 when the size of any input is unknown.
 func (m *Merger) Progress() (done, total int64) {
 	known := true
 	for _, f := range m.files {
-		done += f.Offset()
+		done += f.Consumed()
 		total += f.Size()
 		known = known && f.Size() > 0
 	}
