@@ -1,9 +1,12 @@
 package testpcap
 
 import (
+	"bufio"
 	"bytes"
 	"io"
+	"iter"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -20,17 +23,25 @@ type Packet struct {
 
 // Write writes pkts as a classic microsecond pcap with the given link type.
 func Write(w io.Writer, link layers.LinkType, pkts []Packet) error {
-	pw := pcapgo.NewWriter(w)
+	return WriteSeq(w, link, slices.Values(pkts))
+}
+
+// WriteSeq writes the packets of a sequence, such as Merge's, as a classic
+// microsecond pcap with the given link type, through a buffer of its own
+// that it flushes before returning.
+func WriteSeq(w io.Writer, link layers.LinkType, pkts iter.Seq[Packet]) error {
+	bw := bufio.NewWriterSize(w, 64<<10)
+	pw := pcapgo.NewWriter(bw)
 	if err := pw.WriteFileHeader(262144, link); err != nil {
 		return err
 	}
-	for _, p := range pkts {
+	for p := range pkts {
 		ci := gopacket.CaptureInfo{Timestamp: p.Time, CaptureLength: len(p.Data), Length: len(p.Data)}
 		if err := pw.WritePacket(ci, p.Data); err != nil {
 			return err
 		}
 	}
-	return nil
+	return bw.Flush()
 }
 
 // Bytes returns pkts as an Ethernet pcap file image.

@@ -1,7 +1,6 @@
 package testpcap
 
 import (
-	"encoding/binary"
 	"fmt"
 	"net/netip"
 	"strings"
@@ -16,6 +15,7 @@ type Dialog struct {
 	Caller, Callee netip.AddrPort
 	CallerRTP      netip.AddrPort
 	CalleeRTP      netip.AddrPort
+	Transport      string // in the Via headers; empty means UDP
 }
 
 // NewDialog returns the n-th of a family of distinct IPv4 dialogs.
@@ -46,10 +46,17 @@ func SDP(rtp netip.AddrPort) string {
 // Request builds a request of the dialog from the caller. toTag is empty
 // for the initial INVITE; sdp is the body, empty for none.
 func (d Dialog) Request(method string, cseq int, toTag, sdp string) []byte {
+	return d.request(method, method, cseq, toTag, sdp)
+}
+
+// request builds a request whose Via branch is that of the transaction
+// started by txMethod: a CANCEL, and the ACK of a failed INVITE, share the
+// branch of their INVITE.
+func (d Dialog) request(method, txMethod string, cseq int, toTag, sdp string) []byte {
 	uri := "sip:" + d.To
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s %s SIP/2.0\r\n", method, uri)
-	fmt.Fprintf(&b, "Via: SIP/2.0/UDP %s;branch=z9hG4bK-%d-%s\r\n", d.Caller, cseq, strings.ToLower(method))
+	d.via(&b, cseq, txMethod)
 	fmt.Fprintf(&b, "Max-Forwards: 70\r\n")
 	fmt.Fprintf(&b, "From: <sip:%s>;tag=caller-tag\r\n", d.From)
 	to := fmt.Sprintf("To: <sip:%s>", d.To)
@@ -65,9 +72,14 @@ func (d Dialog) Request(method string, cseq int, toTag, sdp string) []byte {
 
 // Response builds a response to a request of the dialog.
 func (d Dialog) Response(code int, reason, method string, cseq int, toTag, sdp string) []byte {
+	return d.response(code, reason, method, method, cseq, toTag, sdp)
+}
+
+// response builds a response in the transaction started by txMethod.
+func (d Dialog) response(code int, reason, method, txMethod string, cseq int, toTag, sdp string) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "SIP/2.0 %d %s\r\n", code, reason)
-	fmt.Fprintf(&b, "Via: SIP/2.0/UDP %s;branch=z9hG4bK-%d-%s\r\n", d.Caller, cseq, strings.ToLower(method))
+	d.via(&b, cseq, txMethod)
 	fmt.Fprintf(&b, "From: <sip:%s>;tag=caller-tag\r\n", d.From)
 	to := fmt.Sprintf("To: <sip:%s>", d.To)
 	if toTag != "" {
@@ -77,6 +89,14 @@ func (d Dialog) Response(code int, reason, method string, cseq int, toTag, sdp s
 	fmt.Fprintf(&b, "Call-ID: %s\r\nCSeq: %d %s\r\n", d.CallID, cseq, method)
 	body(&b, sdp)
 	return []byte(b.String())
+}
+
+func (d Dialog) via(b *strings.Builder, cseq int, txMethod string) {
+	transport := d.Transport
+	if transport == "" {
+		transport = "UDP"
+	}
+	fmt.Fprintf(b, "Via: SIP/2.0/%s %s;branch=z9hG4bK-%d-%s\r\n", transport, d.Caller, cseq, strings.ToLower(txMethod))
 }
 
 func body(b *strings.Builder, sdp string) {
@@ -89,15 +109,7 @@ func body(b *strings.Builder, sdp string) {
 
 // RTP returns an RTP packet (PCMU, 160 bytes of payload).
 func RTP(seq uint16, ts, ssrc uint32) []byte {
-	p := make([]byte, 12+160)
-	p[0], p[1] = 0x80, 0
-	binary.BigEndian.PutUint16(p[2:], seq)
-	binary.BigEndian.PutUint32(p[4:], ts)
-	binary.BigEndian.PutUint32(p[8:], ssrc)
-	for i := 12; i < len(p); i++ {
-		p[i] = 0xff
-	}
-	return p
+	return PCMU.RTP(seq, ts, ssrc)
 }
 
 // Timeline collects packets at increasing times.
