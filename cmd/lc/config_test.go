@@ -21,7 +21,7 @@ func TestConfigPrecedence(t *testing.T) {
 		{flag: "per-call-pcap", def: "true", file: "false", env: "true", given: "false", fileYAML: "false"},
 		{flag: "call-grace-period", def: "5s", file: "7s", env: "8s", given: "9s", fileYAML: "7s"},
 		{flag: "per-call-max-size", def: "100M", file: "1M", env: "2M", given: "3M", fileYAML: "1M"},
-		{flag: "max-open-files", def: "256", file: "100", env: "200", given: "300", fileYAML: "100"},
+		{flag: "max-open-files", def: "0", file: "100", env: "200", given: "300", fileYAML: "100"},
 		{flag: "read-file", def: "[]", file: "[a.pcap,b.pcap]", env: "[e.pcap]", given: "[f.pcap]", fileYAML: "[a.pcap, b.pcap]"},
 		{flag: "pcap-command", def: "", file: "gzip %pcap%", env: "xz %pcap%", given: "true", fileYAML: `"gzip %pcap%"`},
 		{flag: "command-concurrency", def: "10", file: "3", env: "4", given: "5", fileYAML: "3"},
@@ -231,14 +231,47 @@ func TestFileLimitChecked(t *testing.T) {
 	}
 	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
 	out := t.TempDir()
-	code, _, stderr := run(t, nil, "process", "-r", twoCalls(t), "-o", out)
+	code, _, stderr := run(t, nil, "process", "-r", twoCalls(t), "-o", out, "--max-open-files", "256")
 	if code != exitUsage || !strings.Contains(stderr, "but may open 200 (ulimit -n)") {
-		t.Errorf("default --max-open-files under ulimit -n 200: exit %d:\n%s", code, stderr)
+		t.Errorf("--max-open-files 256 under ulimit -n 200: exit %d:\n%s", code, stderr)
 	}
 	if entries, _ := os.ReadDir(out); len(entries) != 0 {
 		t.Errorf("files written before the error: %v", entries)
 	}
-	if code, _, stderr := run(t, nil, "process", "-r", twoCalls(t), "-o", t.TempDir(), "--max-open-files", "100"); code != exitOK {
-		t.Errorf("--max-open-files 100 under ulimit -n 200: exit %d:\n%s", code, stderr)
+	for _, args := range [][]string{{"--max-open-files", "100"}, nil} {
+		if code, _, stderr := run(t, nil, append([]string{"process", "-r", twoCalls(t), "-o", t.TempDir()}, args...)...); code != exitOK {
+			t.Errorf("%q under ulimit -n 200: exit %d:\n%s", args, code, stderr)
+		}
+	}
+}
+
+// TestOpenFileBudget: without --max-open-files, the budget is what the
+// descriptor limit leaves room for, up to a cap.
+func TestOpenFileBudget(t *testing.T) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		t.Skip(err)
+	}
+	defer syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+	for _, tt := range []struct {
+		limit         uint64
+		inputs, hooks int
+		want          int
+	}{
+		{limit: 200, inputs: 1, hooks: 10, want: 200 - 1 - fdReserve - 10*fdsPerHook},
+		{limit: 1 << 20, inputs: 1, hooks: 10, want: maxAutoOpenFiles},
+		{limit: 40, inputs: 1, hooks: 10, want: 2},
+	} {
+		low := lim
+		low.Cur = min(tt.limit, lim.Max)
+		if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &low); err != nil {
+			t.Skip(err)
+		}
+		if low.Cur != tt.limit {
+			continue // the hard limit is lower
+		}
+		if got := autoOpenFiles(tt.inputs, tt.hooks); got != tt.want {
+			t.Errorf("ulimit -n %d, %d inputs, %d hooks: budget %d, want %d", tt.limit, tt.inputs, tt.hooks, got, tt.want)
+		}
 	}
 }

@@ -114,3 +114,8 @@ func (d *outDir) remove(abs string) error {
 	}
 	return d.h.root.Remove(filepath.FromSlash(rel))
 }
+
+// openOutput opens the output file abs as openFile does.
+func (d *outDir) openOutput(abs string, flag int, perm os.FileMode) (fileHandle, error) {
+	return d.openFile(abs, flag, perm)
+}

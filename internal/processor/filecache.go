@@ -22,6 +22,18 @@ import (
 // descriptor (root). A record the cache accepted is counted as Written by
 // the caller; when a failed write loses it, the cache moves it from
 // Written to Failed, and counts the file in FileErrors.
+//
+// Full buffers, and files closed for good, go to the writer (see
+// writer.go), which writes and closes them on another goroutine; what
+// must follow a close (the file's event, the call's) is queued behind it
+// and runs here once it is settled, so events come in the order of the
+// closes, with the files' final extents and errors. A file closed to make
+// room, and a record too large for a buffer, are written here once the
+// writer holds none of the file's buffers. A write the writer saw fail
+// reaches the file when the cache settles it: the file takes no more
+// records, and its error is also kept for the processor (takeErr), which
+// stops the run on it as on any write error, a few buffers later than a
+// failure seen here.
 type fileCache struct {
 	limit int
 	open  int
@@ -30,11 +42,18 @@ type fileCache struct {
 	head  pcapFile // sentinel of the LRU list: head.next is the most recent
 	spare [][]byte
 
+	w        *writer
+	inflight int   // buffers submitted and not settled
+	err      error // a failure the writer reported, not taken yet
+
 	evictions int64
 
 	// wrap, when set, stands in for every file opened: tests make writes
 	// fail with it.
-	wrap func(f *os.File) fileHandle
+	wrap func(path string, f fileHandle) fileHandle
+	// inStep makes every buffer submitted wait for its write: tests see
+	// a failure at the record that met it.
+	inStep bool
 }
 
 // newFileCache returns a cache of at most limit open files beneath root
@@ -46,7 +65,7 @@ func newFileCache(limit int, root *outDir, stats *Stats) *fileCache {
 	if stats.Written == nil {
 		stats.Written = make(map[event.FileKind]int64)
 	}
-	c := &fileCache{limit: limit, root: root, stats: stats}
+	c := &fileCache{limit: limit, root: root, stats: stats, w: newWriter()}
 	c.head.next, c.head.prev = &c.head, &c.head
 	return c
 }
@@ -68,16 +87,160 @@ func (c *fileCache) write(pf *pcapFile, p *capture.Packet) error {
 	c.pushFront(pf)
 	size := int(recordSize(p))
 	if len(pf.buf)+size > cap(pf.buf) {
-		if err := c.flush(pf); err != nil {
-			return err
-		}
+		c.submit(pf)
 	}
 	if size > cap(pf.buf) {
-		return c.writeLarge(pf, p)
+		c.await(pf)
+		if pf.err == nil {
+			return c.writeLarge(pf, p)
+		}
+	}
+	if pf.err != nil { // seen settling what the writer did
+		return pf.err
 	}
 	pf.buf = append(pf.appendRecordHeader(pf.buf, p), p.Data...)
+	pf.buffered++
 	pf.accept(p)
 	return nil
+}
+
+// submit hands pf's buffered records to the writer and gives pf an empty
+// buffer; with maxInflight buffers in the writer, it first waits for one
+// to be done.
+func (c *fileCache) submit(pf *pcapFile) {
+	if len(pf.buf) == 0 {
+		return
+	}
+	if c.inflight == maxInflight {
+		c.settle(<-c.w.done)
+	}
+	c.enqueue(c.writeOf(pf))
+	pf.buf, pf.buffered = c.buffer(), 0
+}
+
+// writeOf is the operation writing pf's buffered records.
+func (c *fileCache) writeOf(pf *pcapFile) *writeOp {
+	return &writeOp{pf: pf, f: pf.f, buf: pf.buf, records: pf.buffered, base: pf.bytes - int64(len(pf.buf)), ext: pf.extent}
+}
+
+// enqueue hands op to the writer, first waiting for room when
+// maxInflight operations are in it.
+func (c *fileCache) enqueue(op *writeOp) {
+	if c.inflight == maxInflight {
+		c.settle(<-c.w.done)
+	}
+	if op.pf != nil {
+		op.pf.inflight++
+	}
+	c.inflight++
+	c.w.ops <- op
+	if c.inStep {
+		c.drain()
+	} else {
+		c.collect()
+	}
+}
+
+// closeFile closes pf for good through the writer and runs then once pf's
+// extent and error are final, after what was asked for before.
+func (c *fileCache) closeFile(pf *pcapFile, then func()) {
+	if pf.f == nil {
+		c.after(then)
+		return
+	}
+	c.unlink(pf)
+	op := c.writeOf(pf)
+	op.close, op.then = true, then
+	pf.f, pf.buf, pf.buffered = nil, nil, 0
+	c.open--
+	c.enqueue(op)
+}
+
+// after runs then once everything asked of the writer so far is settled:
+// at once when nothing is.
+func (c *fileCache) after(then func()) {
+	if c.inflight == 0 {
+		then()
+		return
+	}
+	c.enqueue(&writeOp{then: then})
+}
+
+// settle takes in what the writer did with op: the records it put in the
+// file, those it lost and why.
+func (c *fileCache) settle(op *writeOp) {
+	c.inflight--
+	pf := op.pf
+	if pf != nil {
+		c.settleFile(op)
+	}
+	if op.then != nil {
+		op.then()
+	}
+}
+
+// settleFile takes in what the writer did with op's file.
+func (c *fileCache) settleFile(op *writeOp) {
+	pf := op.pf
+	pf.inflight--
+	switch {
+	case len(op.buf) == 0:
+	case op.skipped:
+		c.lose(pf, op.records)
+	case op.err == nil:
+		pf.disk = op.ext
+	default:
+		records, cut := pf.written(op.buf, op.n)
+		c.lose(pf, op.records-records)
+		err := c.fail(pf, pf.writeError(cut, op.err, op.truncErr))
+		c.report(err)
+	}
+	if op.close && op.closeErr != nil {
+		c.report(c.fail(pf, fmt.Errorf("close pcap %q: %w", pf.path, pathless(op.closeErr))))
+	}
+	if op.buf != nil {
+		c.spare = append(c.spare, op.buf[:0])
+	}
+}
+
+// report keeps err for takeErr unless a failure is kept already.
+func (c *fileCache) report(err error) {
+	if c.err == nil {
+		c.err = err
+	}
+}
+
+// await settles the writer's operations until none of pf's is left.
+func (c *fileCache) await(pf *pcapFile) {
+	for pf.inflight > 0 {
+		c.settle(<-c.w.done)
+	}
+}
+
+// collect settles the operations the writer has done, without waiting.
+func (c *fileCache) collect() {
+	for {
+		select {
+		case op := <-c.w.done:
+			c.settle(op)
+		default:
+			return
+		}
+	}
+}
+
+// takeErr returns, once, the first failure the writer reported since the
+// last call.
+func (c *fileCache) takeErr() error {
+	err := c.err
+	c.err = nil
+	return err
+}
+
+// lose moves n records of pf that were counted as written to failed.
+func (c *fileCache) lose(pf *pcapFile, n int64) {
+	c.stats.Written[pf.kind] -= n
+	c.stats.Failed += n
 }
 
 // writeLarge writes p, whose record does not fit in a buffer, on its own:
@@ -98,14 +261,23 @@ func (c *fileCache) writeLarge(pf *pcapFile, p *capture.Packet) error {
 	return nil
 }
 
-// flush writes pf's buffered records. When the write fails, the records
-// that reached the file whole stay, the file is cut back after the last of
-// them and fails, and the others are counted as failed, not written.
+// flush writes pf's buffered records here, once the writer holds none of
+// pf's. When the write fails, the records that reached the file whole
+// stay, the file is cut back after the last of them and fails, and the
+// others are counted as failed, not written; so are records buffered
+// after a failure the writer saw.
 func (c *fileCache) flush(pf *pcapFile) error {
+	c.await(pf)
 	if len(pf.buf) == 0 {
 		return nil
 	}
-	pending := pf.packets - pf.disk.packets
+	pending := pf.buffered
+	pf.buffered = 0
+	if pf.err != nil {
+		pf.buf = pf.buf[:0]
+		c.lose(pf, pending)
+		return pf.err
+	}
 	n, err := pf.f.Write(pf.buf)
 	if err == nil {
 		pf.buf = pf.buf[:0]
@@ -114,8 +286,7 @@ func (c *fileCache) flush(pf *pcapFile) error {
 	}
 	records, cut := pf.written(pf.buf, n)
 	pf.buf = pf.buf[:0]
-	c.stats.Written[pf.kind] -= pending - records
-	c.stats.Failed += pending - records
+	c.lose(pf, pending-records)
 	return c.fail(pf, pf.cutBack(cut, err))
 }
 
@@ -187,17 +358,18 @@ func (c *fileCache) reopen(pf *pcapFile) (fileHandle, error) {
 
 // openFile opens path beneath the output directory.
 func (c *fileCache) openFile(path string, flag int, perm os.FileMode) (fileHandle, error) {
-	f, err := c.root.openFile(path, flag, perm)
+	f, err := c.root.openOutput(path, flag, perm)
 	if err != nil {
 		return nil, err
 	}
 	if c.wrap != nil {
-		return c.wrap(f), nil
+		return c.wrap(path, f), nil
 	}
 	return f, nil
 }
 
-// close flushes and closes pf if it is open. The file stays valid on disk.
+// close flushes and closes pf here if it is open. The file stays valid on
+// disk.
 func (c *fileCache) close(pf *pcapFile) error {
 	if pf.f == nil {
 		return nil
@@ -206,21 +378,33 @@ func (c *fileCache) close(pf *pcapFile) error {
 	return c.release(pf)
 }
 
-// flushAll writes the buffered records of every open file.
+// flushAll writes the buffered records of every open file, through the
+// writer, waits until they are written and returns a failure the writer
+// reported since the last look.
 func (c *fileCache) flushAll() error {
-	var errs []error
 	for pf := c.head.next; pf != &c.head; pf = pf.next {
-		errs = append(errs, c.flush(pf))
+		c.submit(pf)
 	}
-	return errors.Join(errs...)
+	c.drain()
+	return c.takeErr()
 }
 
-// closeAll closes every open file, most recent first.
+// drain settles every operation submitted.
+func (c *fileCache) drain() {
+	for c.inflight > 0 {
+		c.settle(<-c.w.done)
+	}
+}
+
+// closeAll closes every open file, most recent first, and stops the
+// writer: the cache takes no more writes.
 func (c *fileCache) closeAll() error {
 	var errs []error
 	for c.head.next != &c.head {
 		errs = append(errs, c.close(c.head.next))
 	}
+	c.drain()
+	c.w.stop()
 	return errors.Join(errs...)
 }
 

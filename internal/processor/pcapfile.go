@@ -30,7 +30,7 @@ func formatOf(p *capture.Packet) format {
 	return format{linkType: uint32(p.LinkType), nano: p.Nanosecond}
 }
 
-// fileHandle is what a pcapFile writes through: the *os.File it opened,
+// fileHandle is what a pcapFile writes through: the rawFile it opened,
 // or, in tests, a file that fails on demand.
 type fileHandle interface {
 	Write(b []byte) (int, error)
@@ -71,7 +71,11 @@ type pcapFile struct {
 	// Maintained by fileCache.
 	f          fileHandle
 	buf        []byte    // records accepted and not written yet, whole ones only
+	buffered   int64     // how many records buf holds
+	inflight   int       // buffers of the file in the writer
 	prev, next *pcapFile // LRU list of open files
+
+	writeFailed bool // the writer's own: a write to the file failed
 }
 
 // header returns the file header.
@@ -155,11 +159,19 @@ func (pf *pcapFile) written(pending []byte, n int) (records int64, cut int) {
 // and returns the file's error. When even the truncation fails, the error
 // says so and the disk extent counts the bytes left behind.
 func (pf *pcapFile) cutBack(cut int, cause error) error {
-	err := fmt.Errorf("write pcap %q: %w", pf.path, pathless(cause))
-	if cut == 0 {
-		return err
+	var terr error
+	if cut > 0 {
+		terr = pf.f.Truncate(pf.disk.bytes)
 	}
-	if terr := pf.f.Truncate(pf.disk.bytes); terr != nil {
+	return pf.writeError(cut, cause, terr)
+}
+
+// writeError is the file's error after a write failed (cause) and left cut
+// bytes of an incomplete record behind, which truncating the file could
+// not remove when terr is set: the disk extent then counts them.
+func (pf *pcapFile) writeError(cut int, cause, terr error) error {
+	err := fmt.Errorf("write pcap %q: %w", pf.path, pathless(cause))
+	if terr != nil {
 		err = fmt.Errorf("%w; cutting it back to its last complete record at %d bytes failed: %w",
 			err, pf.disk.bytes, pathless(terr))
 		pf.disk.bytes += int64(cut)

@@ -88,15 +88,17 @@ func New(cfg Config) (*Processor, error) {
 		ended:  newEndedCalls(cfg.MaxCalls),
 		media:  make(mediaIndex),
 		stats: Stats{
-			Written: make(map[event.FileKind]int64),
-			Notes:   make(map[string]int64),
-			Calls:   make(map[event.CallState]int64),
+			Written:     make(map[event.FileKind]int64),
+			Notes:       make(map[string]int64),
+			Calls:       make(map[event.CallState]int64),
+			FilesClosed: make(map[event.FileKind]int64),
 		},
 	}
 	p.files = newFileCache(cfg.MaxOpenFiles, root, &p.stats)
 	p.emit = func(e event.Event) {
-		if e.Type() == event.TypeFileClosed {
+		if fc, ok := e.(event.FileClosed); ok {
 			p.stats.Files++
+			p.stats.FilesClosed[fc.Kind]++
 		}
 		emit(event.Identified(e))
 	}
@@ -154,11 +156,13 @@ func (p *Processor) Packet(pkt *capture.Packet) error {
 	}
 	p.stats.Packets++
 	p.stats.Bytes += int64(len(pkt.Data))
+	p.stats.LastPacket = pkt.Info.Timestamp
 	p.counters.Packets.Add(1)
 	if p.stats.Packets%publishEvery == 0 {
 		p.publish()
 	}
 	p.timed(pkt)
+	p.fail(p.files.takeErr())
 	return p.err
 }
 
@@ -216,7 +220,7 @@ func (p *Processor) expire() {
 		p.endCall(c, state)
 	}
 	if cur := p.other.cur; cur != nil && p.clock.Sub(cur.touched) >= p.cfg.RotateIdle {
-		p.fail(p.other.close(p.files, event.ReasonIdle, p.emit))
+		p.other.close(p.files, event.ReasonIdle, p.emit)
 	}
 	if !p.clock.Before(p.nextExpire) {
 		p.dec.Expire(p.clock, p.onUnit)
@@ -242,8 +246,9 @@ func (p *Processor) Close() error {
 		}
 		p.endCall(c, state)
 	}
-	p.fail(p.other.close(p.files, event.ReasonShutdown, p.emit))
+	p.other.close(p.files, event.ReasonShutdown, p.emit)
 	p.fail(p.files.closeAll())
+	p.fail(p.files.takeErr())
 	p.fail(p.out.close())
 	p.publish()
 	return p.err
@@ -302,9 +307,16 @@ var noteNames = map[decode.Note]string{
 	decode.NoteTCPIncomplete:    "tcp-incomplete",
 }
 
+// sipUnit matches a SIP message to its call, updates the call and writes
+// the message. A message of a call already followed costs no allocation:
+// m lives on the stack and its strings alias u.Payload (sip.ParseInto), and
+// an SDP body the call announced already is not parsed again. What creates
+// state allocates: a new call keeps a copy of m, a new SDP body is parsed
+// into a Session whose media the call keeps; so does what is counted as
+// malformed, for its error.
 func (p *Processor) sipUnit(u decode.Unit) {
-	m, err := sip.Parse(u.Payload)
-	if err != nil {
+	var m sip.Message
+	if err := sip.ParseInto(&m, u.Payload); err != nil {
 		p.note("malformed-sip")
 		p.log.Debug("malformed SIP", "frame", u.Packets[0].Frame, "error", err)
 		p.write(&p.other, u, p.cfg.OtherPcap)
@@ -312,13 +324,13 @@ func (p *Processor) sipUnit(u decode.Unit) {
 	}
 	c := p.calls[m.CallID]
 	if c == nil {
-		prev, late := p.ended.late(m)
+		prev, late := p.ended.late(&m)
 		if late {
 			p.note("late-for-ended-call")
 			p.write(&p.other, u, p.cfg.OtherPcap)
 			return
 		}
-		if !startsCall(m) {
+		if !startsCall(&m) {
 			p.write(&p.other, u, p.cfg.OtherPcap)
 			return
 		}
@@ -327,7 +339,9 @@ func (p *Processor) sipUnit(u decode.Unit) {
 			p.write(&p.other, u, p.cfg.OtherPcap)
 			return
 		}
-		c = p.newCall(m, p.when(u.Packets[0].Info.Timestamp))
+		// The call keeps strings of the message (Call-ID, caller, called),
+		// which must not alias the packet: give it a copy.
+		c = p.newCall(m.Clone(), p.when(u.Packets[0].Info.Timestamp))
 		if prev.dirname != "" {
 			c.follows = prev.dirname
 			p.ended.forget(m.CallID)
@@ -335,13 +349,13 @@ func (p *Processor) sipUnit(u decode.Unit) {
 		p.beginCall(c)
 	}
 	ts := p.when(u.Packets[len(u.Packets)-1].Info.Timestamp)
-	c.update(m, ts, &p.cfg)
-	if body := m.SDPBody(); body != nil {
+	c.update(&m, ts, &p.cfg)
+	if body := m.SDPBody(); body != nil && !c.knownSDP(body, p.media) {
 		if sess, err := sip.ParseSDP(body); err != nil {
 			p.note("malformed-sdp")
 			p.log.Debug("malformed SDP", "callid", c.id, "frame", u.Packets[0].Frame, "error", err)
 		} else {
-			p.media.learn(c, sess)
+			c.learnSDP(body, sess, p.media)
 		}
 	}
 	p.touch(c, ts)
@@ -456,7 +470,8 @@ func (p *Processor) sameDirname(want, got string) {
 		"dirname", want, "instead", got)
 }
 
-// endCall closes c's files, forgets it and emits its events. The call is
+// endCall closes c's files, forgets it and emits its events, the call's
+// once its files' are out (see fileCache.closeFile). The call is
 // incomplete when packets of it are not in its files because writing
 // failed; its packet counts are what its files hold.
 func (p *Processor) endCall(c *call, state event.CallState) {
@@ -464,14 +479,19 @@ func (p *Processor) endCall(c *call, state event.CallState) {
 	if state == event.StateShutdown {
 		reason = event.ReasonShutdown
 	}
-	p.fail(c.sip.close(p.files, reason, p.emit))
-	p.fail(c.rtp.close(p.files, reason, p.emit))
+	c.sip.close(p.files, reason, p.emit)
+	c.rtp.close(p.files, reason, p.emit)
 	p.media.forget(c)
 	delete(p.calls, c.id)
 	p.ended.remember(c, p.clock)
 	c.timerAt = time.Time{}
 	p.counters.OpenCalls.Store(int64(len(p.calls)))
 	p.stats.Calls[state]++
+	p.files.after(func() { p.emitCall(c, state) })
+}
+
+// emitCall emits c's event.CallCompleted.
+func (p *Processor) emitCall(c *call, state event.CallState) {
 	p.emit(event.CallCompleted{
 		CallID:     c.id,
 		Dirname:    c.dirname,

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"slices"
 	"sync/atomic"
+	"time"
 
 	"github.com/lc-voip/lc/internal/capture"
 	"github.com/lc-voip/lc/internal/event"
@@ -37,10 +38,14 @@ type Stats struct {
 	// EndedForgotten counts ended Call-IDs forgotten before their late
 	// window passed, to stay within Config.MaxCalls.
 	EndedForgotten int64
-	Evicted        int64 // times an open file was closed to respect the open-file limit
-	Peak           int64 // most calls open at once
-	OpenCalls      int64 // calls open now
-	OpenFiles      int64 // output files open now
+	Evicted        int64                    // times an open file was closed to respect the open-file limit
+	Peak           int64                    // most calls open at once
+	OpenCalls      int64                    // calls open now
+	OpenFiles      int64                    // output files open now
+	FilesClosed    map[event.FileKind]int64 // files closed, by kind; they add up to Files
+	// LastPacket is the capture time of the last packet processed; zero
+	// before the first.
+	LastPacket time.Time
 }
 
 // clone returns a copy of s that shares no map with it.
@@ -48,6 +53,7 @@ func (s Stats) clone() Stats {
 	s.Written = maps.Clone(s.Written)
 	s.Notes = maps.Clone(s.Notes)
 	s.Calls = maps.Clone(s.Calls)
+	s.FilesClosed = maps.Clone(s.FilesClosed)
 	return s
 }
 

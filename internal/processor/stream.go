@@ -25,7 +25,8 @@ type stream struct {
 	name func(p *capture.Packet, part int) (string, error)
 
 	cur     *pcapFile
-	paths   []string        // closed files, in order; their count is the part number of cur, or of the next file
+	parts   int             // files begun before cur, or before the next file: the part number of the one
+	paths   []string        // closed files, in order, once their event.FileClosed is made
 	written int64           // packets in the closed files, as their event.FileClosed events report them
 	err     error           // the first failure
 	errs    []string        // why packets meant for the stream are not in its files, each message once
@@ -55,13 +56,11 @@ func (s *stream) write(fc *fileCache, p *capture.Packet, at time.Time, emit func
 			rotate = event.ReasonRotateAge
 		}
 		if rotate != "" {
-			if err := s.close(fc, rotate, emit); err != nil {
-				return false, err
-			}
+			s.close(fc, rotate, emit)
 		}
 	}
 	if s.cur == nil {
-		path, err := s.name(p, len(s.paths))
+		path, err := s.name(p, s.parts)
 		if err != nil {
 			return false, s.fail(err)
 		}
@@ -79,7 +78,7 @@ func (s *stream) write(fc *fileCache, p *capture.Packet, at time.Time, emit func
 // begin records in the ledger that pf, the stream's next part, was
 // created (and, for a call's stream, notes it on the call).
 func (s *stream) begin(pf *pcapFile) {
-	r := record(fileRecord{Path: pf.path, Kind: s.kind, CallID: s.callID, Part: len(s.paths), Call: s.call})
+	r := record(fileRecord{Path: pf.path, Kind: s.kind, CallID: s.callID, Part: s.parts, Call: s.call})
 	s.ledger.Begin(ledgerFile+pf.path, r)
 	if s.call != "" {
 		s.ledger.Note(s.call, r)
@@ -98,26 +97,29 @@ func (s *stream) fail(err error) error {
 	return err
 }
 
-// close finishes the current file, if any, and emits its event.FileClosed,
-// which reports what is in the file: when a write failed, the records
-// that reached it and the error.
-func (s *stream) close(fc *fileCache, reason event.CloseReason, emit func(event.Event)) error {
+// close finishes the current file, if any. Once the file cache has
+// closed it, it emits its event.FileClosed, which reports what is in the
+// file: when a write failed, the records that reached it and the error.
+// A failure to write or close it reaches the processor through the
+// cache.
+func (s *stream) close(fc *fileCache, reason event.CloseReason, emit func(event.Event)) {
 	pf := s.cur
 	if pf == nil {
-		return nil
+		return
 	}
 	s.cur = nil
-	part := len(s.paths)
-	err := fc.close(pf)
-	s.paths = append(s.paths, pf.path)
-	s.written += pf.disk.packets
-	if pf.err != nil {
-		s.fail(pf.err)
-	}
-	emit(event.FileClosed{
-		Path: pf.path, Kind: s.kind, CallID: s.callID, Part: part, Reason: reason,
-		Packets: pf.disk.packets, Bytes: pf.disk.bytes, First: pf.disk.first, Last: pf.disk.last,
-		Error: errString(pf.err),
+	part := s.parts
+	s.parts++
+	fc.closeFile(pf, func() {
+		s.paths = append(s.paths, pf.path)
+		s.written += pf.disk.packets
+		if pf.err != nil {
+			s.fail(pf.err)
+		}
+		emit(event.FileClosed{
+			Path: pf.path, Kind: s.kind, CallID: s.callID, Part: part, Reason: reason,
+			Packets: pf.disk.packets, Bytes: pf.disk.bytes, First: pf.disk.first, Last: pf.disk.last,
+			Error: errString(pf.err),
+		})
 	})
-	return err
 }

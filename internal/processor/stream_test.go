@@ -52,7 +52,8 @@ func TestStreamRotation(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			if err := s.close(fc, event.ReasonShutdown, emit); err != nil {
+			s.close(fc, event.ReasonShutdown, emit)
+			if err := fc.closeAll(); err != nil {
 				t.Fatal(err)
 			}
 			if fmt.Sprint(got) != fmt.Sprint(tt.reasons) {

@@ -55,11 +55,11 @@ func TestTickEndsCallsWithoutTraffic(t *testing.T) {
 	cfg.IdleTimeout = time.Minute
 	var calls []event.CallCompleted
 	var ended []time.Time // the clock each call ended at: the tick that ended it
-	var clock time.Time
+	var p *Processor
 	cfg.Emit = func(e event.Event) {
 		if c, ok := e.(event.CallCompleted); ok {
 			calls = append(calls, c)
-			ended = append(ended, clock)
+			ended = append(ended, p.clock)
 		}
 	}
 	p, err := New(cfg)
@@ -72,8 +72,7 @@ func TestTickEndsCallsWithoutTraffic(t *testing.T) {
 	for at := last.Add(10 * time.Second); !at.After(last.Add(2 * time.Minute)); at = at.Add(10 * time.Second) {
 		src = append(src, tick(at))
 	}
-	ticking := &clockedSource{src: &src, clock: &clock}
-	if err := p.Run(context.Background(), ticking); err != nil {
+	if err := p.Run(context.Background(), &src); err != nil {
 		t.Fatal(err)
 	}
 	if len(calls) != 2 {
@@ -97,20 +96,6 @@ func TestTickEndsCallsWithoutTraffic(t *testing.T) {
 	if err := p.Close(); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// clockedSource records the time of each packet or tick it hands out.
-type clockedSource struct {
-	src   *sliceSource
-	clock *time.Time
-}
-
-func (c *clockedSource) Next() (capture.Packet, error) {
-	p, err := c.src.Next()
-	if err == nil && p.Info.Timestamp.After(*c.clock) {
-		*c.clock = p.Info.Timestamp
-	}
-	return p, err
 }
 
 // TestTickDecidesHeldPackets: in live capture a packet far from the

@@ -7,7 +7,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -22,38 +24,45 @@ import (
 
 // faultyDisk makes the files a run opens behave as on a disk with budget
 // bytes free: the write that reaches the limit puts what fits in the file
-// and fails with ENOSPC, as write(2) does on a full disk.
+// and fails with ENOSPC, as write(2) does on a full disk. The processing
+// goroutine and the writer's both write to it.
 type faultyDisk struct {
+	mu          sync.Mutex
 	budget      int64
 	truncateErr error // returned by every Truncate when set
 }
 
 // faultyFile is a file on a faultyDisk.
 type faultyFile struct {
-	*os.File
+	fileHandle
+	path string
 	disk *faultyDisk
 }
 
-func (d *faultyDisk) wrap(f *os.File) fileHandle { return &faultyFile{File: f, disk: d} }
+func (d *faultyDisk) wrap(path string, f fileHandle) fileHandle {
+	return &faultyFile{fileHandle: f, path: path, disk: d}
+}
 
 func (f *faultyFile) Write(b []byte) (int, error) {
+	f.disk.mu.Lock()
+	defer f.disk.mu.Unlock()
 	if int64(len(b)) <= f.disk.budget {
 		f.disk.budget -= int64(len(b))
-		return f.File.Write(b)
+		return f.fileHandle.Write(b)
 	}
-	n, err := f.File.Write(b[:f.disk.budget])
+	n, err := f.fileHandle.Write(b[:f.disk.budget])
 	f.disk.budget -= int64(n)
 	if err == nil {
-		err = &fs.PathError{Op: "write", Path: f.Name(), Err: syscall.ENOSPC}
+		err = &fs.PathError{Op: "write", Path: f.path, Err: syscall.ENOSPC}
 	}
 	return n, err
 }
 
 func (f *faultyFile) Truncate(size int64) error {
 	if f.disk.truncateErr != nil {
-		return &fs.PathError{Op: "truncate", Path: f.Name(), Err: f.disk.truncateErr}
+		return &fs.PathError{Op: "truncate", Path: f.path, Err: f.disk.truncateErr}
 	}
-	return f.File.Truncate(size)
+	return f.fileHandle.Truncate(size)
 }
 
 // runOnDisk runs pkts with the output in out, on disk when disk is not
@@ -64,6 +73,7 @@ func runOnDisk(t *testing.T, out string, pkts []testpcap.Packet, disk *faultyDis
 	r := startRun(t, out, tune)
 	if disk != nil {
 		r.p.files.wrap = disk.wrap
+		r.p.files.inStep = true
 	}
 	fed := 0
 	for _, p := range pkts {
@@ -301,6 +311,36 @@ func TestWriteFailsMidRun(t *testing.T) {
 	}
 }
 
+// TestWriteFailsBehind fills the disk under the writer without waiting
+// for each write, as in a real run: the failure reaches the processor some
+// buffers later, and every packet accepted after it is still accounted
+// for: in the files as their events say, or failed.
+func TestWriteFailsBehind(t *testing.T) {
+	tl := &testpcap.Timeline{Now: t0}
+	for i := range 20 {
+		tl.Now = t0.Add(time.Duration(i) * 10 * ms)
+		tl.BasicCall(testpcap.NewDialog(i), 400)
+	}
+	slices.SortStableFunc(tl.Pkts, func(a, b testpcap.Packet) int { return a.Time.Compare(b.Time) })
+	disk := &faultyDisk{budget: 20*pcapHeaderLen + 5*writeBufferSize}
+	r := startRun(t, t.TempDir(), nil)
+	r.p.files.wrap = disk.wrap
+	for _, p := range tl.Pkts {
+		if r.err != nil {
+			break
+		}
+		r.feed(p)
+	}
+	st := r.close()
+	if !errors.Is(r.err, syscall.ENOSPC) {
+		t.Fatalf("run error = %v, want ENOSPC", r.err)
+	}
+	checkTruthful(t, r, st)
+	if st.Failed == 0 || st.FileErrors == 0 {
+		t.Errorf("%d packets failed in %d files, want some", st.Failed, st.FileErrors)
+	}
+}
+
 // TestOtherFileFails fills the disk while "other" traffic is written: the
 // "other" file is cut at a record boundary and its event says so.
 func TestOtherFileFails(t *testing.T) {
@@ -398,6 +438,7 @@ func TestLargeRecordFails(t *testing.T) {
 	var st Stats
 	fc := newFileCache(4, root, &st)
 	fc.wrap = disk.wrap
+	fc.inStep = true
 	pf := &pcapFile{path: filepath.Join(root.path, "large.pcap"), kind: event.KindOther, format: format{linkType: uint32(layers.LinkTypeEthernet)}}
 	pkt := func(size int) *capture.Packet {
 		return &capture.Packet{Data: make([]byte, size), Info: gopacket.CaptureInfo{Timestamp: t0, CaptureLength: size, Length: size}}
