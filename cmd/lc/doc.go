@@ -13,8 +13,10 @@
 // hookspending.go), reload on SIGHUP
 // (reload.go), metrics
 // (metrics.go), the status and progress lines (status.go, progress.go),
-// privileges (privileges.go, capabilities_*.go) and the summary
-// (summary.go).
+// the logger (logging.go), the build information of lc version and
+// lc_build_info (buildinfo.go, version.go), privileges (privileges.go,
+// capabilities_*.go) and the summary, as text or JSON (summary.go,
+// summaryjson.go).
 //
 // # Goroutines
 //

@@ -122,20 +122,6 @@ func (s snapped) Next() (capture.Packet, error) {
 	return p, err
 }
 
-// position says how far the input is, for the progress line: the share of
-// the files read, or the kernel drops so far.
-func (in *packetInput) position() string {
-	if in.live != nil {
-		_, kernel, iface := totalDrops(in.live.Stats())
-		return fmt.Sprintf("live, %d+%d dropped", kernel, iface)
-	}
-	read, total := in.files.Progress()
-	if total == 0 {
-		return "  ?% read"
-	}
-	return fmt.Sprintf("%3.0f%% read", 100*float64(read)/float64(total))
-}
-
 // totalDrops sums the counters of every interface; unknown interface
 // drops count as none.
 func totalDrops(st []live.Stats) (received, kernel, iface int64) {

@@ -171,7 +171,7 @@ func (r *processRun) openJournal() error {
 		}
 		ev, err := event.Decode(it.Data)
 		if err != nil {
-			r.log.Error("journal: an event cannot be read back; its hooks will not run", "id", it.ID, "error", err)
+			r.log.Error("journal: an event cannot be read back; its hooks will not run", "event_id", strings.TrimPrefix(it.ID, script.JournalPrefix), "error", err)
 			continue
 		}
 		done := make([]string, len(it.Notes))

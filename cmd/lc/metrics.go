@@ -24,10 +24,13 @@ import (
 // metrics are lc's Prometheus metrics. Counters and gauges are read at
 // scrape time from the processor's published stats and the hook engine's
 // counts, so nothing is added to the packet path; the hook duration
-// histogram is fed by the engine's Observe callback.
+// histogram is fed by the engine's Observe callback. Every series a label
+// value is known for in advance (each call end state, each file kind,
+// each configured hook) is there from the first scrape, at 0.
 type metrics struct {
 	registry *prometheus.Registry
 	hookTime *prometheus.HistogramVec
+	build    buildInfo
 	sources  metricSources
 }
 
@@ -54,8 +57,10 @@ func newMetrics() *metrics {
 			Help:    "How long hook runs took, by hook.",
 			Buckets: prometheus.ExponentialBuckets(0.0001, 4, 10), // 100µs to 26s
 		}, []string{"hook"}),
+		build: readBuildInfo(),
 	}
-	m.registry.MustRegister(m.hookTime, m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	// m collects the histogram too, after making a series for every hook.
+	m.registry.MustRegister(m, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
@@ -64,9 +69,19 @@ func (m *metrics) observe(hook string, took time.Duration, _ error) {
 	m.hookTime.WithLabelValues(hook).Observe(took.Seconds())
 }
 
+// callStates and fileKinds are the label values of lc_calls_total and of
+// the metrics by kind of file, exported at 0 until they count something.
 var (
+	callStates = []event.CallState{event.StateCompleted, event.StateCancelled, event.StateFailed, event.StateTimeout,
+		event.StateMaxDuration, event.StateShutdown, event.StateInterrupted}
+	fileKinds = []event.FileKind{event.KindSIP, event.KindRTP, event.KindOther}
+)
+
+var (
+	descBuild     = prometheus.NewDesc("lc_build_info", "Always 1; its labels say which lc this is: module version, VCS revision (-dirty: built from a modified tree) and Go version.", []string{"version", "revision", "goversion"}, nil)
 	descPackets   = prometheus.NewDesc("lc_packets_total", "Input packets read.", nil, nil)
 	descBytes     = prometheus.NewDesc("lc_bytes_total", "Input bytes read (captured lengths).", nil, nil)
+	descLastPkt   = prometheus.NewDesc("lc_last_packet_timestamp_seconds", "Capture time of the last packet processed, as Unix seconds; 0 before the first.", nil, nil)
 	descWritten   = prometheus.NewDesc("lc_written_packets_total", "Packet records written, by output kind.", []string{"kind"}, nil)
 	descCopies    = prometheus.NewDesc("lc_packet_copies_total", "Packets written to a second file (a TCP segment carrying messages of several calls).", nil, nil)
 	descFiltered  = prometheus.NewDesc("lc_filtered_packets_total", "Packets not written because their kind of output is switched off.", nil, nil)
@@ -76,11 +91,11 @@ var (
 	descCalls     = prometheus.NewDesc("lc_calls_total", "Calls ended, by end state.", []string{"state"}, nil)
 	descOpenCalls = prometheus.NewDesc("lc_open_calls", "Calls open now.", nil, nil)
 	descOpenFiles = prometheus.NewDesc("lc_open_files", "Output files open now.", nil, nil)
-	descFiles     = prometheus.NewDesc("lc_files_closed_total", "Output files closed.", nil, nil)
-	descHookRuns  = prometheus.NewDesc("lc_hook_runs_total", "Hook runs finished.", nil, nil)
-	descHookFail  = prometheus.NewDesc("lc_hook_failures_total", "Hook runs that failed, timeouts included.", nil, nil)
-	descHookTime  = prometheus.NewDesc("lc_hook_timeouts_total", "Hook runs that ran out of time.", nil, nil)
-	descHookUnrun = prometheus.NewDesc("lc_hooks_unrun_total", "Hook runs never started because the shutdown deadline passed.", nil, nil)
+	descFiles     = prometheus.NewDesc("lc_files_closed_total", "Output files closed, by kind.", []string{"kind"}, nil)
+	descHookRuns  = prometheus.NewDesc("lc_hook_runs_total", "Hook runs finished, by hook.", []string{"hook"}, nil)
+	descHookFail  = prometheus.NewDesc("lc_hook_failures_total", "Hook runs that failed, timeouts included, by hook.", []string{"hook"}, nil)
+	descHookTime  = prometheus.NewDesc("lc_hook_timeouts_total", "Hook runs that ran out of time, by hook.", []string{"hook"}, nil)
+	descHookUnrun = prometheus.NewDesc("lc_hook_unrun_total", "Hook runs never started because the shutdown deadline passed.", nil, nil)
 	descQueued    = prometheus.NewDesc("lc_hook_queue_events", "Events queued or running in the hook engine.", nil, nil)
 	descFull      = prometheus.NewDesc("lc_hook_queue_full_waits_total", "Times an event waited for room in the hook queue: the processing loop reading files, the spool's pump in live capture.", nil, nil)
 	descReceived  = prometheus.NewDesc("lc_capture_received_packets_total", "Packets captured on an interface and handed to lc.", []string{"interface"}, nil)
@@ -100,78 +115,117 @@ var (
 
 // Describe implements prometheus.Collector.
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descPackets, descBytes, descWritten, descCopies, descFiltered, descFailed, descFileErrs, descNotes,
-		descCalls, descOpenCalls, descOpenFiles, descFiles, descHookRuns, descHookFail, descHookTime, descHookUnrun, descQueued, descFull,
-		descReceived, descKernDrop, descIfDrop, descSpooled, descOnDisk, descSpilled, descLost,
+	for _, d := range []*prometheus.Desc{descBuild, descPackets, descBytes, descLastPkt, descWritten, descCopies, descFiltered, descFailed,
+		descFileErrs, descNotes, descCalls, descOpenCalls, descOpenFiles, descFiles, descHookRuns, descHookFail, descHookTime, descHookUnrun,
+		descQueued, descFull, descReceived, descKernDrop, descIfDrop, descSpooled, descOnDisk, descSpilled, descLost,
 		descReplayed, descRecCalls, descRecFiles, descJrnlOpen, descJrnlErrs, descJrnlSync} {
 		ch <- d
 	}
+	m.hookTime.Describe(ch)
 }
 
 // Collect implements prometheus.Collector.
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
-	counter := func(d *prometheus.Desc, v int64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
-	}
-	gauge := func(d *prometheus.Desc, v int64) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(v))
-	}
+	ch <- prometheus.MustNewConstMetric(descBuild, prometheus.GaugeValue, 1, m.build.version, m.build.revision, m.build.goVersion)
 	if m.sources.capture != nil {
 		for _, st := range m.sources.capture() {
-			counter(descReceived, st.Received, st.Interface)
-			counter(descKernDrop, st.KernelDrops, st.Interface)
+			constCounter(ch, descReceived, st.Received, st.Interface)
+			constCounter(ch, descKernDrop, st.KernelDrops, st.Interface)
 			if st.InterfaceDrops >= 0 {
-				counter(descIfDrop, st.InterfaceDrops, st.Interface)
+				constCounter(ch, descIfDrop, st.InterfaceDrops, st.Interface)
 			}
 		}
 	}
 	if c := m.sources.counters; c != nil {
-		st := c.Published()
-		counter(descPackets, st.Packets)
-		counter(descBytes, st.Bytes)
-		for _, k := range []event.FileKind{event.KindSIP, event.KindRTP, event.KindOther} {
-			counter(descWritten, st.Written[k], string(k))
-		}
-		counter(descCopies, st.Copies)
-		counter(descFiltered, st.Filtered)
-		counter(descFailed, st.Failed)
-		counter(descFileErrs, st.FileErrors)
-		for _, r := range slices.Sorted(maps.Keys(st.Notes)) {
-			counter(descNotes, st.Notes[r], r)
-		}
-		for _, s := range slices.Sorted(maps.Keys(st.Calls)) {
-			counter(descCalls, st.Calls[s], string(s))
-		}
-		gauge(descOpenCalls, st.OpenCalls)
-		gauge(descOpenFiles, st.OpenFiles)
-		counter(descFiles, st.Files)
+		collectProcessor(ch, c.Published())
 	}
 	if m.sources.hooks != nil {
 		if h := m.sources.hooks(); h != nil {
-			counter(descHookRuns, h.Runs)
-			counter(descHookFail, h.Failed)
-			counter(descHookTime, h.TimedOut)
-			counter(descHookUnrun, h.Unrun)
-			gauge(descQueued, h.Pending)
-			counter(descReplayed, h.Replayed)
-			counter(descFull, h.FullWaits)
-			if sp := h.Spool; sp != nil {
-				gauge(descSpooled, sp.Queued)
-				gauge(descOnDisk, sp.OnDisk)
-				counter(descSpilled, sp.Spilled)
-				counter(descLost, sp.Lost)
-			}
+			m.collectHooks(ch, h)
 		}
 	}
 	if m.sources.journal != nil {
 		if j := m.sources.journal(); j != nil {
-			counter(descRecCalls, int64(j.resumed.recovered.Calls))
-			counter(descRecFiles, int64(j.resumed.recovered.Files))
-			gauge(descJrnlOpen, int64(j.stats.Open))
-			counter(descJrnlErrs, j.stats.WriteErrors)
-			counter(descJrnlSync, j.stats.SyncErrors)
+			constCounter(ch, descRecCalls, int64(j.resumed.recovered.Calls))
+			constCounter(ch, descRecFiles, int64(j.resumed.recovered.Files))
+			constGauge(ch, descJrnlOpen, float64(j.stats.Open))
+			constCounter(ch, descJrnlErrs, j.stats.WriteErrors)
+			constCounter(ch, descJrnlSync, j.stats.SyncErrors)
 		}
 	}
+	m.hookTime.Collect(ch)
+}
+
+// collectProcessor sends the processor's figures.
+func collectProcessor(ch chan<- prometheus.Metric, st processor.Stats) {
+	constCounter(ch, descPackets, st.Packets)
+	constCounter(ch, descBytes, st.Bytes)
+	last := 0.0
+	if !st.LastPacket.IsZero() {
+		last = float64(st.LastPacket.UnixNano()) / 1e9
+	}
+	constGauge(ch, descLastPkt, last)
+	for _, k := range labelValues(fileKinds, st.Written) {
+		constCounter(ch, descWritten, st.Written[k], string(k))
+	}
+	constCounter(ch, descCopies, st.Copies)
+	constCounter(ch, descFiltered, st.Filtered)
+	constCounter(ch, descFailed, st.Failed)
+	constCounter(ch, descFileErrs, st.FileErrors)
+	for _, r := range slices.Sorted(maps.Keys(st.Notes)) {
+		constCounter(ch, descNotes, st.Notes[r], r)
+	}
+	for _, s := range labelValues(callStates, st.Calls) {
+		constCounter(ch, descCalls, st.Calls[s], string(s))
+	}
+	constGauge(ch, descOpenCalls, float64(st.OpenCalls))
+	constGauge(ch, descOpenFiles, float64(st.OpenFiles))
+	for _, k := range labelValues(fileKinds, st.FilesClosed) {
+		constCounter(ch, descFiles, st.FilesClosed[k], string(k))
+	}
+}
+
+// collectHooks sends the hook engine's figures, a series of each per
+// hook, and makes a duration series for every hook.
+func (m *metrics) collectHooks(ch chan<- prometheus.Metric, h *script.EngineStats) {
+	for _, name := range slices.Sorted(maps.Keys(h.Hooks)) {
+		one := h.Hooks[name]
+		constCounter(ch, descHookRuns, one.Runs, name)
+		constCounter(ch, descHookFail, one.Failed, name)
+		constCounter(ch, descHookTime, one.TimedOut, name)
+		m.hookTime.WithLabelValues(name)
+	}
+	constCounter(ch, descHookUnrun, h.Unrun)
+	constGauge(ch, descQueued, float64(h.Pending))
+	constCounter(ch, descReplayed, h.Replayed)
+	constCounter(ch, descFull, h.FullWaits)
+	if sp := h.Spool; sp != nil {
+		constGauge(ch, descSpooled, float64(sp.Queued))
+		constGauge(ch, descOnDisk, float64(sp.OnDisk))
+		constCounter(ch, descSpilled, sp.Spilled)
+		constCounter(ch, descLost, sp.Lost)
+	}
+}
+
+func constCounter(ch chan<- prometheus.Metric, d *prometheus.Desc, v int64, labels ...string) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+}
+
+func constGauge(ch chan<- prometheus.Metric, d *prometheus.Desc, v float64) {
+	ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v)
+}
+
+// labelValues returns known and the other keys of counts, sorted: the
+// label values to export, those known in advance even at 0.
+func labelValues[K ~string](known []K, counts map[K]int64) []K {
+	all := slices.Clone(known)
+	for k := range counts {
+		if !slices.Contains(all, k) {
+			all = append(all, k)
+		}
+	}
+	slices.Sort(all)
+	return all
 }
 
 // serve listens on addr and serves /metrics until the returned stop

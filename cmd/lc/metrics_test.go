@@ -2,20 +2,29 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"regexp"
+	"runtime"
+	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lc-voip/lc/internal/capture"
+	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/journal"
 	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
 	"github.com/lc-voip/lc/internal/script"
 	"github.com/lc-voip/lc/internal/script/runner"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 )
 
 // processSample runs the processor over the sample capture with a
@@ -72,9 +81,14 @@ func TestMetricsScrape(t *testing.T) {
 		`lc_calls_total{state="completed"} 1`,
 		`lc_calls_total{state="failed"} 1`,
 		"lc_open_calls 0",
-		"lc_files_closed_total 5",
-		"lc_hook_runs_total 5",
-		"lc_hook_failures_total 0",
+		`lc_calls_total{state="timeout"} 0`,
+		`lc_files_closed_total{kind="sip"} 3`,
+		`lc_files_closed_total{kind="rtp"} 1`,
+		`lc_files_closed_total{kind="other"} 1`,
+		`lc_hook_runs_total{hook="pcap-command"} 5`,
+		`lc_hook_failures_total{hook="pcap-command"} 0`,
+		`lc_hook_timeouts_total{hook="pcap-command"} 0`,
+		"lc_hook_unrun_total 0",
 		"lc_hook_queue_events 0",
 		`lc_hook_duration_seconds_count{hook="pcap-command"} 5`,
 		"process_resident_memory_bytes",
@@ -155,5 +169,272 @@ func fakeCapture() []live.Stats {
 	return []live.Stats{
 		{Interface: "eth1", Received: 1000, KernelDrops: 7, InterfaceDrops: 2},
 		{Interface: "eth2", Received: 5, InterfaceDrops: -1},
+	}
+}
+
+// gathered returns every series the registry gives, by name and labels
+// as Prometheus writes them: name{a="x",b="y"}; a histogram by its count
+// (name_count{...}).
+func gathered(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make(map[string]float64)
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			var labels []string
+			for _, l := range m.GetLabel() {
+				labels = append(labels, fmt.Sprintf("%s=%q", l.GetName(), l.GetValue()))
+			}
+			name := mf.GetName()
+			var v float64
+			switch {
+			case m.GetCounter() != nil:
+				v = m.GetCounter().GetValue()
+			case m.GetGauge() != nil:
+				v = m.GetGauge().GetValue()
+			case m.GetHistogram() != nil:
+				name, v = name+"_count", float64(m.GetHistogram().GetSampleCount())
+			default:
+				continue
+			}
+			if len(labels) > 0 {
+				name += "{" + strings.Join(labels, ",") + "}"
+			}
+			out[name] = v
+		}
+	}
+	return out
+}
+
+// idleRun is a processor and a hook engine that have not seen a packet
+// yet, as at the start of a run, with a pcap and a voip command.
+func idleRun(t *testing.T) metricSources {
+	t.Helper()
+	hooks, errs := commandTemplates{pcap: "true %pcap%", voip: "true %callid%"}.hooks(&runner.Runner{}, nil)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	engine := script.NewEngine(script.EngineConfig{}, script.Set{Hooks: hooks})
+	t.Cleanup(func() { engine.Close(context.Background()) })
+	cfg := processor.DefaultConfig()
+	cfg.OutputDir = t.TempDir()
+	p, err := processor.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close() })
+	return metricSources{counters: p.Counters(), hooks: func() *script.EngineStats { st := engine.Stats(); return &st }}
+}
+
+// TestMetricsAtZero: before the first packet, every call state, every
+// kind of file and every hook has its series, at 0, so that alerts and
+// rates have a start.
+func TestMetricsAtZero(t *testing.T) {
+	m := newMetrics()
+	m.sources = idleRun(t)
+	got := gathered(t, m.registry)
+	var want []string
+	for _, s := range callStates {
+		want = append(want, fmt.Sprintf("lc_calls_total{state=%q}", s))
+	}
+	for _, k := range fileKinds {
+		want = append(want, fmt.Sprintf("lc_files_closed_total{kind=%q}", k), fmt.Sprintf("lc_written_packets_total{kind=%q}", k))
+	}
+	for _, h := range []string{"pcap-command", "voip-command"} {
+		for _, name := range []string{"lc_hook_runs_total", "lc_hook_failures_total", "lc_hook_timeouts_total", "lc_hook_duration_seconds_count"} {
+			want = append(want, fmt.Sprintf("%s{hook=%q}", name, h))
+		}
+	}
+	want = append(want, "lc_hook_unrun_total", "lc_packets_total", "lc_last_packet_timestamp_seconds", "lc_open_calls")
+	for _, name := range want {
+		v, ok := got[name]
+		switch {
+		case !ok:
+			t.Errorf("no series %s", name)
+		case v != 0:
+			t.Errorf("%s = %v at the start", name, v)
+		}
+	}
+	// The states and kinds the event fields document are the ones
+	// exported from the start.
+	documented := func(typ event.Type, field string) []string {
+		for _, f := range event.Fields(typ) {
+			if f.Name == field {
+				var vals []string
+				for _, m := range regexp.MustCompile("`([a-z-]+)`").FindAllStringSubmatch(f.Doc, -1) {
+					vals = append(vals, m[1])
+				}
+				return vals
+			}
+		}
+		t.Fatalf("no field %s", field)
+		return nil
+	}
+	if got, want := fmt.Sprint(callStates), fmt.Sprint(documented(event.TypeCallCompleted, "state")); got != want {
+		t.Errorf("callStates %s, the state field documents %s", got, want)
+	}
+	if got, want := fmt.Sprint(fileKinds), fmt.Sprint(documented(event.TypeFileClosed, "kind")); got != want {
+		t.Errorf("fileKinds %s, the kind field documents %s", got, want)
+	}
+	if t.Failed() {
+		t.Logf("gathered: %v", got)
+	}
+}
+
+// TestMetricsLabels: the label names of every lc metric.
+func TestMetricsLabels(t *testing.T) {
+	m := newMetrics()
+	counters, hooks := processSample(t, m.observe)
+	m.sources = metricSources{counters: counters, hooks: hooks, capture: fakeCapture, journal: func() *journalFigures { return &journalFigures{} }}
+	mfs, err := m.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"lc_build_info":                     "version,revision,goversion",
+		"lc_calls_total":                    "state",
+		"lc_files_closed_total":             "kind",
+		"lc_written_packets_total":          "kind",
+		"lc_hook_runs_total":                "hook",
+		"lc_hook_failures_total":            "hook",
+		"lc_hook_timeouts_total":            "hook",
+		"lc_hook_duration_seconds":          "hook",
+		"lc_hook_unrun_total":               "",
+		"lc_last_packet_timestamp_seconds":  "",
+		"lc_capture_kernel_drops_total":     "interface",
+		"lc_capture_received_packets_total": "interface",
+	}
+	seen := map[string]bool{}
+	for _, mf := range mfs {
+		if !strings.HasPrefix(mf.GetName(), "lc_") {
+			continue
+		}
+		seen[mf.GetName()] = true
+		for _, metric := range mf.GetMetric() {
+			var names []string
+			for _, l := range metric.GetLabel() {
+				names = append(names, l.GetName())
+			}
+			slices.Sort(names)
+			if w, ok := want[mf.GetName()]; ok {
+				ws := strings.Split(w, ",")
+				if w == "" {
+					ws = nil
+				}
+				slices.Sort(ws)
+				if !slices.Equal(names, ws) {
+					t.Errorf("%s has labels %v, want %v", mf.GetName(), names, ws)
+				}
+			}
+		}
+	}
+	for name := range want {
+		if !seen[name] {
+			t.Errorf("no %s", name)
+		}
+	}
+	if seen["lc_hooks_unrun_total"] {
+		t.Error("lc_hooks_unrun_total is still exported")
+	}
+}
+
+// TestMetricsLint runs Prometheus' linter over everything lc exports.
+func TestMetricsLint(t *testing.T) {
+	m := newMetrics()
+	counters, hooks := processSample(t, m.observe)
+	m.sources = metricSources{counters: counters, hooks: hooks, capture: fakeCapture, journal: func() *journalFigures { return &journalFigures{} }}
+	mfs, err := m.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range problems {
+		t.Errorf("%s: %s", p.Metric, p.Text)
+	}
+}
+
+// TestMetricsLastPacket: the capture time of the last packet, as Unix
+// seconds.
+func TestMetricsLastPacket(t *testing.T) {
+	m := newMetrics()
+	counters, _ := processSample(t, nil)
+	m.sources = metricSources{counters: counters}
+	last := counters.Published().LastPacket
+	if last.IsZero() {
+		t.Fatal("no last packet time published")
+	}
+	got := gathered(t, m.registry)["lc_last_packet_timestamp_seconds"]
+	if want := float64(last.UnixNano()) / 1e9; got != want {
+		t.Errorf("lc_last_packet_timestamp_seconds = %v, want %v (%s)", got, want, last)
+	}
+}
+
+// TestBuildInfo: version, revision and Go version from the build
+// information, in lc version and in lc_build_info.
+func TestBuildInfo(t *testing.T) {
+	tests := []struct {
+		name string
+		bi   *debug.BuildInfo
+		want string
+	}{
+		{name: "none", want: "lc (devel) (revision unknown, unknown)"},
+		{name: "not stamped", bi: &debug.BuildInfo{GoVersion: "go1.26.1", Main: debug.Module{Version: "(devel)"}},
+			want: "lc (devel) (revision unknown, go1.26.1)"},
+		{name: "release", bi: &debug.BuildInfo{GoVersion: "go1.26.1", Main: debug.Module{Version: "v1.4.0"},
+			Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "0123abcd"}, {Key: "vcs.modified", Value: "false"}}},
+			want: "lc v1.4.0 (revision 0123abcd, go1.26.1)"},
+		{name: "modified tree", bi: &debug.BuildInfo{GoVersion: "go1.26.1", Main: debug.Module{Version: "v1.4.1-0.20260102030405-0123abcd+dirty"},
+			Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "0123abcd"}, {Key: "vcs.modified", Value: "true"}}},
+			want: "lc v1.4.1-0.20260102030405-0123abcd+dirty (revision 0123abcd-dirty, go1.26.1)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := buildInfoOf(tt.bi).String(); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+
+	m := newMetrics()
+	m.build = buildInfoOf(tests[3].bi)
+	series := `lc_build_info{goversion="go1.26.1",revision="0123abcd-dirty",version="v1.4.1-0.20260102030405-0123abcd+dirty"}`
+	if v, ok := gathered(t, m.registry)[series]; !ok || v != 1 {
+		t.Errorf("%s = %v (present: %v)", series, v, ok)
+	}
+
+	code, stdout, _ := run(t, nil, "version")
+	if want := readBuildInfo().String() + "\n"; code != exitOK || stdout != want || !strings.Contains(stdout, runtime.Version()) {
+		t.Errorf("lc version: exit %d, %q; want %q", code, stdout, want)
+	}
+}
+
+// TestStatusHookRuns: the status tick logs the hook runs since the last
+// one, by hook, and nothing when no hook ran.
+func TestStatusHookRuns(t *testing.T) {
+	var buf bytes.Buffer
+	st := &script.EngineStats{Hooks: map[string]script.HookStats{"pcap-command": {Runs: 5, Failed: 1}, "voip-command": {}}}
+	s := &statusLine{log: slog.New(slog.NewTextHandler(&buf, nil)), counters: &processor.Counters{},
+		hooks: func() *script.EngineStats { return st }, capture: func() []live.Stats { return nil }}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	s.line(t0)
+	want := `level=INFO msg="hook runs since the last status line" runs=5 failed=1 timed_out=0 by_hook.pcap-command.runs=5 by_hook.pcap-command.failed=1 by_hook.pcap-command.timed_out=0` + "\n"
+	if !strings.HasSuffix(buf.String(), want) {
+		t.Errorf("got:\n%swant a last line ending in:\n%s", buf.String(), want)
+	}
+	buf.Reset()
+	s.line(t0.Add(time.Minute))
+	if strings.Contains(buf.String(), "hook runs") {
+		t.Errorf("hook runs logged when none ran:\n%s", buf.String())
+	}
+	st = &script.EngineStats{Hooks: map[string]script.HookStats{"pcap-command": {Runs: 7, Failed: 1}, "voip-command": {Runs: 1}}}
+	s.line(t0.Add(2 * time.Minute))
+	if want := "runs=3 failed=0 timed_out=0 by_hook.pcap-command.runs=2"; !strings.Contains(buf.String(), want) {
+		t.Errorf("no %q in:\n%s", want, buf.String())
 	}
 }

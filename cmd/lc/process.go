@@ -78,7 +78,7 @@ func shellQuote(s string) string {
 // opt.
 func addProcessFlags(f *pflag.FlagSet, cfg *processor.Config, opt *processOptions) {
 	f.SortFlags = false
-	f.StringArrayVarP(&opt.capture.files, "read-file", "r", nil, "capture file to read (pcap or pcapng; - for stdin); repeat to merge several")
+	f.StringArrayVarP(&opt.capture.files, "read-file", "r", nil, "capture file to read (pcap or pcapng, plain, gzip or zstd; - for stdin); repeat to merge several")
 	f.StringArrayVarP(&opt.capture.interfaces, "interface", "i", nil, "capture on this network interface (Linux; any = all); repeat for several")
 	f.StringVarP(&opt.capture.filter, "filter", "f", "", "keep only packets matching this tcpdump-style filter (in the kernel when capturing)")
 	f.IntVar(&opt.capture.snaplen, "snaplen", live.DefaultSnaplen, "bytes kept of each captured packet")
@@ -96,7 +96,7 @@ func addProcessFlags(f *pflag.FlagSet, cfg *processor.Config, opt *processOption
 	f.DurationVar(&cfg.RotateMaxAge, "auto-rotate-max-age", cfg.RotateMaxAge, "start a new other pcap when the current one is this old")
 	f.DurationVar(&cfg.RotateIdle, "auto-rotate-idle-timeout", cfg.RotateIdle, "close the other pcap after this long without a packet")
 	f.Var(sizeValue{&cfg.PerCallMaxSize}, "per-call-max-size", "start a new part of a call pcap past this size (K/M/G suffixes)")
-	f.IntVar(&cfg.MaxOpenFiles, "max-open-files", cfg.MaxOpenFiles, "output files open at once at most")
+	f.IntVar(&cfg.MaxOpenFiles, "max-open-files", 0, "output files open at once at most (default: what ulimit -n leaves room for, at most 4096)")
 	f.IntVar(&cfg.MaxCalls, "max-calls", cfg.MaxCalls, "calls followed at once at most; a new call beyond it goes to the other pcaps")
 	f.Var(sizeValue{&cfg.ReassemblyBytes}, "reassembly-memory", "bytes TCP reassembly and IP defragmentation hold at most, together (K/M/G suffixes)")
 	f.StringVar(&opt.events, "events", "", "write every event as a JSON line to this file (- for stdout)")
@@ -282,19 +282,4 @@ func openEvents(path string, stdout io.Writer) (func(event.Event) error, func() 
 		return nil
 	}
 	return write, done, nil
-}
-
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, fmt.Errorf("log-level = %q: must be debug, info, warn or error", level)
-	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch strings.ToLower(format) {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return nil, fmt.Errorf("log-format = %q: must be text or json", format)
 }

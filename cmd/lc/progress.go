@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/lc-voip/lc/internal/capture"
 	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/units"
 )
 
 // progressEvery is how often the progress line is redrawn.
@@ -47,19 +49,73 @@ func startProgress(w io.Writer, mode string, in *packetInput, c *processor.Count
 		return func() {}
 	}
 	tick := time.NewTicker(progressEvery)
-	last, prev := int64(0), time.Now()
+	start := time.Now()
+	last, prev := int64(0), start
 	stop := each(tick.C, func(now time.Time) {
-		n := c.Packets.Load()
-		rate := float64(n-last) / now.Sub(prev).Seconds()
-		last, prev = n, now
-		fmt.Fprintf(w, "\r\033[K%s · %d packets · %.0f packets/s · %d calls open",
-			in.position(), n, rate, c.OpenCalls.Load())
+		p := progress{elapsed: now.Sub(start), packets: c.Packets.Load(), bytes: c.Published().Bytes, openCalls: c.OpenCalls.Load()}
+		p.rate = float64(p.packets-last) / now.Sub(prev).Seconds()
+		last, prev = p.packets, now
+		if in.live != nil {
+			p.live = true
+			_, p.kernelDrops, p.ifaceDrops = totalDrops(in.live.Stats())
+		} else {
+			p.done, p.total = in.files.Progress()
+		}
+		fmt.Fprintf(w, "\r\033[K%s", p)
 	})
 	return func() {
 		tick.Stop()
 		stop()
 		fmt.Fprint(w, "\r\033[K")
 	}
+}
+
+// progress is what one progress line shows.
+type progress struct {
+	elapsed   time.Duration
+	packets   int64
+	bytes     int64   // packet bytes read (published now and then: a little behind packets)
+	rate      float64 // packets per second since the last line
+	openCalls int64
+	live      bool
+	// Reading files: how far into the input, in bytes of the files as
+	// they are stored (compressed ones included); total is 0 when
+	// unknown (standard input).
+	done, total int64
+	// Live capture: packets dropped so far.
+	kernelDrops, ifaceDrops int64
+}
+
+// String is the line: elapsed time; for files how much is read and
+// when the rest should be, for live capture "live"; packets and their
+// bytes, the packet rate, the calls open; and in live capture the drops.
+func (p progress) String() string {
+	var b strings.Builder
+	b.WriteString(p.elapsed.Round(time.Second).String())
+	if p.live {
+		b.WriteString(" · live")
+	} else {
+		b.WriteString(" · " + p.position())
+	}
+	fmt.Fprintf(&b, " · %d packets (%s) · %.0f packets/s · %d calls open", p.packets, units.Bytes(p.bytes), p.rate, p.openCalls)
+	if p.live {
+		fmt.Fprintf(&b, " · drops: %d kernel, %d interface", p.kernelDrops, p.ifaceDrops)
+	}
+	return b.String()
+}
+
+// position is how much of the files is read and, once some is, an
+// estimate of the time left at the pace so far.
+func (p progress) position() string {
+	if p.total <= 0 {
+		return "?% read"
+	}
+	pos := fmt.Sprintf("%.0f%% read", 100*float64(p.done)/float64(p.total))
+	if p.done <= 0 || p.done >= p.total {
+		return pos
+	}
+	left := time.Duration(float64(p.elapsed) * float64(p.total-p.done) / float64(p.done))
+	return pos + ", ETA " + left.Round(time.Second).String()
 }
 
 func isTerminal(w io.Writer) bool {

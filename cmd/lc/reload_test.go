@@ -112,11 +112,11 @@ func TestReload(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		code = execute(t.Context(), []string{"process", "-r", "-", "-o", filepath.Join(dir, "out"), "--config", config},
+		code = execute(t.Context(), []string{"process", "-r", "-", "-o", filepath.Join(dir, "out"), "--config", config, "--log-level", "debug"},
 			streams{in: in, out: &bytes.Buffer{}, err: stderr, lookupEnv: noEnv, abort: context.Background(), reload: reload})
 	}()
 	<-in.paused
-	stderr.waitFor("call-1@lc.test") // the first call's hook ran
+	stderr.waitFor("msg=exec component=hooks hook=voip-command event=call_completed callid=call-1@lc.test") // the first call's hook ran (logged at debug)
 	writeConfig("new")
 	reload <- struct{}{}
 	stderr.waitFor("hooks reloaded")

@@ -19,6 +19,9 @@ import (
 // runProcess runs lc process; settingsErr holds the problems loadSettings
 // found, reported together with every other problem of the configuration.
 func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt processOptions, set settings, settingsErr error) error {
+	if set.source("max-open-files") == "default" {
+		cfg.MaxOpenFiles = autoOpenFiles(len(opt.capture.files)+len(opt.capture.interfaces), opt.hooks.concurrency)
+	}
 	log, hooks, runAs, err := opt.prepare(s, cfg, set, settingsErr)
 	if err != nil {
 		return err
@@ -166,6 +169,7 @@ func (r *processRun) process(cmd *cobra.Command) error {
 	}
 	stopProgress := startProgress(r.s.err, r.opt.progress, r.in, r.proc.Counters())
 	runErr := r.proc.Run(runCtx, src)
+	processing := time.Since(start) // the summary's rate leaves out the wait for the last hooks
 	stopProgress()
 	r.in.Close()   // a ring no longer read would fill and count drops
 	r.stopReload() // the hooks of the last events are the ones in place now
@@ -187,17 +191,19 @@ func (r *processRun) process(cmd *cobra.Command) error {
 	if !r.hooked {
 		hooks = nil
 	}
-	printSummary(r.s.err, summary{
-		stats:     r.proc.Stats(),
-		hooks:     hooks,
-		problems:  r.in.problems(),
-		capture:   r.in.captureStats(),
-		unmatched: r.in.unmatched(),
-		elapsed:   time.Since(start),
-		inputs:    len(r.opt.capture.files) + len(r.opt.capture.interfaces),
-		out:       r.cfg.OutputDir,
-		resumed:   r.resumedFigures(),
-		pending:   pending,
+	writeSummary(r.s.err, r.opt.logFormat, summary{
+		stats:      r.proc.Stats(),
+		hooks:      hooks,
+		problems:   r.in.problems(),
+		capture:    r.in.captureStats(),
+		unmatched:  r.in.unmatched(),
+		elapsed:    time.Since(start),
+		processing: processing,
+		inputs:     len(r.opt.capture.files) + len(r.opt.capture.interfaces),
+		out:        r.cfg.OutputDir,
+		resumed:    r.resumedFigures(),
+		pending:    pending,
+		end:        time.Now(),
 	})
 	return outcome(errors.Join(runErr, closeErr, r.emitErr, eventsErr, journalErr), r.in.problems(), hooks)
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"log/slog"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/lc-voip/lc/internal/live"
@@ -14,7 +16,9 @@ const defaultStatusInterval = 60 * time.Second
 
 // statusLine logs, on every tick, the calls open, the packet rate since
 // the last line, the anomalies so far, capture drops and the hook backlog;
-// and a warning when the capture dropped packets since the last tick.
+// a warning when the capture dropped packets since the last tick; and,
+// when hooks ran since the last tick, how many ran and failed, by hook
+// (a successful hook run itself is logged at Debug only).
 type statusLine struct {
 	log      *slog.Logger
 	counters *processor.Counters
@@ -24,6 +28,7 @@ type statusLine struct {
 	lastPackets int64
 	lastAt      time.Time
 	lastDrops   [2]int64 // kernel and interface drops at the last line
+	lastHooks   map[string]script.HookStats
 }
 
 // line logs one status line at now.
@@ -50,13 +55,43 @@ func (s *statusLine) line(now time.Time) {
 		}
 		s.lastDrops = [2]int64{kernel, iface}
 	}
-	if h := s.hooks(); h != nil {
+	h := s.hooks()
+	if h != nil {
 		attrs = append(attrs, "hook_backlog", h.Pending, "hooks_failed", h.Failed)
 		if sp := h.Spool; sp != nil {
 			attrs = append(attrs, "hook_spool", sp.Queued, "hook_spool_on_disk", sp.OnDisk)
 		}
 	}
 	s.log.Info("status", attrs...)
+	if h != nil {
+		s.hookRuns(h.Hooks)
+	}
+}
+
+// hookRuns logs the hook runs since the last line, in all and by hook,
+// when there were any.
+func (s *statusLine) hookRuns(now map[string]script.HookStats) {
+	var (
+		total  script.HookStats
+		byHook []any
+	)
+	for _, name := range slices.Sorted(maps.Keys(now)) {
+		cur, last := now[name], s.lastHooks[name]
+		runs, failed, timedOut := cur.Runs-last.Runs, cur.Failed-last.Failed, cur.TimedOut-last.TimedOut
+		if runs == 0 {
+			continue
+		}
+		total.Runs += runs
+		total.Failed += failed
+		total.TimedOut += timedOut
+		byHook = append(byHook, slog.Group(name, "runs", runs, "failed", failed, "timed_out", timedOut))
+	}
+	s.lastHooks = now
+	if total.Runs == 0 {
+		return
+	}
+	s.log.Info("hook runs since the last status line", "runs", total.Runs, "failed", total.Failed, "timed_out", total.TimedOut,
+		slog.Group("by_hook", byHook...))
 }
 
 // start logs a status line every interval until the returned function is

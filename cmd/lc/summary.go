@@ -18,16 +18,18 @@ import (
 
 // summary is what the end-of-run report is made from.
 type summary struct {
-	stats     processor.Stats
-	hooks     *script.EngineStats // nil when no hook is configured
-	problems  []capture.Problem
-	capture   []live.Stats // nil when reading files
-	unmatched int64        // packets read from files that the filter left out
-	elapsed   time.Duration
-	inputs    int
-	out       string
-	resumed   resumed // what the journal held of an earlier run
-	pending   int     // events the journal keeps for the next start
+	stats      processor.Stats
+	hooks      *script.EngineStats // nil when no hook is configured
+	problems   []capture.Problem
+	capture    []live.Stats  // nil when reading files
+	unmatched  int64         // packets read from files that the filter left out
+	elapsed    time.Duration // the whole run, the wait for the last hooks included
+	processing time.Duration // until the last packet was processed: what the packet rate is over (zero: elapsed)
+	inputs     int
+	out        string
+	resumed    resumed   // what the journal held of an earlier run
+	pending    int       // events the journal keeps for the next start
+	end        time.Time // when the run ended: the JSON summary's time (zero: none)
 }
 
 // printSummary writes a few lines a person can read at the end of a run.
@@ -36,12 +38,9 @@ type summary struct {
 // that a write error kept out of them.
 func printSummary(w io.Writer, s summary) {
 	st := s.stats
-	rate := 0.0
-	if secs := s.elapsed.Seconds(); secs > 0 {
-		rate = float64(st.Packets) / secs
-	}
-	fmt.Fprintf(w, "lc: %d packets (%s) from %d input(s) in %s, %.0f packets/s\n",
-		st.Packets, units.Bytes(st.Bytes), s.inputs, s.elapsed.Round(time.Millisecond), rate)
+	fmt.Fprintf(w, "lc: %d packets (%s) from %d input(s) processed in %s, %.0f packets/s; %s in all, hooks included\n",
+		st.Packets, units.Bytes(st.Bytes), s.inputs, s.processingTime().Round(time.Millisecond), s.rate(),
+		s.elapsed.Round(time.Millisecond))
 	if s.unmatched > 0 {
 		fmt.Fprintf(w, "  left out by the filter (not counted here): %d\n", s.unmatched)
 	}
@@ -112,6 +111,33 @@ func printSummary(w io.Writer, s summary) {
 			fmt.Fprintf(w, "  warning: %v\n", p.Err)
 		}
 	}
+}
+
+// writeSummary writes the summary as text, or with --log-format json as
+// one JSON object on one line, to go with the logs.
+func writeSummary(w io.Writer, logFormat string, s summary) {
+	if jsonFormat(logFormat) {
+		printSummaryJSON(w, s)
+		return
+	}
+	printSummary(w, s)
+}
+
+// processingTime is how long processing took: until the last packet was
+// processed, without the wait for the last hooks.
+func (s summary) processingTime() time.Duration {
+	if s.processing > 0 {
+		return s.processing
+	}
+	return s.elapsed
+}
+
+// rate is the packets processed per second of processing.
+func (s summary) rate() float64 {
+	if secs := s.processingTime().Seconds(); secs > 0 {
+		return float64(s.stats.Packets) / secs
+	}
+	return 0
 }
 
 // hookSpool is the hook spool's figures, nil without one.

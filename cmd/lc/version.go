@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"runtime/debug"
 
 	"github.com/spf13/cobra"
 )
@@ -10,14 +9,10 @@ import (
 func newVersionCmd(s streams) *cobra.Command {
 	return &cobra.Command{
 		Use:   "version",
-		Short: "Print lc's version",
+		Short: "Print lc's version, VCS revision and Go version",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			version := "(devel)"
-			if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
-				version = bi.Main.Version
-			}
-			_, err := fmt.Fprintf(s.out, "lc %s\n", version)
+			_, err := fmt.Fprintln(s.out, readBuildInfo())
 			return err
 		},
 	}

@@ -50,7 +50,11 @@
 //
 // A hook's failure is never fatal: Hook.Run returns it, and the Engine
 // logs it once (at Error, with the hook, the event and, for Lua, the
-// traceback) and counts it. Configuration errors (a template that does
-// not parse, a script that does not load) are returned by the
-// constructors, before any event.
+// traceback) and counts it, in all and by hook (EngineStats.Hooks).
+// A command's run is logged with its output at Warn when it exits
+// non-zero, times out or cannot start, and at Debug only when it
+// succeeds: hooks run for every file and call, and their successes are
+// counted, not logged one by one at Info. Configuration errors (a
+// template that does not parse, a script that does not load) are
+// returned by the constructors, before any event.
 package script

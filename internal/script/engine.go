@@ -91,6 +91,46 @@ type EngineStats struct {
 	// Spool is the spool's figures (see EngineConfig.Spool), nil
 	// without one.
 	Spool *SpoolStats
+	// Hooks are the Runs, Failed and TimedOut of each hook, by name: every
+	// hook of the sets given to NewEngine and Replace, at zero until it
+	// runs. A Stats result owns its map.
+	Hooks map[string]HookStats
+}
+
+// HookStats counts the runs of one hook.
+type HookStats struct {
+	Runs     int64 // runs finished
+	Failed   int64 // of which failed (timeouts included)
+	TimedOut int64 // of which ran out of time
+}
+
+// count counts a finished run of hook that returned err, in the totals
+// and in the hook's own counts.
+func (s *EngineStats) count(hook string, err error) {
+	one := s.Hooks[hook]
+	s.Runs++
+	one.Runs++
+	if err != nil {
+		s.Failed++
+		one.Failed++
+		if errors.Is(err, ErrTimeout) {
+			s.TimedOut++
+			one.TimedOut++
+		}
+	}
+	s.Hooks[hook] = one
+}
+
+// know makes the hooks of set known to s.Hooks, at zero.
+func (s *EngineStats) know(set Set) {
+	if s.Hooks == nil {
+		s.Hooks = make(map[string]HookStats, len(set.Hooks))
+	}
+	for _, h := range set.Hooks {
+		if _, ok := s.Hooks[h.Name()]; !ok {
+			s.Hooks[h.Name()] = HookStats{}
+		}
+	}
 }
 
 // Engine runs hooks for events on a pool of workers, off the processing
@@ -197,6 +237,7 @@ func NewEngine(cfg EngineConfig, set Set) *Engine {
 		abort:   abort,
 		keys:    make(map[string]*keyJobs),
 	}
+	e.stats.know(set)
 	e.work = sync.NewCond(&e.mu)
 	e.room = sync.NewCond(&e.mu)
 	e.wg.Add(cfg.Concurrency)
@@ -332,6 +373,7 @@ func (e *Engine) Replace(set Set) {
 	old := e.current
 	old.retired = true
 	e.current = &generation{Set: set}
+	e.stats.know(set)
 	release := old.releaseIfIdle()
 	e.mu.Unlock()
 	if release != nil {
@@ -419,15 +461,7 @@ func (e *Engine) run(j job) {
 		if err != nil {
 			e.logFailure(h, ev, err)
 		}
-		e.count1(func(s *EngineStats) {
-			s.Runs++
-			if err != nil {
-				s.Failed++
-				if errors.Is(err, ErrTimeout) {
-					s.TimedOut++
-				}
-			}
-		})
+		e.count1(func(s *EngineStats) { s.count(h.Name(), err) })
 	}
 	if e.cfg.Journal != nil && finished {
 		e.journal(e.cfg.Journal.End(key), ev)
@@ -530,6 +564,7 @@ func (e *Engine) Stats() EngineStats {
 
 func (e *Engine) statsLocked() EngineStats {
 	s := e.stats
+	s.Hooks = maps.Clone(e.stats.Hooks)
 	s.Pending = int64(e.count)
 	if e.spool != nil {
 		st := e.spool.figures()

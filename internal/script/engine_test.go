@@ -253,3 +253,36 @@ func TestEngineReplace(t *testing.T) {
 		t.Fatalf("ran %v", ran)
 	}
 }
+
+// TestEngineStatsByHook: every hook is counted on its own, each known at
+// zero from the start, a reloaded one from its Replace.
+func TestEngineStatsByHook(t *testing.T) {
+	ok := funcHook{name: "ok", run: func(context.Context, event.Event) error { return nil }}
+	slow := funcHook{name: "slow", run: func(context.Context, event.Event) error { return fmt.Errorf("killed: %w", ErrTimeout) }}
+	unused := funcHook{name: "unused", want: func(event.Type) bool { return false }}
+	e := NewEngine(EngineConfig{}, Set{Hooks: []Hook{ok, slow, unused}})
+	if st := e.Stats(); fmt.Sprint(st.Hooks) != "map[ok:{0 0 0} slow:{0 0 0} unused:{0 0 0}]" {
+		t.Fatalf("hooks at start: %v", st.Hooks)
+	}
+	for i := range 3 {
+		e.Submit(fileEvent("x", i))
+	}
+	late := funcHook{name: "late", run: func(context.Context, event.Event) error { return errors.New("boom") }}
+	e.Replace(Set{Hooks: []Hook{late}})
+	if st := e.Stats(); st.Hooks["late"] != (HookStats{}) {
+		t.Fatalf("reloaded hook: %v", st.Hooks)
+	}
+	e.Submit(callEvent("y"))
+	st := e.Close(t.Context())
+	want := map[string]HookStats{"ok": {Runs: 3}, "slow": {Runs: 3, Failed: 3, TimedOut: 3}, "unused": {}, "late": {Runs: 1, Failed: 1}}
+	if fmt.Sprint(st.Hooks) != fmt.Sprint(want) {
+		t.Errorf("by hook %v, want %v", st.Hooks, want)
+	}
+	if st.Runs != 7 || st.Failed != 4 || st.TimedOut != 3 {
+		t.Errorf("totals %+v", st)
+	}
+	st.Hooks["ok"] = HookStats{}
+	if e.Stats().Hooks["ok"].Runs != 3 {
+		t.Error("Stats shares its map with the Engine")
+	}
+}

@@ -3,6 +3,7 @@ package script
 import (
 	"context"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/lc-voip/lc/internal/event"
@@ -128,7 +129,7 @@ func (sp *spooler) pump(ctx context.Context, enqueue func(job)) {
 				sp.mu.Lock()
 				sp.stats.Lost++
 				sp.mu.Unlock()
-				sp.log.Error("hook event lost: the journal cannot give it back", "id", entry.id, "error", err)
+				sp.log.Error("hook event lost: the journal cannot give it back", "event_id", strings.TrimPrefix(entry.id, JournalPrefix), "error", err)
 				continue
 			}
 		}
