@@ -200,3 +200,21 @@ func TestDamagedCaptures(t *testing.T) {
 		})
 	}
 }
+
+// TestCPUProfile: --cpu-profile writes a profile (gzip-compressed
+// protobuf, as go tool pprof reads it); a path that cannot be created is
+// an error naming the flag.
+func TestCPUProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cpu.pprof")
+	if code, _, stderr := run(t, nil, "process", "-r", twoCalls(t), "-o", t.TempDir(), "--cpu-profile", path); code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile %q: %d bytes, %v; want a gzip stream", path, len(b), err)
+	}
+	code, _, stderr := run(t, nil, "process", "-r", twoCalls(t), "-o", t.TempDir(), "--cpu-profile", filepath.Join(t.TempDir(), "no", "such", "dir"))
+	if code == exitOK || !strings.Contains(stderr, "cpu-profile") {
+		t.Errorf("unwritable profile: exit %d:\n%s", code, stderr)
+	}
+}

@@ -33,6 +33,7 @@ type processOptions struct {
 	metrics   string
 	status    time.Duration
 	user      string
+	profile   string
 }
 
 func newProcessCmd(s streams) *cobra.Command {
@@ -42,7 +43,7 @@ func newProcessCmd(s streams) *cobra.Command {
 		Use:   "process (-r FILE ... | -i INTERFACE ...) [-f FILTER] [-o DIR] [flags]",
 		Short: "Split captures or live traffic into per-call pcaps and run hooks",
 		Long: `process reads packets from capture files (pcap or pcapng; "-" is standard
-input) or captures them on network interfaces (Linux; "any" for all),
+input; plain, gzip or zstd) or captures them on network interfaces (Linux; "any" for all),
 follows SIP calls and the RTP/RTCP their SDP negotiates, and writes one SIP
 and one RTP pcap per call plus rotating pcaps for all other traffic.
 Several files are merged in timestamp order. Every timeout is packet time;
@@ -103,6 +104,7 @@ func addProcessFlags(f *pflag.FlagSet, cfg *processor.Config, opt *processOption
 	f.StringVar(&opt.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&opt.logFormat, "log-format", "text", "text or json")
 	f.StringVar(&opt.progress, "progress", "auto", "show progress on stderr: auto (when a terminal), always or never")
+	f.StringVar(&opt.profile, "cpu-profile", "", "write a Go CPU profile of the processing to this file (for go tool pprof, and to build lc with PGO)")
 	opt.hooks.addFlags(f)
 	opt.journal.addFlags(f)
 	f.StringVar(&opt.metrics, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (host:port; off when empty)")

@@ -87,6 +87,11 @@ func (r *processRun) stop() {
 // a spool in live capture) and the metrics server, and makes the
 // processor.
 func (r *processRun) open(hooks hookConfig, set settings) error {
+	stopProfile, err := startProfile(r.opt.profile)
+	if err != nil {
+		return err
+	}
+	r.defer1(stopProfile)
 	in, err := openInput(r.opt.capture, r.s.in, r.log)
 	if err != nil {
 		return err

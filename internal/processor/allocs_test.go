@@ -130,7 +130,7 @@ func TestRepeatedSDPTakesBackEndpoints(t *testing.T) {
 		tl.Pkts = nil
 		tl.Add(st.msg, 10*ms)
 		r.feed(tl.Pkts...)
-		o, ok := r.p.media[a.CallerRTP]
+		o, ok := r.p.media[endpointOf(a.CallerRTP)]
 		if !ok {
 			t.Fatalf("%s: no call owns %v", st.name, a.CallerRTP)
 		}

@@ -2,7 +2,6 @@ package processor
 
 import (
 	"hash/maphash"
-	"net/netip"
 	"slices"
 	"time"
 
@@ -39,7 +38,7 @@ type call struct {
 
 	sip, rtp  stream
 	streams   []event.Stream
-	endpoints []netip.AddrPort
+	endpoints []endpoint
 	sdp       sdpMemory // the SDP bodies learned last, to know them again
 	timerAt   time.Time // the deadline the timer heap holds for this call; zero when none
 }

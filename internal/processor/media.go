@@ -10,7 +10,19 @@ import (
 // mediaIndex maps RTP/RTCP endpoints announced in SDP to the call that
 // announced them. An endpoint belongs to one call at a time: the latest SDP
 // that names it wins, so a port reused by a later call follows that call.
-type mediaIndex map[netip.AddrPort]mediaOwner
+type mediaIndex map[endpoint]mediaOwner
+
+// endpoint is an address and port as the media index keys them: plain
+// bytes hash and compare faster than a netip.AddrPort, whose zone is a
+// pointer, and every RTP packet is looked up by two of them. An IPv4
+// address and its IPv4-mapped IPv6 form are the same endpoint; zones are
+// not part of it.
+type endpoint struct {
+	addr [16]byte
+	port uint16
+}
+
+func endpointOf(ap netip.AddrPort) endpoint { return endpoint{ap.Addr().As16(), ap.Port()} }
 
 type mediaOwner struct {
 	c      *call
@@ -31,10 +43,11 @@ func (mi mediaIndex) learn(c *call, sess *sip.Session) {
 			rtcp = netip.AddrPortFrom(m.Addr, m.Port+1)
 		}
 		idx := c.stream(m.Type, rtp, rtcp)
-		for _, ep := range [2]netip.AddrPort{rtp, rtcp} {
-			if !ep.IsValid() {
+		for _, ap := range [2]netip.AddrPort{rtp, rtcp} {
+			if !ap.IsValid() {
 				continue
 			}
+			ep := endpointOf(ap)
 			if old, ok := mi[ep]; ok && old.c == c && old.stream == idx {
 				continue
 			}
@@ -47,10 +60,10 @@ func (mi mediaIndex) learn(c *call, sess *sip.Session) {
 // lookup finds the owner of a datagram from src to dst: the destination
 // first, then the source.
 func (mi mediaIndex) lookup(src, dst netip.AddrPort) (mediaOwner, bool) {
-	if o, ok := mi[dst]; ok {
+	if o, ok := mi[endpointOf(dst)]; ok {
 		return o, true
 	}
-	o, ok := mi[src]
+	o, ok := mi[endpointOf(src)]
 	return o, ok
 }
 

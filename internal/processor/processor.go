@@ -365,7 +365,13 @@ func (p *Processor) sipUnit(u decode.Unit) {
 func (p *Processor) mediaUnit(o mediaOwner, u decode.Unit) {
 	c := o.c
 	c.streams[o.stream].Packets += p.write(&c.rtp, u, p.cfg.PerCallPcap)
-	p.touch(c, p.when(u.Packets[len(u.Packets)-1].Info.Timestamp))
+	// Media only moves the call's deadline later (see timers): once the
+	// call has a timer entry, there is nothing to schedule.
+	if ts := p.when(u.Packets[len(u.Packets)-1].Info.Timestamp); ts.After(c.last) && !c.timerAt.IsZero() {
+		c.last = ts
+	} else {
+		p.touch(c, ts)
+	}
 }
 
 // touch records activity on c and makes sure its timer is armed.
