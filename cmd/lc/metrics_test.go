@@ -15,11 +15,14 @@ import (
 	"testing"
 	"time"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/lc-voip/lc/internal/capture"
 	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/journal"
 	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/retention"
 	"github.com/lc-voip/lc/internal/script"
 	"github.com/lc-voip/lc/internal/script/runner"
 	"github.com/prometheus/client_golang/prometheus"
@@ -286,13 +289,7 @@ func TestMetricsAtZero(t *testing.T) {
 
 // TestMetricsLabels: the label names of every lc metric.
 func TestMetricsLabels(t *testing.T) {
-	m := newMetrics()
-	counters, hooks := processSample(t, m.observe)
-	m.sources = metricSources{counters: counters, hooks: hooks, capture: fakeCapture, journal: func() *journalFigures { return &journalFigures{} }}
-	mfs, err := m.registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
+	mfs := gatherSample(t)
 	want := map[string]string{
 		"lc_build_info":                     "version,revision,goversion",
 		"lc_calls_total":                    "state",
@@ -306,6 +303,8 @@ func TestMetricsLabels(t *testing.T) {
 		"lc_last_packet_timestamp_seconds":  "",
 		"lc_capture_kernel_drops_total":     "interface",
 		"lc_capture_received_packets_total": "interface",
+		"lc_retention_removed_total":        "kind",
+		"lc_retention_tracked_bytes":        "",
 	}
 	seen := map[string]bool{}
 	for _, mf := range mfs {
@@ -343,13 +342,7 @@ func TestMetricsLabels(t *testing.T) {
 
 // TestMetricsLint runs Prometheus' linter over everything lc exports.
 func TestMetricsLint(t *testing.T) {
-	m := newMetrics()
-	counters, hooks := processSample(t, m.observe)
-	m.sources = metricSources{counters: counters, hooks: hooks, capture: fakeCapture, journal: func() *journalFigures { return &journalFigures{} }}
-	mfs, err := m.registry.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
+	mfs := gatherSample(t)
 	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
 	if err != nil {
 		t.Fatal(err)
@@ -437,4 +430,18 @@ func TestStatusHookRuns(t *testing.T) {
 	if want := "runs=3 failed=0 timed_out=0 by_hook.pcap-command.runs=2"; !strings.Contains(buf.String(), want) {
 		t.Errorf("no %q in:\n%s", want, buf.String())
 	}
+}
+
+// gatherSample gathers every metric after a sample run.
+func gatherSample(t *testing.T) []*dto.MetricFamily {
+	t.Helper()
+	m := newMetrics()
+	counters, hooks := processSample(t, m.observe)
+	m.sources = metricSources{counters: counters, hooks: hooks, capture: fakeCapture, journal: func() *journalFigures { return &journalFigures{} },
+		retention: func() *retention.Stats { return &retention.Stats{Removed: map[string]int64{"calls": 0, "other": 0}} }}
+	mfs, err := m.registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return mfs
 }

@@ -35,11 +35,17 @@ func gzipped(tb testing.TB, b []byte) []byte {
 // gzipMembers returns b cut at the given offsets, each part compressed as
 // a gzip member of its own, the members joined as cat joins files.
 func gzipMembers(tb testing.TB, b []byte, cuts ...int) []byte {
+	return joined(tb, gzipped, b, cuts)
+}
+
+// joined returns b cut at the given offsets, each part compressed by
+// compress, the parts joined.
+func joined(tb testing.TB, compress func(testing.TB, []byte) []byte, b []byte, cuts []int) []byte {
 	tb.Helper()
 	var out []byte
 	last := 0
 	for _, c := range append(cuts, len(b)) {
-		out = append(out, gzipped(tb, b[last:c])...)
+		out = append(out, compress(tb, b[last:c])...)
 		last = c
 	}
 	return out
@@ -58,14 +64,7 @@ func zstded(tb testing.TB, b []byte) []byte {
 
 // zstdFrames is gzipMembers for zstd frames.
 func zstdFrames(tb testing.TB, b []byte, cuts ...int) []byte {
-	tb.Helper()
-	var out []byte
-	last := 0
-	for _, c := range append(cuts, len(b)) {
-		out = append(out, zstded(tb, b[last:c])...)
-		last = c
-	}
-	return out
+	return joined(tb, zstded, b, cuts)
 }
 
 // compressors are the ways the tests compress a capture; cuts inside a

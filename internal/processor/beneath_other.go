@@ -115,6 +115,20 @@ func (d *outDir) remove(abs string) error {
 	return d.h.root.Remove(filepath.FromSlash(rel))
 }
 
+// rename renames the file from to the name to in the same directory,
+// after checking that no directory on its way is a symlink.
+func (d *outDir) rename(from, to string) error {
+	rel, err := d.rel(from)
+	if err != nil {
+		return err
+	}
+	parent, _ := splitRel(rel)
+	if err := d.noSymlinks(parent); err != nil {
+		return err
+	}
+	return d.h.root.Rename(filepath.FromSlash(rel), filepath.Join(filepath.FromSlash(parent), filepath.Base(to)))
+}
+
 // openOutput opens the output file abs as openFile does.
 func (d *outDir) openOutput(abs string, flag int, perm os.FileMode) (fileHandle, error) {
 	return d.openFile(abs, flag, perm)

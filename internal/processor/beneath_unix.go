@@ -85,15 +85,20 @@ func (d *outDir) lstat(rel string) (bool, error) {
 // openFile opens the file abs beneath the output directory without
 // following a symlink in any component, the file itself included.
 func (d *outDir) openFile(abs string, flag int, perm os.FileMode) (*os.File, error) {
-	rel, err := d.rel(abs)
-	if err != nil {
-		return nil, err
-	}
-	fd, err := openBeneath(d.h.fd, d.path, rel, flag, uint32(perm.Perm()))
+	fd, err := d.openFD(abs, flag, perm)
 	if err != nil {
 		return nil, err
 	}
 	return os.NewFile(uintptr(fd), abs), nil
+}
+
+// openFD opens the file abs as openFile does, returning its descriptor.
+func (d *outDir) openFD(abs string, flag int, perm os.FileMode) (int, error) {
+	rel, err := d.rel(abs)
+	if err != nil {
+		return -1, err
+	}
+	return openBeneath(d.h.fd, d.path, rel, flag, uint32(perm.Perm()))
 }
 
 // remove removes the file abs, whose directory is reached beneath the
@@ -112,6 +117,28 @@ func (d *outDir) remove(abs string) error {
 	defer unix.Close(pfd)
 	if err := unix.Unlinkat(pfd, name, 0); err != nil {
 		return &fs.PathError{Op: "remove", Path: abs, Err: err}
+	}
+	return nil
+}
+
+// rename renames the file from to the name to in the same directory,
+// reached beneath the output directory without following a symlink.
+func (d *outDir) rename(from, to string) error {
+	rel, err := d.rel(from)
+	if err != nil {
+		return err
+	}
+	parent, name := splitRel(rel)
+	if filepath.Dir(to) != filepath.Dir(from) {
+		return fmt.Errorf("rename %q to %q: %w", from, to, fs.ErrInvalid)
+	}
+	pfd, err := d.openDir(parent)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(pfd)
+	if err := unix.Renameat(pfd, name, pfd, filepath.Base(to)); err != nil {
+		return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
 	}
 	return nil
 }

@@ -16,7 +16,7 @@ import (
 // a close in the sense of the events: it fires nothing.
 //
 // Buffers are recycled between files, so memory is bounded by
-// limit × writeBufferSize whatever the number of files.
+// (limit + maxInflight) × writeBufferSize whatever the number of files.
 //
 // Files are created and reopened beneath the output directory's
 // descriptor (root). A record the cache accepted is counted as Written by
@@ -43,8 +43,9 @@ type fileCache struct {
 	spare [][]byte
 
 	w        *writer
-	inflight int   // buffers submitted and not settled
-	err      error // a failure the writer reported, not taken yet
+	freeOps  []*writeOp // settled, for reuse
+	inflight int        // operations submitted and not settled
+	err      error      // a failure the writer reported, not taken yet
 
 	evictions int64
 
@@ -57,15 +58,16 @@ type fileCache struct {
 }
 
 // newFileCache returns a cache of at most limit open files beneath root
-// that counts in stats, or in a Stats of its own when stats is nil.
-func newFileCache(limit int, root *outDir, stats *Stats) *fileCache {
+// that counts in stats, or in a Stats of its own when stats is nil, and
+// compresses the files it closes for good with z, when not nil.
+func newFileCache(limit int, root *outDir, stats *Stats, z *compressor) *fileCache {
 	if stats == nil {
 		stats = &Stats{}
 	}
 	if stats.Written == nil {
 		stats.Written = make(map[event.FileKind]int64)
 	}
-	c := &fileCache{limit: limit, root: root, stats: stats, w: newWriter()}
+	c := &fileCache{limit: limit, root: root, stats: stats, w: newWriter(z)}
 	c.head.next, c.head.prev = &c.head, &c.head
 	return c
 }
@@ -111,16 +113,25 @@ func (c *fileCache) submit(pf *pcapFile) {
 	if len(pf.buf) == 0 {
 		return
 	}
-	if c.inflight == maxInflight {
-		c.settle(<-c.w.done)
-	}
 	c.enqueue(c.writeOf(pf))
 	pf.buf, pf.buffered = c.buffer(), 0
 }
 
 // writeOf is the operation writing pf's buffered records.
 func (c *fileCache) writeOf(pf *pcapFile) *writeOp {
-	return &writeOp{pf: pf, f: pf.f, buf: pf.buf, records: pf.buffered, base: pf.bytes - int64(len(pf.buf)), ext: pf.extent}
+	op := c.newOp()
+	*op = writeOp{pf: pf, f: pf.f, buf: pf.buf, records: pf.buffered, base: pf.bytes - int64(len(pf.buf)), ext: pf.extent}
+	return op
+}
+
+// newOp returns an operation settled before, or a new one.
+func (c *fileCache) newOp() *writeOp {
+	if n := len(c.freeOps); n > 0 {
+		op := c.freeOps[n-1]
+		c.freeOps = c.freeOps[:n-1]
+		return op
+	}
+	return new(writeOp)
 }
 
 // enqueue hands op to the writer, first waiting for room when
@@ -163,7 +174,9 @@ func (c *fileCache) after(then func()) {
 		then()
 		return
 	}
-	c.enqueue(&writeOp{then: then})
+	op := c.newOp()
+	*op = writeOp{then: then}
+	c.enqueue(op)
 }
 
 // settle takes in what the writer did with op: the records it put in the
@@ -177,6 +190,8 @@ func (c *fileCache) settle(op *writeOp) {
 	if op.then != nil {
 		op.then()
 	}
+	*op = writeOp{}
+	c.freeOps = append(c.freeOps, op)
 }
 
 // settleFile takes in what the writer did with op's file.
@@ -197,6 +212,12 @@ func (c *fileCache) settleFile(op *writeOp) {
 	}
 	if op.close && op.closeErr != nil {
 		c.report(c.fail(pf, fmt.Errorf("close pcap %q: %w", pf.path, pathless(op.closeErr))))
+	}
+	if op.zErr != nil {
+		c.report(c.fail(pf, op.zErr))
+	}
+	if op.compressed != "" && op.zErr == nil {
+		pf.path, pf.disk.bytes = op.compressed, op.size
 	}
 	if op.buf != nil {
 		c.spare = append(c.spare, op.buf[:0])

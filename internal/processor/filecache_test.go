@@ -18,7 +18,7 @@ func TestFileCacheBound(t *testing.T) {
 	root := testRoot(t, t.TempDir())
 	dir := root.path
 	const files, limit, rounds = 40, 4, 5
-	fc := newFileCache(limit, root, nil)
+	fc := newFileCache(limit, root, nil, nil)
 	pfs := make([]*pcapFile, files)
 	for i := range pfs {
 		pfs[i] = &pcapFile{path: filepath.Join(dir, fmt.Sprintf("%d.pcap", i)), format: format{linkType: uint32(layers.LinkTypeEthernet)}}

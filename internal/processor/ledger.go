@@ -83,11 +83,12 @@ func (p *Processor) beginCall(c *call) {
 }
 
 // LedgerKey is the key of the Ledger item of the file or call that ev
-// reports.
+// reports. A compressed file's item is the one of the pcap it was made
+// from.
 func LedgerKey(ev event.Event) string {
 	switch e := ev.(type) {
 	case event.FileClosed:
-		return ledgerFile + e.Path
+		return ledgerFile + rawPath(e.Path)
 	case event.CallCompleted:
 		return ledgerCall + e.Dirname
 	}

@@ -21,11 +21,7 @@ type rawFile struct {
 // openOutput opens the output file abs beneath the output directory, as
 // openFile does, as a rawFile.
 func (d *outDir) openOutput(abs string, flag int, perm os.FileMode) (fileHandle, error) {
-	rel, err := d.rel(abs)
-	if err != nil {
-		return nil, err
-	}
-	fd, err := openBeneath(d.h.fd, d.path, rel, flag, uint32(perm.Perm()))
+	fd, err := d.openFD(abs, flag, perm)
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,7 @@ func (p *Processor) Recover(items []LedgerItem, pending []event.Event) Recovered
 		held[r.Path] = repaired{res, err}
 		rec.Files++
 		rec.Cut += res.Cut
-		p.emit(event.FileClosed{Path: r.Path, Kind: r.Kind, CallID: r.CallID, Part: r.Part, Reason: event.ReasonInterrupted,
+		p.emit(event.FileClosed{Path: res.path(r.Path), Kind: r.Kind, CallID: r.CallID, Part: r.Part, Reason: event.ReasonInterrupted,
 			Packets: res.Packets, Bytes: res.Bytes, First: res.First, Last: res.Last, Error: errString(err)})
 		delete(files, r.Path)
 	}
@@ -127,13 +127,22 @@ func (p *Processor) completeInterrupted(cr callRecord, files []fileRecord, held 
 		}
 		switch r.Kind {
 		case event.KindSIP:
-			ev.SIPFiles, ev.SIPPackets = append(ev.SIPFiles, r.Path), ev.SIPPackets+res.Packets
+			ev.SIPFiles, ev.SIPPackets = append(ev.SIPFiles, res.path(r.Path)), ev.SIPPackets+res.Packets
 		case event.KindRTP:
-			ev.RTPFiles, ev.RTPPackets = append(ev.RTPFiles, r.Path), ev.RTPPackets+res.Packets
+			ev.RTPFiles, ev.RTPPackets = append(ev.RTPFiles, res.path(r.Path)), ev.RTPPackets+res.Packets
 		}
 	}
 	p.stats.Calls[event.StateInterrupted]++
 	p.emit(ev)
+}
+
+// path is the path of the file repaired: the compressed copy found, or
+// the one asked for.
+func (r repairResult) path(asked string) string {
+	if r.Path != "" {
+		return r.Path
+	}
+	return asked
 }
 
 // errNeverWritten is the error of a file lc stopped before writing: it is
@@ -143,10 +152,23 @@ var errNeverWritten = errors.New("lc stopped before anything reached this file: 
 // repair repairs the file at path, reached beneath the output directory.
 // A file too short to hold a header is removed; it and a missing one
 // (lc stopped before creating it) hold nothing: errNeverWritten.
+//
+// With compression, a crash may come while a closed file is compressed:
+// when the pcap is missing, the compressed copy renamed into place is the
+// file; when the pcap is there, a compressed copy of it is removed (its
+// event was never made) and the pcap is the file.
 func (p *Processor) repair(path string) (repairResult, error) {
 	f, err := p.out.openFile(path, os.O_RDWR, 0)
 	if errors.Is(err, os.ErrNotExist) {
+		if whole := p.compressedCopy(path); whole != "" {
+			return p.readWhole(whole)
+		}
 		return repairResult{}, errNeverWritten
+	}
+	if err == nil {
+		if copied := p.compressedCopy(path); copied != "" {
+			p.out.remove(copied)
+		}
 	}
 	if err != nil {
 		return repairResult{}, fmt.Errorf("repair: %w", err)

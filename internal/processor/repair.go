@@ -22,6 +22,7 @@ const repairBufferSize = 64 << 10
 
 // repairResult is what a repaired file holds.
 type repairResult struct {
+	Path    string // the file found, when it is not the path asked for: the compressed copy
 	Packets int64
 	Bytes   int64     // file size after repair
 	First   time.Time // zero when no packet

@@ -44,7 +44,7 @@ func TestStreamRotation(t *testing.T) {
 				name: func(_ *capture.Packet, part int) (string, error) {
 					return filepath.Join(dir, fmt.Sprintf("part%d.pcap", part)), nil
 				}}
-			fc := newFileCache(4, root, nil)
+			fc := newFileCache(4, root, nil, nil)
 			var got []event.CloseReason
 			emit := func(e event.Event) { got = append(got, e.(event.FileClosed).Reason) }
 			for _, p := range tt.pkts {

@@ -436,7 +436,7 @@ func TestLargeRecordFails(t *testing.T) {
 	root := testRoot(t, t.TempDir())
 	disk := &faultyDisk{budget: pcapHeaderLen + pcapRecordLen + 10 + 100}
 	var st Stats
-	fc := newFileCache(4, root, &st)
+	fc := newFileCache(4, root, &st, nil)
 	fc.wrap = disk.wrap
 	fc.inStep = true
 	pf := &pcapFile{path: filepath.Join(root.path, "large.pcap"), kind: event.KindOther, format: format{linkType: uint32(layers.LinkTypeEthernet)}}

@@ -20,6 +20,7 @@ const maxInflight = 16
 type writer struct {
 	ops  chan *writeOp // to the writer
 	done chan *writeOp // back, with results; as large as ops, so neither blocks the other
+	z    *compressor   // compresses files closed for good; nil for none
 }
 
 // writeOp is one buffer to write to a file and then, when close is set,
@@ -37,15 +38,18 @@ type writeOp struct {
 	then    func()
 
 	// Results.
-	n        int   // bytes of buf written
-	err      error // the write's error
-	truncErr error // cutting the file back after err failed
-	skipped  bool  // an earlier write to the file failed: nothing was tried
-	closeErr error
+	n          int    // bytes of buf written
+	err        error  // the write's error
+	truncErr   error  // cutting the file back after err failed
+	skipped    bool   // an earlier write to the file failed: nothing was tried
+	closeErr   error  //
+	compressed string // the compressed file that replaced the closed one
+	size       int64  // its size
+	zErr       error  // compressing it failed: the file stays as written
 }
 
-func newWriter() *writer {
-	w := &writer{ops: make(chan *writeOp, maxInflight), done: make(chan *writeOp, maxInflight)}
+func newWriter(z *compressor) *writer {
+	w := &writer{ops: make(chan *writeOp, maxInflight), done: make(chan *writeOp, maxInflight), z: z}
 	go w.run()
 	return w
 }
@@ -54,6 +58,9 @@ func newWriter() *writer {
 func (w *writer) run() {
 	for op := range w.ops {
 		op.do()
+		if op.close && op.closeErr == nil && w.z != nil && !op.pf.writeFailed {
+			op.compressed, op.size, op.zErr = w.z.compress(op.pf.path)
+		}
 		w.done <- op
 	}
 	close(w.done)
