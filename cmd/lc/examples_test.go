@@ -165,7 +165,7 @@ func TestExampleOneWayAudio(t *testing.T) {
 	if code != exitOK || !strings.Contains(stderr, "one-way audio") {
 		t.Fatalf("exit %d, no warning:\n%s", code, stderr)
 	}
-	marks, _ := filepath.Glob(filepath.Join(out, "calls", "*", "*", "ONE-WAY-AUDIO"))
+	marks, _ := filepath.Glob(filepath.Join(out, "calls", "*", "*", "*", "ONE-WAY-AUDIO")) // day, hour, call
 	if len(marks) != 1 {
 		t.Fatalf("%d ONE-WAY-AUDIO marks", len(marks))
 	}

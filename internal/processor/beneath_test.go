@@ -114,15 +114,20 @@ func checkEmpty(t *testing.T, dir string) {
 	}
 }
 
-// callDate is the date directory of the calls the tests make.
-var callDate = t0.Format("2006-01-02")
+// callDate is the dated directory of the calls the tests make, beneath
+// calls/: the day, then the hour, as the default layout has it.
+var callDate = filepath.Join(t0.Format("2006-01-02"), t0.Format("15"))
+
+// otherDate is the date directory of the "other" files the tests make,
+// beneath other/.
+var otherDate = t0.Format("2006-01-02")
 
 // TestCallDirectoryCannotBeMade plants a regular file where the call's
 // directory or one of its parents must go: the call's packets are a write
 // failure, counted and reported, and nothing is written anywhere else, in
 // the working directory least of all.
 func TestCallDirectoryCannotBeMade(t *testing.T) {
-	for _, planted := range []string{"calls", filepath.Join("calls", callDate)} {
+	for _, planted := range []string{"calls", filepath.Join("calls", filepath.Dir(callDate)), filepath.Join("calls", callDate)} {
 		t.Run(planted, func(t *testing.T) {
 			cwd := t.TempDir()
 			t.Chdir(cwd)

@@ -36,9 +36,10 @@ func TestSymlinksInOutputTree(t *testing.T) {
 		call bool   // the traffic is a call (else "other" traffic)
 	}{
 		{"calls", true},
+		{filepath.Join("calls", filepath.Dir(callDate)), true},
 		{filepath.Join("calls", callDate), true},
 		{"other", false},
-		{filepath.Join("other", callDate), false},
+		{filepath.Join("other", otherDate), false},
 	} {
 		t.Run(tc.link, func(t *testing.T) {
 			target := t.TempDir()
@@ -72,7 +73,7 @@ func TestSymlinkAtNewNameIsSkipped(t *testing.T) {
 	r := startRun(t, t.TempDir(), nil)
 	d := testpcap.NewDialog(1)
 	callDir := filepath.Join(r.out, "calls", callDate, t0.Format("150405")+"_"+SafeName(d.CallID))
-	otherFile := filepath.Join(r.out, "other", callDate, t0.Format("20060102_150405")+".pcap")
+	otherFile := filepath.Join(r.out, "other", otherDate, t0.Format("20060102_150405")+".pcap")
 	for _, link := range []string{callDir, otherFile} {
 		if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
 			t.Fatal(err)

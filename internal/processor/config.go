@@ -46,6 +46,15 @@ type Config struct {
 	MaxOpenFiles    int           // open output files at most
 	MaxCalls        int           // calls followed at once at most (see Processor)
 	ReassemblyBytes int64         // bytes TCP reassembly and defragmentation hold at most, together (see decode.Config.MaxBufferedBytes)
+	Compress        string        // "" or CompressGzip or CompressZstd: files closed for good are compressed (see compressor)
+
+	// CallsLayout is the Go time layout of the directories between calls/
+	// and a call's directory, "/" between levels (see Layout and
+	// DefaultCallsLayout).
+	CallsLayout string
+	// Location is the time zone of the dated directory and file names;
+	// nil is UTC. Event times are UTC whatever it is.
+	Location *time.Location
 
 	// Emit receives every event on the processing goroutine; nil drops them.
 	Emit func(event.Event)
@@ -62,6 +71,7 @@ func DefaultConfig() Config {
 		OutputDir:       DefaultOutputDir,
 		PerCallPcap:     true,
 		OtherPcap:       true,
+		CallsLayout:     DefaultCallsLayout,
 		Grace:           DefaultGrace,
 		IdleTimeout:     DefaultIdleTimeout,
 		MaxCallDuration: DefaultMaxCallDuration,
@@ -84,6 +94,9 @@ func (c Config) Validate() error {
 	}
 	if c.OutputDir == "" {
 		bad("OutputDir", "", "must not be empty")
+	}
+	if err := checkCallsLayout(c.CallsLayout); err != nil {
+		bad("CallsLayout", c.CallsLayout, err.Error())
 	}
 	for _, d := range []struct {
 		field string
@@ -116,6 +129,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxCalls < 1 {
 		bad("MaxCalls", c.MaxCalls, "must be at least 1")
+	}
+	if _, ok := compressedExt[c.Compress]; !ok && c.Compress != "" {
+		bad("Compress", c.Compress, "must be gzip or zstd")
 	}
 	if c.ReassemblyBytes < minReassemblyBytes {
 		bad("ReassemblyBytes", c.ReassemblyBytes, fmt.Sprintf("must be at least %d bytes", minReassemblyBytes))

@@ -33,12 +33,13 @@
 //
 // # Files
 //
-//	<out>/calls/YYYY-MM-DD/<HHMMSS>_<callid>/<callid>_sip.pcap, _sip_1.pcap, ...
-//	                                         <callid>_rtp.pcap, _rtp_1.pcap, ...
+//	<out>/calls/YYYY-MM-DD/HH/<HHMMSS>_<callid>/<callid>_sip.pcap, _sip_1.pcap, ...
+//	                                            <callid>_rtp.pcap, _rtp_1.pcap, ...
 //	<out>/other/YYYY-MM-DD/<YYYYMMDD_HHMMSS>.pcap
 //
-// Dates and times are the first packet's, in UTC. <callid> is SafeName of
-// the Call-ID. At most Config.MaxOpenFiles files are open at once; others
+// Dates and times are the first packet's, in UTC or Config.Location.
+// YYYY-MM-DD/HH is Config.CallsLayout, DefaultCallsLayout by default (see
+// Layout). <callid> is SafeName of the Call-ID. At most Config.MaxOpenFiles files are open at once; others
 // are closed and reopened for append as needed, which fires no event.
 //
 // Everything is created beneath Config.OutputDir, which New resolves and

@@ -94,7 +94,12 @@ func New(cfg Config) (*Processor, error) {
 			FilesClosed: make(map[event.FileKind]int64),
 		},
 	}
-	p.files = newFileCache(cfg.MaxOpenFiles, root, &p.stats)
+	z, err := newCompressor(cfg.Compress, root)
+	if err != nil {
+		root.close()
+		return nil, err
+	}
+	p.files = newFileCache(cfg.MaxOpenFiles, root, &p.stats, z)
 	p.emit = func(e event.Event) {
 		if fc, ok := e.(event.FileClosed); ok {
 			p.stats.Files++
@@ -430,7 +435,7 @@ func (p *Processor) newCall(m *sip.Message, ts time.Time) *call {
 	if c.partial && m.Request && m.To.Tag != "" {
 		c.phase = phaseAnswered
 	}
-	c.dirname = CallDir(p.cfg.OutputDir, m.CallID, ts)
+	c.dirname = p.cfg.layout().CallDir(p.cfg.OutputDir, m.CallID, ts)
 	// A directory that cannot be made fails the call's writes, as a file
 	// that cannot be created does; dirname stays the absolute path meant.
 	var dirErr error
@@ -519,14 +524,14 @@ func (p *Processor) emitCall(c *call, state event.CallState) {
 	})
 }
 
-// otherName names an "other" file after its first packet's time.
+// otherName names an "other" file after its first packet's time, in the
+// configured time zone.
 func (p *Processor) otherName(pkt *capture.Packet, _ int) (string, error) {
-	t := p.when(pkt.Info.Timestamp).UTC()
-	dir := filepath.Join(p.cfg.OutputDir, "other", t.Format("2006-01-02"))
-	if err := p.out.mkdirAll(dir); err != nil {
+	base := p.cfg.layout().OtherBase(p.cfg.OutputDir, p.when(pkt.Info.Timestamp))
+	if err := p.out.mkdirAll(filepath.Dir(base)); err != nil {
 		return "", fmt.Errorf("other directory: %w", err)
 	}
-	return p.out.uniquePath(filepath.Join(dir, t.Format("20060102_150405")), ".pcap")
+	return p.out.uniquePath(base, ".pcap")
 }
 
 func sortCalls(cs []*call) {
