@@ -6,8 +6,8 @@ import (
 	"strings"
 )
 
-// sizeValue is a byte count flag that accepts K, M and G suffixes (powers
-// of 1024, optionally followed by "iB" or "B").
+// sizeValue is a byte count flag that accepts K, M, G and T suffixes
+// (powers of 1024, optionally followed by "iB" or "B").
 type sizeValue struct{ n *int64 }
 
 func (v sizeValue) String() string {
@@ -31,9 +31,9 @@ func (sizeValue) Type() string { return "size" }
 var sizeUnits = []struct {
 	suffix string
 	mult   int64
-}{{"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}}
+}{{"T", 1 << 40}, {"G", 1 << 30}, {"M", 1 << 20}, {"K", 1 << 10}}
 
-// parseSize reads "100M", "64KiB", "1g", "4096".
+// parseSize reads "100M", "64KiB", "1g", "2T", "4096".
 func parseSize(s string) (int64, error) {
 	t := strings.ToUpper(strings.TrimSpace(s))
 	t = strings.TrimSuffix(strings.TrimSuffix(t, "B"), "I")
@@ -46,7 +46,7 @@ func parseSize(s string) (int64, error) {
 	}
 	n, err := strconv.ParseInt(strings.TrimSpace(t), 10, 64)
 	if err != nil || n < 0 || n > (1<<62)/mult {
-		return 0, fmt.Errorf("invalid size %q (want a number with an optional K, M or G suffix)", s)
+		return 0, fmt.Errorf("invalid size %q (want a number with an optional K, M, G or T suffix)", s)
 	}
 	return n * mult, nil
 }

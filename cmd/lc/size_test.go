@@ -14,6 +14,7 @@ func TestParseSize(t *testing.T) {
 		{in: "64KiB", want: 64 << 10},
 		{in: "2GB", want: 2 << 30},
 		{in: " 1G ", want: 1 << 30},
+		{in: "2T", want: 2 << 40},
 		{in: "", bad: true},
 		{in: "-1M", bad: true},
 		{in: "12Q", bad: true},

@@ -54,6 +54,19 @@ type EngineConfig struct {
 	// of the call or file the event reports, which so always ends after
 	// the event is durable and before its hooks can end.
 	Journaled func(event.Event)
+	// Done, when set, is called once for every event given to Submit or
+	// Replay that the Engine is through with: after the last of its
+	// hooks finished (ok, failed or timed out; with a Journal, after the
+	// event is ended in it), on the worker's goroutine; or, when no hook
+	// wants the event, at once, on the caller's goroutine (after
+	// Journaled). It is not called for an event whose hooks did not all
+	// run (stopped or never started when Close's deadline passed, or
+	// lost by the spool), nor for one whose end the Journal failed to
+	// record (it still holds it), nor by Submit for an event the journal
+	// holds already (ErrPending): its Replay calls it. Every call comes
+	// before Close returns. It must not block: lc's disk retention
+	// learns from it that the files an event reports may go.
+	Done func(event.Event)
 }
 
 // ErrPending is what a Journal's Begin returns for an event it holds
@@ -259,6 +272,7 @@ func (e *Engine) Submit(ev event.Event) {
 	e.mu.Unlock()
 	if !wanted {
 		e.journaled(ev)
+		e.done(ev)
 		return
 	}
 	if e.cfg.Journal != nil {
@@ -293,6 +307,13 @@ func (e *Engine) journaled(ev event.Event) {
 	}
 }
 
+// done calls EngineConfig.Done, if set.
+func (e *Engine) done(ev event.Event) {
+	if e.cfg.Done != nil {
+		e.cfg.Done(ev)
+	}
+}
+
 // journalKey is ev's key in the journal.
 func journalKey(ev event.Event) string { return JournalPrefix + ev.EventID() }
 
@@ -309,9 +330,21 @@ func (e *Engine) journal(err error, ev event.Event) {
 // waiting while the queue is full. An event no hook wants any more (a
 // replay after the hooks changed) is done: it is ended in the journal.
 func (e *Engine) enqueue(j job) {
-	if !e.queue(j) && e.cfg.Journal != nil {
-		e.journal(e.cfg.Journal.End(journalKey(j.ev)), j.ev)
+	if !e.queue(j) {
+		e.finish(j.ev)
 	}
+}
+
+// finish ends ev in the journal, if any, and calls Done unless that
+// failed: an event the journal still holds is not done.
+func (e *Engine) finish(ev event.Event) {
+	if e.cfg.Journal != nil {
+		if err := e.cfg.Journal.End(journalKey(ev)); err != nil {
+			e.journal(err, ev)
+			return
+		}
+	}
+	e.done(ev)
 }
 
 // queue is enqueue under the lock; it reports false when no hook wants
@@ -448,12 +481,10 @@ func (e *Engine) run(j job) {
 		}
 		start := time.Now()
 		err := h.Run(e.runCtx, ev)
-		if e.cfg.Journal != nil {
-			if context.Cause(e.runCtx) == errDrainDeadline {
-				finished = false // stopped, not finished: run again after a restart
-			} else {
-				e.journal(e.cfg.Journal.Note(key, []byte(h.Name())), ev)
-			}
+		if context.Cause(e.runCtx) == errDrainDeadline {
+			finished = false // stopped, not finished: run again after a restart
+		} else if e.cfg.Journal != nil {
+			e.journal(e.cfg.Journal.Note(key, []byte(h.Name())), ev)
 		}
 		if e.cfg.Observe != nil {
 			e.cfg.Observe(h.Name(), time.Since(start), err)
@@ -463,8 +494,8 @@ func (e *Engine) run(j job) {
 		}
 		e.count1(func(s *EngineStats) { s.count(h.Name(), err) })
 	}
-	if e.cfg.Journal != nil && finished {
-		e.journal(e.cfg.Journal.End(key), ev)
+	if finished {
+		e.finish(ev)
 	}
 }
 

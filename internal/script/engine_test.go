@@ -286,3 +286,71 @@ func TestEngineStatsByHook(t *testing.T) {
 		t.Error("Stats shares its map with the Engine")
 	}
 }
+
+// TestEngineDone: Done is called once per event, after the last of its
+// hooks finished (a failed one counts), or at once when no hook wants the
+// event; never for an event whose hooks the Close deadline stopped or
+// never started.
+func TestEngineDone(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		done []string
+		ran  = map[string]int{}
+	)
+	record := func(ev event.Event) {
+		mu.Lock()
+		defer mu.Unlock()
+		name := ev.Type().String() + ":" + ev.Key()
+		if ev.Type() == event.TypeCallCompleted && ran[ev.Key()] != 2 {
+			t.Errorf("Done(%s) after %d hook runs, want 2", name, ran[ev.Key()])
+		}
+		done = append(done, name)
+	}
+	count := func(_ context.Context, ev event.Event) error {
+		mu.Lock()
+		ran[ev.Key()]++
+		mu.Unlock()
+		return nil
+	}
+	calls := func(t event.Type) bool { return t == event.TypeCallCompleted }
+	ok := funcHook{name: "ok", want: calls, run: count}
+	fails := funcHook{name: "fails", want: calls, run: func(ctx context.Context, ev event.Event) error {
+		count(ctx, ev)
+		return errors.New("boom")
+	}}
+	e := NewEngine(EngineConfig{Concurrency: 2, Done: record}, Set{Hooks: []Hook{ok, fails}})
+	e.Submit(fileEvent("a", 0)) // no hook wants it: done at once
+	mu.Lock()
+	if !slices.Equal(done, []string{"file_closed:call:a"}) {
+		t.Errorf("after an unwanted event, Done saw %q", done)
+	}
+	mu.Unlock()
+	e.Submit(callEvent("a"))
+	e.Submit(callEvent("b"))
+	e.Close(t.Context())
+	slices.Sort(done)
+	if want := []string{"call_completed:call:a", "call_completed:call:b", "file_closed:call:a"}; !slices.Equal(done, want) {
+		t.Errorf("Done saw %q, want %q", done, want)
+	}
+
+	// A hook stopped by the deadline, and the events never started: no Done.
+	started := make(chan struct{})
+	stuck := funcHook{name: "stuck", run: func(ctx context.Context, _ event.Event) error {
+		close(started)
+		<-ctx.Done()
+		return ctx.Err()
+	}}
+	var late atomic.Int32
+	e = NewEngine(EngineConfig{Concurrency: 1, Done: func(event.Event) { late.Add(1) }}, Set{Hooks: []Hook{stuck}})
+	e.Submit(callEvent("x"))
+	e.Submit(callEvent("y"))
+	<-started
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if st := e.Close(ctx); st.Unrun != 1 {
+		t.Errorf("stats %+v, want 1 unrun", st)
+	}
+	if n := late.Load(); n != 0 {
+		t.Errorf("Done called %d times for events whose hooks did not finish", n)
+	}
+}

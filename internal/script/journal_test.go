@@ -205,3 +205,42 @@ func TestEngineReplayUnwanted(t *testing.T) {
 		t.Errorf("stats %+v, want 1 journal error and 1 replayed", st)
 	}
 }
+
+// TestEngineDoneAfterJournalEnd: with a journal, Done comes after the
+// event is ended in it; a replay calls it once for the event, and a
+// Submit of the same event while its replay is pending leaves it to the
+// replay.
+func TestEngineDoneAfterJournalEnd(t *testing.T) {
+	j := newMemJournal()
+	gate := make(chan struct{})
+	hook := funcHook{name: "h", run: func(context.Context, event.Event) error { <-gate; return nil }}
+	var seen []string
+	e := NewEngine(EngineConfig{Journal: j, Done: func(ev event.Event) {
+		j.mu.Lock()
+		_, open := j.open[JournalPrefix+ev.EventID()]
+		seen = append(seen, fmt.Sprintf("%s open=%v", ev.(event.CallCompleted).CallID, open))
+		j.mu.Unlock()
+	}}, Set{Hooks: []Hook{hook}})
+	old := identified("old")
+	j.Begin(JournalPrefix+old.EventID(), event.AppendJSON(nil, old))
+	e.Replay(old, nil)
+	e.Submit(old) // reported again while its replay waits: ErrPending
+	e.Submit(identified("new"))
+	close(gate)
+	e.Close(t.Context())
+	slices.Sort(seen)
+	if want := []string{"new open=false", "old open=false"}; !slices.Equal(seen, want) {
+		t.Errorf("Done saw %q, want %q", seen, want)
+	}
+
+	// An event whose end the journal could not write is still in it:
+	// not done.
+	j = newMemJournal()
+	j.failEnd = fmt.Errorf("disk full")
+	var done int
+	e = NewEngine(EngineConfig{Journal: j, Done: func(event.Event) { done++ }}, Set{Hooks: []Hook{hook}})
+	e.Submit(identified("x"))
+	if st := e.Close(t.Context()); done != 0 || st.JournalErrors != 1 {
+		t.Errorf("Done called %d times, %d journal errors; want 0, 1", done, st.JournalErrors)
+	}
+}
