@@ -10,7 +10,9 @@
 // processor and hook engine together (run.go), the hook flags (hooks.go),
 // flag names for configuration errors (flagerror.go), the journal and
 // what a restart does with it (journal.go; lc hooks pending in
-// hookspending.go), reload on SIGHUP
+// hookspending.go), events to NATS JetStream and lc hooks worker
+// (natsflags.go, worker.go), disk retention: its flags and which units
+// lc is done with (retention.go), reload on SIGHUP
 // (reload.go), metrics
 // (metrics.go), the status and progress lines (status.go, progress.go),
 // the logger (logging.go), the build information of lc version and
@@ -27,7 +29,15 @@
 // status line, reload requests and the metrics server. These read the
 // processor's published counters and the engine's and capture's
 // counters, which are safe from any goroutine; only reload changes
-// anything, and only the engine's hooks (script.Engine.Replace).
+// anything, and only the engine's hooks (script.Engine.Replace). With a
+// retention limit, package retention's goroutine removes old output; the
+// engine's workers tell it what is done (keeper.done), and reading files
+// the processing goroutine waits for it when the tree is over the limit
+// (keeper.waitRoom).
+//
+// lc hooks worker runs a natsbus.Worker on the goroutine that called it:
+// its hook engine's workers and one goroutine per message it holds
+// (package natsbus), and the metrics server.
 //
 // Signals (main.go): the first SIGINT or SIGTERM stops the input (files:
 // at the next packet; live: after what the ring holds) and lets the last

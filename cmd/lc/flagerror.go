@@ -20,6 +20,7 @@ func (e *flagError) Error() string { return fmt.Sprintf("%s = %q: %s", e.Flag, e
 // Config.Validate can report.
 var processorFlags = map[string]string{
 	"OutputDir":       "output-dir",
+	"CallsLayout":     "calls-layout",
 	"Grace":           "call-grace-period",
 	"IdleTimeout":     "call-idle-timeout",
 	"MaxCallDuration": "max-call-duration",
@@ -29,6 +30,7 @@ var processorFlags = map[string]string{
 	"RotateMaxSize":   "auto-rotate-max-size",
 	"PerCallMaxSize":  "per-call-max-size",
 	"MaxOpenFiles":    "max-open-files",
+	"Compress":        "compress",
 	"MaxCalls":        "max-calls",
 	"ReassemblyBytes": "reassembly-memory",
 }

@@ -14,13 +14,13 @@ import (
 func newHooksCmd(s streams) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "hooks",
-		Short: "Try and check Lua hook scripts without traffic",
+		Short: "Try and check hook scripts, list pending hook work, run hooks on events from NATS",
 		Args:  cobra.NoArgs,
 		RunE: func(*cobra.Command, []string) error {
-			return usageError{errors.New("missing command: lc hooks test, lc hooks check or lc hooks pending")}
+			return usageError{errors.New("missing command: lc hooks test, lc hooks check, lc hooks pending or lc hooks worker")}
 		},
 	}
-	cmd.AddCommand(newHooksTestCmd(s), newHooksCheckCmd(s), newHooksPendingCmd(s))
+	cmd.AddCommand(newHooksTestCmd(s), newHooksCheckCmd(s), newHooksPendingCmd(s), newHooksWorkerCmd(s))
 	return cmd
 }
 

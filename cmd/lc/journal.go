@@ -179,6 +179,7 @@ func (r *processRun) openJournal() error {
 			done[i] = string(n)
 		}
 		pending = append(pending, ev)
+		r.keep.replaying(ev)
 		r.engine.Replay(ev, done)
 		got.replayed++
 	}

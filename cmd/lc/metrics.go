@@ -15,6 +15,7 @@ import (
 	"github.com/lc-voip/lc/internal/journal"
 	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/retention"
 	"github.com/lc-voip/lc/internal/script"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -41,6 +42,9 @@ type metricSources struct {
 	hooks    func() *script.EngineStats
 	capture  func() []live.Stats    // nil result when reading files
 	journal  func() *journalFigures // nil result without a journal
+	// retention is the disk retention's figures; nil result without
+	// retention.
+	retention func() *retention.Stats
 }
 
 // journalFigures are the journal's figures for metrics.
@@ -111,6 +115,11 @@ var (
 	descJrnlOpen  = prometheus.NewDesc("lc_journal_open_items", "Events with hooks to run, and calls and files open, that the journal holds now.", nil, nil)
 	descJrnlErrs  = prometheus.NewDesc("lc_journal_write_errors_total", "Journal writes that failed: what they recorded would not survive a crash.", nil, nil)
 	descJrnlSync  = prometheus.NewDesc("lc_journal_sync_errors_total", "Journal fdatasyncs that failed.", nil, nil)
+	descRetRm     = prometheus.NewDesc("lc_retention_removed_total", "Units disk retention removed, by kind: calls (call directories), other (other pcaps); with --retention-dry-run, the ones it would have removed.", []string{"kind"}, nil)
+	descRetRmB    = prometheus.NewDesc("lc_retention_removed_bytes_total", "Bytes of the units disk retention removed (with --retention-dry-run, would have).", nil, nil)
+	descRetTrack  = prometheus.NewDesc("lc_retention_tracked_bytes", "Bytes of the units lc is done with (files closed, hooks finished), which disk retention may remove.", nil, nil)
+	descRetHeld   = prometheus.NewDesc("lc_retention_held_bytes", "Bytes of the units whose hooks still run: counted towards the size limit, never removed.", nil, nil)
+	descRetErrs   = prometheus.NewDesc("lc_retention_errors_total", "Units disk retention could not measure or remove.", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
@@ -118,7 +127,8 @@ func (m *metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descBuild, descPackets, descBytes, descLastPkt, descWritten, descCopies, descFiltered, descFailed,
 		descFileErrs, descNotes, descCalls, descOpenCalls, descOpenFiles, descFiles, descHookRuns, descHookFail, descHookTime, descHookUnrun,
 		descQueued, descFull, descReceived, descKernDrop, descIfDrop, descSpooled, descOnDisk, descSpilled, descLost,
-		descReplayed, descRecCalls, descRecFiles, descJrnlOpen, descJrnlErrs, descJrnlSync} {
+		descReplayed, descRecCalls, descRecFiles, descJrnlOpen, descJrnlErrs, descJrnlSync,
+		descRetRm, descRetRmB, descRetTrack, descRetHeld, descRetErrs} {
 		ch <- d
 	}
 	m.hookTime.Describe(ch)
@@ -153,7 +163,24 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 			constCounter(ch, descJrnlSync, j.stats.SyncErrors)
 		}
 	}
+	if m.sources.retention != nil {
+		if r := m.sources.retention(); r != nil {
+			collectRetention(ch, r)
+		}
+	}
 	m.hookTime.Collect(ch)
+}
+
+// collectRetention sends the disk retention's figures, a removal series
+// for every kind of unit.
+func collectRetention(ch chan<- prometheus.Metric, r *retention.Stats) {
+	for _, kind := range slices.Sorted(maps.Keys(r.Removed)) {
+		constCounter(ch, descRetRm, r.Removed[kind], kind)
+	}
+	constCounter(ch, descRetRmB, r.RemovedBytes)
+	constGauge(ch, descRetTrack, float64(r.TrackedBytes))
+	constGauge(ch, descRetHeld, float64(r.HeldBytes))
+	constCounter(ch, descRetErrs, r.Errors)
 }
 
 // collectProcessor sends the processor's figures.

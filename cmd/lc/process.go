@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -24,12 +25,14 @@ import (
 type processOptions struct {
 	capture   captureOptions
 	events    string
+	eventsTo  natsOptions // --events-to and the --nats-* flags
 	logLevel  string
 	logFormat string
 	progress  string
 	config    string
 	hooks     hookOptions
 	journal   journalOptions
+	retention retentionOptions
 	metrics   string
 	status    time.Duration
 	user      string
@@ -89,6 +92,8 @@ func addProcessFlags(f *pflag.FlagSet, cfg *processor.Config, opt *processOption
 	f.StringVarP(&cfg.OutputDir, "output-dir", "o", cfg.OutputDir, "output directory")
 	f.BoolVar(&cfg.PerCallPcap, "per-call-pcap", cfg.PerCallPcap, "write a SIP and an RTP pcap per call")
 	f.BoolVar(&cfg.OtherPcap, "auto-rotate-pcap", cfg.OtherPcap, "write traffic of no call to rotating pcaps")
+	f.StringVar(&cfg.CallsLayout, "calls-layout", cfg.CallsLayout, "Go time layout of the directories between calls/ and each call's directory; / starts a level (2006-01-02/15/04 adds one per minute)")
+	f.VarPF(localTimeValue{&cfg.Location}, "local-time", "", "name dated directories and files in the local time zone (TZ, else /etc/localtime) instead of UTC").NoOptDefVal = "true"
 	f.DurationVar(&cfg.Grace, "call-grace-period", cfg.Grace, "how long an ended call waits for retransmissions and late RTP")
 	f.DurationVar(&cfg.IdleTimeout, "call-idle-timeout", cfg.IdleTimeout, "end a call after this long without a packet")
 	f.DurationVar(&cfg.MaxCallDuration, "max-call-duration", cfg.MaxCallDuration, "end a call that lasts longer than this")
@@ -99,19 +104,44 @@ func addProcessFlags(f *pflag.FlagSet, cfg *processor.Config, opt *processOption
 	f.Var(sizeValue{&cfg.PerCallMaxSize}, "per-call-max-size", "start a new part of a call pcap past this size (K/M/G suffixes)")
 	f.IntVar(&cfg.MaxOpenFiles, "max-open-files", 0, "output files open at once at most (default: what ulimit -n leaves room for, at most 4096)")
 	f.IntVar(&cfg.MaxCalls, "max-calls", cfg.MaxCalls, "calls followed at once at most; a new call beyond it goes to the other pcaps")
+	f.StringVar(&cfg.Compress, "compress", "", "compress every pcap once closed: gzip (.pcap.gz) or zstd (.pcap.zst); events name the compressed files")
 	f.Var(sizeValue{&cfg.ReassemblyBytes}, "reassembly-memory", "bytes TCP reassembly and IP defragmentation hold at most, together (K/M/G suffixes)")
 	f.StringVar(&opt.events, "events", "", "write every event as a JSON line to this file (- for stdout)")
+	opt.eventsTo.addFlags(f, "events-to", "publish every event to NATS JetStream: nats://HOST:PORT (several separated by commas)", true)
 	f.StringVar(&opt.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&opt.logFormat, "log-format", "text", "text or json")
 	f.StringVar(&opt.progress, "progress", "auto", "show progress on stderr: auto (when a terminal), always or never")
 	f.StringVar(&opt.profile, "cpu-profile", "", "write a Go CPU profile of the processing to this file (for go tool pprof, and to build lc with PGO)")
 	opt.hooks.addFlags(f)
 	opt.journal.addFlags(f)
+	opt.retention.addFlags(f)
 	f.StringVar(&opt.metrics, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (host:port; off when empty)")
 	f.DurationVar(&opt.status, "status-interval", defaultStatusInterval, "log a status line this often (0 = never)")
 	f.StringVar(&opt.user, "user", "", "after opening inputs, output directory and metrics port, run as this user (hooks too); needs root")
 	f.StringVar(&opt.config, "config", "", "YAML config file (default: $XDG_CONFIG_HOME/lc/config.yaml, then /etc/lc/config.yaml)")
 }
+
+// localTimeValue is the --local-time flag: true sets the time zone to
+// time.Local, false to nil (UTC).
+type localTimeValue struct{ loc **time.Location }
+
+func (v localTimeValue) String() string {
+	return strconv.FormatBool(v.loc != nil && *v.loc != nil)
+}
+
+func (v localTimeValue) Set(s string) error {
+	local, err := strconv.ParseBool(s)
+	if err != nil {
+		return err
+	}
+	*v.loc = nil
+	if local {
+		*v.loc = time.Local
+	}
+	return nil
+}
+
+func (localTimeValue) Type() string { return "bool" }
 
 // dropPrivileges runs the process as runAs, if set, which then owns outDir
 // when lc created it, and drops the capabilities that opening the inputs
@@ -193,7 +223,7 @@ func unrunHooks(h *script.EngineStats) error {
 // where its value came from; the hooks and the user are checked where
 // they are built.
 func (opt processOptions) validate(cfg processor.Config, set settings) []error {
-	problems := withSources(errors.Join(append(opt.capture.validate(), opt.journal.validate()...)...), set)
+	problems := withSources(errors.Join(append(append(opt.capture.validate(), opt.journal.validate()...), opt.retention.validate()...)...), set)
 	if opt.progress != "auto" && opt.progress != "always" && opt.progress != "never" {
 		problems = append(problems, fmt.Errorf("progress = %q: must be auto, always or never", opt.progress))
 	}
@@ -201,6 +231,7 @@ func (opt processOptions) validate(cfg processor.Config, set settings) []error {
 		problems = append(problems, withSources(&flagError{Flag: "status-interval", Value: opt.status.String(), Reason: "must not be negative"}, set)...)
 	}
 	problems = append(problems, withSources(cfg.Validate(), set)...)
+	problems = append(problems, withSources(errors.Join(opt.eventsTo.validate(true)...), set)...)
 	inputs := len(opt.capture.files) + len(opt.capture.interfaces)
 	return append(problems, withSources(checkFileLimit(cfg.MaxOpenFiles, inputs, opt.hooks.concurrency), set)...)
 }

@@ -11,8 +11,10 @@ import (
 // reloadHooks builds the hooks again from the same command line, the
 // environment and the config file as it is now, and, if that succeeds,
 // makes them the hooks of new events; hooks already queued or running
-// finish with the old ones. On any error the current hooks stay.
-func reloadHooks(given *pflag.FlagSet, s streams, configPath string, engine *script.Engine, log *slog.Logger) {
+// finish with the old ones. On any error the current hooks stay. keep are
+// hooks that are not reloaded (the --events-to publisher): they stay, after
+// the new ones.
+func reloadHooks(given *pflag.FlagSet, s streams, configPath string, engine *script.Engine, log *slog.Logger, keep ...script.Hook) {
 	cfg := processor.DefaultConfig()
 	var opt processOptions
 	fresh := pflag.NewFlagSet("reload", pflag.ContinueOnError)
@@ -34,6 +36,7 @@ func reloadHooks(given *pflag.FlagSet, s streams, configPath string, engine *scr
 		log.Error("reload failed; the current hooks stay", "error", err)
 		return
 	}
+	hc.set.Hooks = append(hc.set.Hooks, keep...)
 	names := make([]string, len(hc.set.Hooks))
 	for i, h := range hc.set.Hooks {
 		names[i] = h.Name()

@@ -44,8 +44,9 @@ func runProcess(cmd *cobra.Command, s streams, cfg processor.Config, opt process
 		r.abandon()
 		return err
 	}
+	r.keep.start()
 	if len(hooks.set.Hooks) > 0 && s.reload != nil {
-		r.stopReload = each(s.reload, func(struct{}) { reloadHooks(cmd.Flags(), s, opt.config, r.engine, log) })
+		r.stopReload = each(s.reload, func(struct{}) { reloadHooks(cmd.Flags(), s, opt.config, r.engine, log, r.pub.hooks()...) })
 	}
 	status := &statusLine{log: log, counters: r.proc.Counters(), hooks: r.hookStats, capture: r.in.captureStats}
 	r.defer1(status.start(opt.status))
@@ -63,7 +64,9 @@ type processRun struct {
 	engine *script.Engine
 	hooked bool // hooks are configured: their figures are shown
 	proc   *processor.Processor
+	pub    *publisher              // --events-to; nil without
 	link   *journalLink            // the journal, once openJournal has opened it
+	keep   *keeper                 // disk retention; nil without
 	found  atomic.Pointer[resumed] // what the journal held of an earlier run, once opened
 
 	closeEvents func() error
@@ -119,19 +122,46 @@ func (r *processRun) open(hooks hookConfig, set settings) error {
 		r.cfg.Ledger = ledger{r.link}
 		hooks.engine.Journaled = func(e event.Event) { r.cfg.Ledger.End(processor.LedgerKey(e)) }
 	}
+	// --events-to: the publisher is the last hook of every event, so an
+	// event stays in the journal until the stream has acknowledged it.
+	if r.pub, err = openPublisher(r.opt.eventsTo, r.log); err != nil {
+		r.closeEvents()
+		return err
+	}
+	if r.pub != nil {
+		r.defer1(r.pub.close)
+		hooks.set.Hooks = append(hooks.set.Hooks, r.pub.hooks()...)
+		if mx != nil {
+			mx.registry.MustRegister(natsMetrics{publisher: r.pub.Stats})
+		}
+	}
+	if r.opt.retention.enabled() {
+		hooks.engine.Done = func(e event.Event) { r.keep.done(e) }
+	}
 	r.engine, r.hooked = script.NewEngine(hooks.engine, hooks.set), len(hooks.set.Hooks) > 0
 	r.cfg.Emit = func(e event.Event) {
+		if r.pub != nil {
+			r.pub.Expect(e)
+		}
+		r.keep.emitted(e)  // before its hooks can be done
 		r.engine.Submit(e) // into the journal first: an event on record is one whose hooks will run
 		if err := events(e); err != nil && r.emitErr == nil {
 			r.emitErr = err
 		}
+		r.keep.waitRoom()
 	}
 	if r.proc, err = processor.New(r.cfg); err != nil {
 		r.abandon()
 		return err
 	}
+	if r.opt.retention.enabled() {
+		if r.keep, err = newKeeper(r.opt.retention, r.cfg, r.proc, in.live != nil, r.log); err != nil {
+			r.abandon()
+			return err
+		}
+	}
 	if mx != nil {
-		mx.sources = metricSources{counters: r.proc.Counters(), hooks: r.hookStats, capture: in.captureStats, journal: r.journalFigures}
+		mx.sources = metricSources{counters: r.proc.Counters(), hooks: r.hookStats, capture: in.captureStats, journal: r.journalFigures, retention: r.keep.stats}
 		stopMetrics, err := mx.serve(r.opt.metrics, r.log)
 		if err != nil {
 			r.abandon()
@@ -147,6 +177,7 @@ func (r *processRun) abandon() {
 	r.closeEvents()
 	r.engine.Close(r.s.abort)
 	r.closeJournal()
+	r.keep.close()
 }
 
 // hookStats returns the engine's counts, or nil when no hook is
@@ -167,6 +198,9 @@ func (r *processRun) process(cmd *cobra.Command) error {
 	// does not wait for room in the hook queue.
 	drain := drainContext(cmd.Context(), r.s.abort, r.opt.hooks.shutdownTimeout)
 	r.engine.LimitWaits(drain)
+	if r.in.live == nil {
+		r.keep.limitWaits(drain) // reading files, wait for hooks rather than fill the disk
+	}
 	start := time.Now()
 	src, runCtx := r.in.start(cmd.Context())
 	if r.in.live != nil {
@@ -191,6 +225,7 @@ func (r *processRun) process(cmd *cobra.Command) error {
 	}
 	eventsErr := r.closeEvents()
 	final := r.engine.Close(drain)
+	retained := r.keep.close() // every Done is in: the last pass
 	pending, journalErr := r.closeJournal()
 	hooks := &final
 	if !r.hooked {
@@ -208,6 +243,7 @@ func (r *processRun) process(cmd *cobra.Command) error {
 		out:        r.cfg.OutputDir,
 		resumed:    r.resumedFigures(),
 		pending:    pending,
+		retention:  retained,
 		end:        time.Now(),
 	})
 	return outcome(errors.Join(runErr, closeErr, r.emitErr, eventsErr, journalErr), r.in.problems(), hooks)

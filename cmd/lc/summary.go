@@ -12,6 +12,7 @@ import (
 	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/live"
 	"github.com/lc-voip/lc/internal/processor"
+	"github.com/lc-voip/lc/internal/retention"
 	"github.com/lc-voip/lc/internal/script"
 	"github.com/lc-voip/lc/internal/units"
 )
@@ -27,9 +28,10 @@ type summary struct {
 	processing time.Duration // until the last packet was processed: what the packet rate is over (zero: elapsed)
 	inputs     int
 	out        string
-	resumed    resumed   // what the journal held of an earlier run
-	pending    int       // events the journal keeps for the next start
-	end        time.Time // when the run ended: the JSON summary's time (zero: none)
+	resumed    resumed          // what the journal held of an earlier run
+	pending    int              // events the journal keeps for the next start
+	retention  *retention.Stats // nil without disk retention
+	end        time.Time        // when the run ended: the JSON summary's time (zero: none)
 }
 
 // printSummary writes a few lines a person can read at the end of a run.
@@ -106,6 +108,7 @@ func printSummary(w io.Writer, s summary) {
 			sp.Spilled, sp.Lost, sp.Queued)
 	}
 	printJournal(w, s)
+	printRetention(w, s.retention)
 	for _, p := range s.problems {
 		if p.Truncated { // errors are the command's own last line
 			fmt.Fprintf(w, "  warning: %v\n", p.Err)
@@ -146,6 +149,30 @@ func (s summary) hookSpool() *script.SpoolStats {
 		return nil
 	}
 	return s.hooks.Spool
+}
+
+// printRetention says what disk retention removed and keeps, when it is
+// on.
+func printRetention(w io.Writer, r *retention.Stats) {
+	if r == nil {
+		return
+	}
+	verb := "removed"
+	if r.DryRun {
+		verb = "would have removed (dry run)"
+	}
+	fmt.Fprintf(w, "  retention: %s %d calls + %d other (%s); %d kept (%s)", verb, r.Removed["calls"], r.Removed["other"],
+		units.Bytes(r.RemovedBytes), r.Tracked, units.Bytes(r.TrackedBytes))
+	if r.Held > 0 {
+		fmt.Fprintf(w, ", %d whose hooks did not finish", r.Held)
+	}
+	if r.Waits > 0 {
+		fmt.Fprintf(w, "; reading waited %d times for room", r.Waits)
+	}
+	if r.Errors > 0 {
+		fmt.Fprintf(w, "; %d could not be removed (logged)", r.Errors)
+	}
+	fmt.Fprintln(w)
 }
 
 // printJournal says what the journal held of an earlier run and keeps for

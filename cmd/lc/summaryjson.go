@@ -12,7 +12,7 @@ import (
 // summaryJSON is the summary as --log-format json writes it: one object
 // on one line, with the time, level and msg keys of the JSON log lines,
 // durations in seconds. Every count is there, 0 or not; hooks,
-// hook_spool, capture and after_crash only when they apply.
+// hook_spool, capture, after_crash and retention only when they apply.
 type summaryJSON struct {
 	Time            string                    `json:"time,omitempty"`
 	Level           string                    `json:"level"`
@@ -41,6 +41,7 @@ type summaryJSON struct {
 	AfterCrash      *afterCrashJSON           `json:"after_crash,omitempty"`
 	JournalSetAside string                    `json:"journal_set_aside,omitempty"`
 	JournalPending  int                       `json:"journal_pending"`
+	Retention       *retentionJSON            `json:"retention,omitempty"`
 	Warnings        []string                  `json:"warnings,omitempty"`
 }
 
@@ -78,6 +79,17 @@ type hookSpoolJSON struct {
 	Spilled int64 `json:"spilled"`
 	Lost    int64 `json:"lost"`
 	Unrun   int64 `json:"unrun"`
+}
+
+type retentionJSON struct {
+	DryRun       bool             `json:"dry_run"`
+	Removed      map[string]int64 `json:"removed"` // by kind: calls, other
+	RemovedBytes int64            `json:"removed_bytes"`
+	Tracked      int64            `json:"tracked"`
+	TrackedBytes int64            `json:"tracked_bytes"`
+	Held         int64            `json:"held"`
+	Waits        int64            `json:"waits"`
+	Errors       int64            `json:"errors"`
 }
 
 type afterCrashJSON struct {
@@ -145,6 +157,10 @@ func (s summary) json() summaryJSON {
 	if r := s.resumed; r.any() {
 		j.AfterCrash = &afterCrashJSON{Replayed: r.replayed, RecoveredCalls: r.recovered.Calls,
 			RecoveredFiles: r.recovered.Files, CutBytes: r.recovered.Cut}
+	}
+	if r := s.retention; r != nil {
+		j.Retention = &retentionJSON{DryRun: r.DryRun, Removed: counts(nil, r.Removed), RemovedBytes: r.RemovedBytes,
+			Tracked: r.Tracked, TrackedBytes: r.TrackedBytes, Held: r.Held, Waits: r.Waits, Errors: r.Errors}
 	}
 	for _, p := range s.problems {
 		if p.Truncated {

@@ -1,0 +1,183 @@
+package main
+
+import (
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"strings"
+
+	"github.com/lc-voip/lc/internal/natsbus"
+	"github.com/lc-voip/lc/internal/script"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/spf13/pflag"
+)
+
+// natsOptions are the flags that say which NATS server and stream to use:
+// --events-to of lc process, --nats of lc hooks worker, and the --nats-*
+// flags both have.
+type natsOptions struct {
+	urlFlag string // the name of the URL's flag
+	url     string // "" is off (lc process)
+	creds   string
+	tlsCA   string
+	stream  string
+	node    string
+}
+
+// addFlags defines the flags on f, the URL's under the name urlFlag; the
+// node's (whose name goes in the subjects lc publishes to) only when
+// publishing.
+func (o *natsOptions) addFlags(f *pflag.FlagSet, urlFlag, urlUsage string, publishing bool) {
+	o.urlFlag = urlFlag
+	f.StringVar(&o.url, urlFlag, "", urlUsage)
+	f.StringVar(&o.creds, "nats-creds", "", "NATS credentials file (.creds: JWT and NKey seed)")
+	f.StringVar(&o.tlsCA, "nats-tls-ca", "", "PEM file of the CAs that sign the NATS server's certificate")
+	f.StringVar(&o.stream, "nats-stream", natsbus.DefaultStream, "JetStream stream of lc's events (subjects lc.>), created when missing")
+	if publishing {
+		f.StringVar(&o.node, "nats-node", defaultNode(), "this lc's name in the subjects it publishes to: lc.NODE.call, lc.NODE.pcap")
+	}
+}
+
+// defaultNode is the host's name up to its first dot, which a subject
+// token cannot hold.
+func defaultNode() string {
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		return "lc"
+	}
+	host, _, _ = strings.Cut(host, ".")
+	return host
+}
+
+// enabled reports whether a server is given.
+func (o *natsOptions) enabled() bool { return o.url != "" }
+
+// config is the natsbus configuration of the flags.
+func (o *natsOptions) config() natsbus.Config {
+	return natsbus.Config{URL: o.url, Creds: o.creds, TLSCA: o.tlsCA, Stream: o.stream, Node: o.node}
+}
+
+// validate reports bad values, as flagErrors; nothing when off.
+func (o *natsOptions) validate(publishing bool) []error {
+	if !o.enabled() {
+		return nil
+	}
+	var errs []error
+	for _, u := range strings.Split(o.url, ",") {
+		p, err := url.Parse(strings.TrimSpace(u))
+		if err != nil || p.Host == "" || (p.Scheme != "nats" && p.Scheme != "tls") {
+			errs = append(errs, &flagError{Flag: o.urlFlag, Value: o.url, Reason: "must be nats://HOST:PORT or tls://HOST:PORT (several separated by commas)"})
+			break
+		}
+	}
+	for _, f := range []struct{ flag, path string }{{"nats-creds", o.creds}, {"nats-tls-ca", o.tlsCA}} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.Stat(f.path); err != nil {
+			errs = append(errs, &flagError{Flag: f.flag, Value: f.path, Reason: err.Error()})
+		}
+	}
+	cfg := o.config()
+	if !publishing {
+		cfg.Node = "worker" // not used
+	}
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, &flagError{Flag: o.urlFlag, Value: o.url, Reason: err.Error()})
+	}
+	return errs
+}
+
+// publisher is lc process's connection to the stream, when --events-to
+// is given.
+type publisher struct {
+	*natsbus.Publisher
+	close func()
+}
+
+// openPublisher connects to the server of opt (without waiting for it)
+// and returns the publisher, which hooks must include; nil when off.
+func openPublisher(opt natsOptions, log *slog.Logger) (*publisher, error) {
+	if !opt.enabled() {
+		return nil, nil
+	}
+	nc, err := natsbus.Connect(opt.config(), "lc process")
+	if err != nil {
+		return nil, err
+	}
+	p, err := natsbus.NewPublisher(nc, opt.config(), log)
+	if err != nil {
+		nc.Close()
+		return nil, err
+	}
+	log.Info("publishing events", "nats", opt.url, "stream", opt.stream, "node", opt.node)
+	return &publisher{Publisher: p, close: func() {
+		st := p.Stats()
+		log.Info("events published", "published", st.Published, "duplicates", st.Duplicates, "not_published", st.Backlog, "failed_attempts", st.Failures)
+		nc.Close()
+	}}, nil
+}
+
+// hooks returns the publisher as the one hook of a list, or none.
+func (p *publisher) hooks() []script.Hook {
+	if p == nil {
+		return nil
+	}
+	return []script.Hook{p.Publisher}
+}
+
+// natsMetrics exports the publisher's or a worker's figures, read at
+// scrape time.
+type natsMetrics struct {
+	publisher func() natsbus.PublisherStats // nil in a worker
+	worker    func() natsbus.WorkerStats    // nil in lc process
+}
+
+var (
+	descPubBacklog = prometheus.NewDesc("lc_nats_publish_backlog_events", "Events waiting to be published to NATS JetStream: emitted and not yet acknowledged by the stream.", nil, nil)
+	descPublished  = prometheus.NewDesc("lc_nats_published_events_total", "Events the stream acknowledged, duplicates included.", nil, nil)
+	descPubDups    = prometheus.NewDesc("lc_nats_publish_duplicates_total", "Events the stream already had (the same event ID within its duplicate window).", nil, nil)
+	descPubFails   = prometheus.NewDesc("lc_nats_publish_failures_total", "Publish attempts that failed and were retried.", nil, nil)
+	descWrkRecv    = prometheus.NewDesc("lc_worker_received_messages_total", "Messages delivered to this worker.", nil, nil)
+	descWrkAcked   = prometheus.NewDesc("lc_worker_acked_messages_total", "Messages done: their hooks ran and none failed.", nil, nil)
+	descWrkRetry   = prometheus.NewDesc("lc_worker_retried_messages_total", "Messages given back to be delivered again: a hook failed, or the worker stopped.", nil, nil)
+	descWrkDead    = prometheus.NewDesc("lc_worker_dead_letters_total", "Messages put on the dead-letter subject after their last delivery.", nil, nil)
+	descWrkHeld    = prometheus.NewDesc("lc_worker_held_messages", "Messages this worker holds now, queued or running.", nil, nil)
+)
+
+// Describe implements prometheus.Collector.
+func (m natsMetrics) Describe(ch chan<- *prometheus.Desc) {
+	if m.publisher != nil {
+		for _, d := range []*prometheus.Desc{descPubBacklog, descPublished, descPubDups, descPubFails} {
+			ch <- d
+		}
+	}
+	if m.worker != nil {
+		for _, d := range []*prometheus.Desc{descWrkRecv, descWrkAcked, descWrkRetry, descWrkDead, descWrkHeld} {
+			ch <- d
+		}
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (m natsMetrics) Collect(ch chan<- prometheus.Metric) {
+	if m.publisher != nil {
+		st := m.publisher()
+		constGauge(ch, descPubBacklog, float64(st.Backlog))
+		constCounter(ch, descPublished, st.Published)
+		constCounter(ch, descPubDups, st.Duplicates)
+		constCounter(ch, descPubFails, st.Failures)
+	}
+	if m.worker != nil {
+		st := m.worker()
+		constCounter(ch, descWrkRecv, st.Received)
+		constCounter(ch, descWrkAcked, st.Acked)
+		constCounter(ch, descWrkRetry, st.Retried)
+		constCounter(ch, descWrkDead, st.Dead)
+		constGauge(ch, descWrkHeld, float64(st.Held))
+	}
+}
+
+// errNoNATS is the reason of a missing --nats.
+var errNoNATS = fmt.Errorf("lc hooks worker needs --nats nats://HOST:PORT")

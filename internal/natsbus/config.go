@@ -1,0 +1,198 @@
+package natsbus
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/lc-voip/lc/internal/event"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Defaults of Config.
+const (
+	DefaultStream     = "LC"
+	DefaultDuplicates = 2 * time.Minute
+	DefaultConsumer   = "lc-workers"
+	DefaultMaxDeliver = 5
+)
+
+// Config says which broker to use and how. The zero values of Stream and
+// Duplicates take the defaults; URL and Node are required.
+type Config struct {
+	URL   string // nats://host:port, several separated by commas
+	Creds string // a .creds file (JWT and NKey seed); "" is none
+	TLSCA string // a PEM file of CAs to verify the server with; "" is the system's
+	// Stream is the JetStream stream of lc's events (subjects lc.>),
+	// created when missing.
+	Stream string
+	// Node names this lc in the subjects it publishes to: lc.<node>.call,
+	// lc.<node>.pcap. It must be one subject token.
+	Node string
+	// Duplicates is the stream's duplicate window when lc creates it: a
+	// message published again with the same event ID within it is stored
+	// once.
+	Duplicates time.Duration
+}
+
+// Validate reports every problem of c at once.
+func (c Config) Validate() error {
+	var errs []error
+	if c.URL == "" {
+		errs = append(errs, errors.New("no NATS server URL"))
+	}
+	if c.Node == "" || !validToken(c.Node) {
+		errs = append(errs, fmt.Errorf("node name %q: must be one NATS subject token (no '.', '*', '>' or white space)", c.Node))
+	}
+	if c.Stream != "" && !validToken(c.Stream) {
+		errs = append(errs, fmt.Errorf("stream name %q: must not contain '.', '*', '>' or white space", c.Stream))
+	}
+	if c.Duplicates < 0 {
+		errs = append(errs, fmt.Errorf("duplicate window %s: must not be negative", c.Duplicates))
+	}
+	return errors.Join(errs...)
+}
+
+func validToken(s string) bool {
+	return s != "" && !strings.ContainsAny(s, ".*> \t\r\n")
+}
+
+func (c Config) withDefaults() Config {
+	if c.Stream == "" {
+		c.Stream = DefaultStream
+	}
+	if c.Duplicates == 0 {
+		c.Duplicates = DefaultDuplicates
+	}
+	return c
+}
+
+// Connect connects to c.URL as name. It returns at once even when no
+// server answers: the connection keeps trying, for ever, and the
+// publisher and workers wait for it.
+func Connect(c Config, name string) (*nats.Conn, error) {
+	opts := []nats.Option{
+		nats.Name(name),
+		nats.MaxReconnects(-1),
+		nats.RetryOnFailedConnect(true),
+		nats.ReconnectWait(time.Second),
+	}
+	if c.Creds != "" {
+		opts = append(opts, nats.UserCredentials(c.Creds))
+	}
+	if c.TLSCA != "" {
+		opts = append(opts, nats.RootCAs(c.TLSCA))
+	}
+	nc, err := nats.Connect(c.URL, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", c.URL, err)
+	}
+	return nc, nil
+}
+
+// Subjects. An lc publishes under lc.<node>.
+const (
+	subjectRoot   = "lc"
+	callToken     = "call"
+	pcapToken     = "pcap"
+	deadToken     = "dead"
+	streamSubject = subjectRoot + ".>"
+)
+
+// CallSubject is where node publishes its CallCompleted events.
+func CallSubject(node string) string { return subjectRoot + "." + node + "." + callToken }
+
+// PcapSubject is where node publishes the FileClosed events of files of
+// no call ("other" files).
+func PcapSubject(node string) string { return subjectRoot + "." + node + "." + pcapToken }
+
+// CallFilesSubject is where node publishes the FileClosed events of the
+// files of Call-ID callID: lc.<node>.pcap.<32 hex digits of the Call-ID's
+// SHA-256>. A worker reads them from there when it takes the call's
+// CallCompleted.
+func CallFilesSubject(node, callID string) string {
+	sum := sha256.Sum256([]byte(callID))
+	return PcapSubject(node) + "." + hex.EncodeToString(sum[:16])
+}
+
+// DeadSubject is where workers put the messages of node that failed on
+// every delivery.
+func DeadSubject(node string) string { return subjectRoot + "." + node + "." + deadToken }
+
+// subjectOf is where ev is published by node.
+func subjectOf(node string, ev event.Event) string {
+	switch e := ev.(type) {
+	case event.CallCompleted:
+		return CallSubject(node)
+	case event.FileClosed:
+		if e.CallID != "" {
+			return CallFilesSubject(node, e.CallID)
+		}
+	}
+	return PcapSubject(node)
+}
+
+// nodeOf returns the node token of a subject lc.<node>.<...>.
+func nodeOf(subject string) string {
+	parts := strings.SplitN(subject, ".", 3)
+	if len(parts) < 3 {
+		return ""
+	}
+	return parts[1]
+}
+
+// ensureStream returns the stream c.Stream, creating it (subjects lc.>,
+// file storage, c.Duplicates) when missing. A stream that exists is left
+// as its operator configured it.
+func ensureStream(ctx context.Context, js jetstream.JetStream, c Config) (jetstream.Stream, error) {
+	s, err := js.Stream(ctx, c.Stream)
+	if err == nil {
+		return s, nil
+	}
+	if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil, fmt.Errorf("look up stream %s: %w", c.Stream, err)
+	}
+	s, err = js.CreateStream(ctx, jetstream.StreamConfig{
+		Name:       c.Stream,
+		Subjects:   []string{streamSubject},
+		Storage:    jetstream.FileStorage,
+		Duplicates: c.Duplicates,
+	})
+	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+		return js.Stream(ctx, c.Stream) // another lc made it first
+	}
+	if err != nil {
+		return nil, fmt.Errorf("create stream %s: %w", c.Stream, err)
+	}
+	return s, nil
+}
+
+// backoff is the wait before retry n (0 first): 100ms doubling, at most
+// max.
+func backoff(n int, max time.Duration) time.Duration {
+	d := 100 * time.Millisecond
+	for range n {
+		d *= 2
+		if d >= max {
+			return max
+		}
+	}
+	return min(d, max)
+}
+
+// sleep waits d or until ctx is done, and reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}

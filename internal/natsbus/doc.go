@@ -1,0 +1,49 @@
+// Package natsbus carries lc's events across machines through NATS
+// JetStream: a Publisher that lc process puts among its hooks, and a
+// Worker that runs the hook engine of package script on the events of a
+// shared durable consumer (lc hooks worker).
+//
+// # Subjects
+//
+// Everything is in one stream (Config.Stream, default LC, subjects lc.>,
+// file storage, a duplicate window of DefaultDuplicates), created by
+// whichever side finds it missing:
+//
+//	lc.<node>.call           CallCompleted events, as their JSON
+//	lc.<node>.pcap           FileClosed events of files of no call ("other" files)
+//	lc.<node>.pcap.<hash>    FileClosed events of the files of one Call-ID (32 hex digits of its SHA-256)
+//	lc.<node>.dead           messages that failed on every delivery (dead letters)
+//
+// Every event message carries its event ID in Nats-Msg-Id, so that the
+// stream stores an event that is published again within its duplicate
+// window once.
+//
+// # Order and delivery
+//
+// The Publisher is a hook of lc's engine: it publishes a call's events in
+// the engine's order, each after the one before was acknowledged by the
+// stream, and its run ends with the acknowledgement, so an event stays in
+// lc's journal until the stream has it. Workers consume lc.*.call and
+// lc.*.pcap only: a call's message is one unit of work, with the call's
+// file events read from lc.<node>.pcap.<hash> (stored before it), run in
+// order by one worker, acknowledged when the hooks of all of them have
+// run. A message whose hooks failed is delivered again (MaxDeliver in all,
+// RetryDelay doubling), then goes to lc.<node>.dead. Delivery is at least
+// once: a worker that dies, or stops past its drain deadline, leaves its
+// messages to be delivered again, and all their hooks run again.
+//
+// # Goroutines
+//
+//	goroutine             count                        does
+//	engine workers        as package script says       Publisher.Run (publish, wait for the ack, retry) / the hooks of a Worker
+//	Worker.Run            1 (the caller)               fetches, reads a call's files, submits to the engine, closes it
+//	in-progress pings     1 per message a Worker holds msg.InProgress every AckWait/3
+//	nats.go               a few per connection         reading, reconnecting, pull requests
+//
+// # Errors
+//
+// A broker that cannot be reached is never fatal: the Publisher retries
+// each event until its context is done (lc's drain deadline), the Worker
+// waits for the stream and its consumer. Both log the first failure at
+// Warn and count the rest.
+package natsbus

@@ -1,0 +1,508 @@
+package natsbus
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lc-voip/lc/internal/event"
+	"github.com/lc-voip/lc/internal/script"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Defaults of WorkerConfig.
+const (
+	DefaultAckWait    = time.Minute
+	DefaultRetryDelay = time.Second
+	maxRetryDelay     = 5 * time.Minute
+)
+
+// Headers of a dead letter.
+const (
+	HeaderSubject    = "Lc-Subject"    // the subject the message was published to
+	HeaderDeliveries = "Lc-Deliveries" // how often it was delivered
+	HeaderReason     = "Lc-Reason"     // why it failed the last time
+)
+
+// WorkerConfig configures a Worker. Zero fields take the defaults.
+type WorkerConfig struct {
+	Bus Config // URL and Node are not used: the Worker is given its connection
+	// Consumer is the durable pull consumer all workers share.
+	Consumer string
+	// AckWait is how long the stream waits for a message's ack before it
+	// delivers it to another worker. A Worker says it is still working
+	// (InProgress) every AckWait/3 while it holds a message, so it need
+	// not exceed the hooks' time limits; it bounds how long the messages
+	// of a worker that died wait.
+	AckWait time.Duration
+	// MaxDeliver is how often a message is delivered at most: a message
+	// whose hooks failed is delivered again after RetryDelay, doubling,
+	// and after the last delivery it goes to the dead-letter subject.
+	MaxDeliver int
+	RetryDelay time.Duration
+	// Engine configures the hook engine; its Journal and Journaled are
+	// the Worker's.
+	Engine script.EngineConfig
+	Logger *slog.Logger // nil discards
+}
+
+func (c WorkerConfig) withDefaults() WorkerConfig {
+	c.Bus = c.Bus.withDefaults()
+	if c.Consumer == "" {
+		c.Consumer = DefaultConsumer
+	}
+	if c.AckWait <= 0 {
+		c.AckWait = DefaultAckWait
+	}
+	if c.MaxDeliver <= 0 {
+		c.MaxDeliver = DefaultMaxDeliver
+	}
+	if c.RetryDelay <= 0 {
+		c.RetryDelay = DefaultRetryDelay
+	}
+	if c.Engine.Concurrency <= 0 {
+		c.Engine.Concurrency = script.DefaultConcurrency
+	}
+	if c.Engine.QueueSize <= 0 {
+		c.Engine.QueueSize = 4 * c.Engine.Concurrency
+	}
+	return c
+}
+
+// WorkerStats are a Worker's figures.
+type WorkerStats struct {
+	Received int64 // messages delivered to this worker
+	Acked    int64 // of which done: every hook ran and none failed, or no hook wanted them
+	Retried  int64 // given back to be delivered again: a hook failed, or the worker stopped
+	Dead     int64 // put on the dead-letter subject after the last delivery
+	Held     int64 // held now: queued or running
+	Hooks    script.EngineStats
+}
+
+// A Worker runs the hook engine on the events of a shared durable pull
+// consumer: the CallCompleted events (lc.*.call) and the FileClosed
+// events of files of no call (lc.*.pcap).
+//
+// A call is one unit of work: when the Worker takes a call's message, it
+// reads the call's FileClosed events from lc.<node>.pcap.<hash> (they are
+// stored before the call's message) and submits them, then the call, to
+// its engine, which runs them in order on one goroutine at a time; the
+// message is acknowledged when the call's hooks have all run. So a call's
+// hooks run in order and never overlap, whichever worker takes it, as
+// long as no worker holds a message past AckWait without saying it is
+// still working.
+//
+// Goroutines: Run's fetch loop (the engine's one submitting goroutine),
+// the engine's workers, and one goroutine per held message that tells
+// the stream it is still in progress.
+type Worker struct {
+	cfg    WorkerConfig
+	nc     *nats.Conn
+	js     jetstream.JetStream
+	log    *slog.Logger
+	set    script.Set
+	engine *script.Engine
+	stream jetstream.Stream
+
+	received, acked, retried, dead atomic.Int64
+
+	// Guarded by mu.
+	mu      sync.Mutex
+	tickets map[string][]*ticket // by the ID of the event that completes them
+	failed  map[string]bool      // event IDs a hook failed for
+	held    map[*ticket]struct{} // every ticket not yet settled
+}
+
+// ticket is a message the Worker holds: the events submitted for it,
+// the last of which completes it.
+type ticket struct {
+	msg  jetstream.Msg
+	ids  []string
+	stop func() // stops the in-progress pings
+}
+
+// NewWorker returns a Worker that consumes on nc and runs set's hooks.
+func NewWorker(nc *nats.Conn, cfg WorkerConfig, set script.Set) (*Worker, error) {
+	cfg = cfg.withDefaults()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: %w", err)
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	w := &Worker{
+		cfg: cfg, nc: nc, js: js, log: log.With("component", "worker"),
+		tickets: make(map[string][]*ticket), failed: make(map[string]bool), held: make(map[*ticket]struct{}),
+	}
+	w.set = script.Set{Release: set.Release}
+	for _, h := range set.Hooks {
+		w.set.Hooks = append(w.set.Hooks, trackedHook{Hook: h, w: w})
+	}
+	ec := cfg.Engine
+	ec.Journal, ec.Journaled = workerJournal{w}, nil
+	w.engine = script.NewEngine(ec, w.set)
+	return w, nil
+}
+
+// Run takes messages until ctx is done, then lets the hooks of what it
+// holds run until drain is done, gives back (Nak) what it could not
+// finish, and returns. It returns an error only when ctx was not done: the
+// consumer could not be made or read.
+func (w *Worker) Run(ctx, drain context.Context) error {
+	it, err := w.subscribe(ctx)
+	if err == nil {
+		w.fetch(ctx, it)
+	}
+	w.engine.Close(drain)
+	w.mu.Lock()
+	left := make([]*ticket, 0, len(w.held))
+	for t := range w.held {
+		left = append(left, t)
+	}
+	w.mu.Unlock()
+	for _, t := range left {
+		w.settle(t, giveBack, "the worker stopped")
+	}
+	if ferr := w.nc.Flush(); ferr != nil && !errors.Is(ferr, nats.ErrConnectionClosed) {
+		w.log.Warn("flush acks", "error", ferr)
+	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}
+
+// subscribe makes the stream and the consumer, waiting for the broker
+// until ctx is done.
+func (w *Worker) subscribe(ctx context.Context) (jetstream.MessagesContext, error) {
+	for attempt := 0; ; attempt++ {
+		it, err := w.trySubscribe(ctx)
+		if err == nil {
+			return it, nil
+		}
+		if attempt == 0 {
+			w.log.Warn("cannot reach the stream; trying again", "stream", w.cfg.Bus.Stream, "error", err)
+		}
+		if !sleep(ctx, backoff(attempt, 10*time.Second)) {
+			return nil, err
+		}
+	}
+}
+
+func (w *Worker) trySubscribe(ctx context.Context) (jetstream.MessagesContext, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	s, err := ensureStream(ctx, w.js, w.cfg.Bus)
+	if err != nil {
+		return nil, err
+	}
+	w.stream = s
+	cons, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
+		Durable:        w.cfg.Consumer,
+		Description:    "lc hooks worker",
+		FilterSubjects: []string{subjectRoot + ".*." + callToken, subjectRoot + ".*." + pcapToken},
+		AckPolicy:      jetstream.AckExplicitPolicy,
+		AckWait:        w.cfg.AckWait,
+		MaxDeliver:     w.cfg.MaxDeliver,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s: %w", w.cfg.Consumer, err)
+	}
+	return cons.Messages(jetstream.PullMaxMessages(w.cfg.Engine.Concurrency))
+}
+
+// fetch takes messages until ctx is done, then gives back those fetched
+// and not yet taken.
+func (w *Worker) fetch(ctx context.Context, it jetstream.MessagesContext) {
+	for {
+		msg, err := it.Next(jetstream.NextContext(ctx))
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) || w.nc.IsClosed() {
+				break
+			}
+			w.log.Debug("fetch", "error", err)
+			sleep(ctx, 100*time.Millisecond)
+			continue
+		}
+		w.take(ctx, msg)
+	}
+	it.Drain()
+	for {
+		msg, err := it.Next(jetstream.NextMaxWait(time.Second))
+		if err != nil {
+			return
+		}
+		w.retried.Add(1)
+		msg.Nak()
+	}
+}
+
+// take submits the events of msg to the engine.
+func (w *Worker) take(ctx context.Context, msg jetstream.Msg) {
+	w.received.Add(1)
+	t := &ticket{msg: msg, stop: w.ping(msg)}
+	w.mu.Lock()
+	w.held[t] = struct{}{}
+	w.mu.Unlock()
+	ev, err := event.Decode(msg.Data())
+	if err != nil {
+		w.bury(t, fmt.Sprintf("not an lc event: %v", err))
+		return
+	}
+	evs := []event.Event{ev}
+	if call, ok := ev.(event.CallCompleted); ok {
+		files, err := w.callFiles(ctx, msg, call)
+		if err != nil {
+			w.settle(t, giveBack, fmt.Sprintf("read the call's files: %v", err))
+			return
+		}
+		evs = append(files, ev)
+	}
+	var wanted []event.Event
+	for _, e := range evs {
+		if wants(w.set.Hooks, e.Type()) {
+			wanted = append(wanted, e)
+			t.ids = append(t.ids, e.EventID())
+		}
+	}
+	if len(wanted) == 0 {
+		w.settle(t, done, "")
+		return
+	}
+	last := t.ids[len(t.ids)-1]
+	w.mu.Lock()
+	w.tickets[last] = append(w.tickets[last], t)
+	w.mu.Unlock()
+	for _, e := range wanted {
+		w.engine.Submit(e)
+	}
+}
+
+func wants(hooks []script.Hook, t event.Type) bool {
+	for _, h := range hooks {
+		if h.Wants(t) {
+			return true
+		}
+	}
+	return false
+}
+
+// callFiles reads the FileClosed events of call's files, stored before
+// msg on the call's files subject, in the order they were published; an
+// event stored twice (published again beyond the duplicate window) is
+// taken once.
+func (w *Worker) callFiles(ctx context.Context, msg jetstream.Msg, call event.CallCompleted) ([]event.Event, error) {
+	paths := call.Files()
+	if len(paths) == 0 {
+		return nil, nil
+	}
+	md, err := msg.Metadata()
+	if err != nil {
+		return nil, err
+	}
+	want := make(map[string]bool, len(paths))
+	for _, p := range paths {
+		want[p] = true
+	}
+	subject := CallFilesSubject(nodeOf(msg.Subject()), call.CallID)
+	seen := make(map[string]bool)
+	var files []event.Event
+	for seq := uint64(1); seq < md.Sequence.Stream; {
+		raw, err := w.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if raw.Sequence >= md.Sequence.Stream {
+			break
+		}
+		seq = raw.Sequence + 1
+		ev, err := event.Decode(raw.Data)
+		f, ok := ev.(event.FileClosed)
+		if err != nil || !ok || f.CallID != call.CallID || !want[f.Path] || seen[f.ID] {
+			continue // another call of the same Call-ID, or a duplicate
+		}
+		seen[f.ID] = true
+		files = append(files, f)
+	}
+	if len(files) < len(paths) {
+		w.log.Warn("the stream no longer has every file event of the call; running the hooks of those it has",
+			"callid", call.CallID, "files", len(paths), "found", len(files))
+	}
+	return files, nil
+}
+
+// ping tells the stream every AckWait/3 that msg is still being worked
+// on, until the returned function is called.
+func (w *Worker) ping(msg jetstream.Msg) func() {
+	done := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(w.cfg.AckWait / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				msg.InProgress()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return sync.OnceFunc(func() { close(done) })
+}
+
+// finish is called when the hooks of event id have all run: it settles
+// the ticket that id completes, if any.
+func (w *Worker) finish(id string) {
+	w.mu.Lock()
+	ts := w.tickets[id]
+	if len(ts) == 0 {
+		w.mu.Unlock()
+		return
+	}
+	t := ts[0]
+	if len(ts) == 1 {
+		delete(w.tickets, id)
+	} else {
+		w.tickets[id] = ts[1:]
+	}
+	result := done
+	for _, e := range t.ids {
+		if w.failed[e] {
+			result = failed
+			delete(w.failed, e)
+		}
+	}
+	w.mu.Unlock()
+	w.settle(t, result, "a hook failed")
+}
+
+// outcome is how a held message ends.
+type outcome int
+
+const (
+	done     outcome = iota // acknowledged
+	failed                  // delivered again after a delay; after the last delivery, a dead letter
+	giveBack                // delivered again, to this worker or another; never a dead letter
+)
+
+// settle ends t's message as result says; reason says why it is not
+// done.
+func (w *Worker) settle(t *ticket, result outcome, reason string) {
+	w.mu.Lock()
+	_, held := w.held[t]
+	delete(w.held, t)
+	w.mu.Unlock()
+	if !held {
+		return
+	}
+	t.stop()
+	if result == done {
+		w.acked.Add(1)
+		if err := t.msg.Ack(); err != nil {
+			w.log.Warn("ack", "subject", t.msg.Subject(), "error", err)
+		}
+		return
+	}
+	n := uint64(1)
+	if md, err := t.msg.Metadata(); err == nil {
+		n = md.NumDelivered
+	}
+	if result == failed && n >= uint64(w.cfg.MaxDeliver) {
+		w.putDead(t, n, reason)
+		return
+	}
+	w.retried.Add(1)
+	delay := min(w.cfg.RetryDelay<<min(n-1, 20), maxRetryDelay)
+	if result == giveBack {
+		delay = 0
+	}
+	w.log.Warn("message given back, to be delivered again", "subject", t.msg.Subject(), "deliveries", n, "reason", reason, "delay", delay)
+	t.msg.NakWithDelay(delay)
+}
+
+// bury puts t's message on the dead-letter subject at once.
+func (w *Worker) bury(t *ticket, reason string) {
+	w.mu.Lock()
+	delete(w.held, t)
+	w.mu.Unlock()
+	t.stop()
+	n := uint64(1)
+	if md, err := t.msg.Metadata(); err == nil {
+		n = md.NumDelivered
+	}
+	w.putDead(t, n, reason)
+}
+
+// putDead publishes t's message to lc.<node>.dead and terminates its
+// delivery.
+func (w *Worker) putDead(t *ticket, deliveries uint64, reason string) {
+	w.dead.Add(1)
+	m := &nats.Msg{Subject: DeadSubject(nodeOf(t.msg.Subject())), Data: t.msg.Data(), Header: nats.Header{}}
+	m.Header.Set(HeaderSubject, t.msg.Subject())
+	m.Header.Set(HeaderDeliveries, strconv.FormatUint(deliveries, 10))
+	m.Header.Set(HeaderReason, reason)
+	if id := t.msg.Headers().Get(jetstream.MsgIDHeader); id != "" {
+		m.Header.Set(jetstream.MsgIDHeader, "dead:"+id)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
+	defer cancel()
+	if _, err := w.js.PublishMsg(ctx, m); err != nil {
+		w.log.Error("dead letter not published; the message is given back", "subject", t.msg.Subject(), "error", err)
+		t.msg.NakWithDelay(w.cfg.RetryDelay)
+		return
+	}
+	w.log.Error("message failed on every delivery: put on the dead-letter subject", "subject", t.msg.Subject(), "dead_subject", m.Subject, "deliveries", deliveries, "reason", reason)
+	t.msg.Term()
+}
+
+// Stats returns the figures so far. Safe from any goroutine.
+func (w *Worker) Stats() WorkerStats {
+	w.mu.Lock()
+	held := int64(len(w.held))
+	w.mu.Unlock()
+	return WorkerStats{
+		Received: w.received.Load(), Acked: w.acked.Load(), Retried: w.retried.Load(), Dead: w.dead.Load(),
+		Held: held, Hooks: w.engine.Stats(),
+	}
+}
+
+// trackedHook is a hook of a Worker: it notes the events it failed for.
+type trackedHook struct {
+	script.Hook
+	w *Worker
+}
+
+func (h trackedHook) Run(ctx context.Context, ev event.Event) error {
+	err := h.Hook.Run(ctx, ev)
+	if err != nil && ctx.Err() == nil {
+		h.w.mu.Lock()
+		h.w.failed[ev.EventID()] = true
+		h.w.mu.Unlock()
+	}
+	return err
+}
+
+// workerJournal is how a Worker learns that an event's hooks have all
+// run: the engine ends its journal item. It keeps nothing: the stream is
+// the Worker's journal.
+type workerJournal struct{ w *Worker }
+
+func (workerJournal) Begin(string, []byte) error { return nil }
+func (workerJournal) Note(string, []byte) error  { return nil }
+func (j workerJournal) End(id string) error {
+	j.w.finish(strings.TrimPrefix(id, script.JournalPrefix))
+	return nil
+}
+func (workerJournal) Data(string) ([]byte, error) { return nil, errors.New("a worker keeps no event") }
