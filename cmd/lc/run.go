@@ -111,34 +111,10 @@ func (r *processRun) open(hooks hookConfig, set settings) error {
 		mx = newMetrics()
 		hooks.engine.Observe = mx.observe
 	}
-	if in.live != nil {
-		// Capture must never wait for hooks: events beyond the queue
-		// wait as many again in memory, then in the journal alone, in
-		// order.
-		hooks.engine.Spool = true
-	}
-	if r.opt.journal.enabled {
-		hooks.engine.Journal = r.link
-		r.cfg.Ledger = ledger{r.link}
-		hooks.engine.Journaled = func(e event.Event) { r.cfg.Ledger.End(processor.LedgerKey(e)) }
-	}
-	// --events-to: the publisher is the last hook of every event, so an
-	// event stays in the journal until the stream has acknowledged it.
-	if r.pub, err = openPublisher(r.opt.eventsTo, r.log); err != nil {
+	if err := r.startEngine(hooks, mx); err != nil {
 		r.closeEvents()
 		return err
 	}
-	if r.pub != nil {
-		r.defer1(r.pub.close)
-		hooks.set.Hooks = append(hooks.set.Hooks, r.pub.hooks()...)
-		if mx != nil {
-			mx.registry.MustRegister(natsMetrics{publisher: r.pub.Stats})
-		}
-	}
-	if r.opt.retention.enabled() {
-		hooks.engine.Done = func(e event.Event) { r.keep.done(e) }
-	}
-	r.engine, r.hooked = script.NewEngine(hooks.engine, hooks.set), len(hooks.set.Hooks) > 0
 	r.cfg.Emit = func(e event.Event) {
 		if r.pub != nil {
 			r.pub.Expect(e)
@@ -160,15 +136,51 @@ func (r *processRun) open(hooks hookConfig, set settings) error {
 			return err
 		}
 	}
-	if mx != nil {
-		mx.sources = metricSources{counters: r.proc.Counters(), hooks: r.hookStats, capture: in.captureStats, journal: r.journalFigures, retention: r.keep.stats}
-		stopMetrics, err := mx.serve(r.opt.metrics, r.log)
-		if err != nil {
-			r.abandon()
-			return usageError{withSource(err, "metrics-addr", set)}
-		}
-		r.defer1(stopMetrics)
+	if mx == nil {
+		return nil
 	}
+	mx.sources = metricSources{counters: r.proc.Counters(), hooks: r.hookStats, capture: in.captureStats, journal: r.journalFigures, retention: r.keep.stats}
+	stopMetrics, err := mx.serve(r.opt.metrics, r.log)
+	if err != nil {
+		r.abandon()
+		return usageError{withSource(err, "metrics-addr", set)}
+	}
+	r.defer1(stopMetrics)
+	return nil
+}
+
+// startEngine starts the hook engine with what the run adds to hooks: the
+// spool in live capture, the journal, the --events-to publisher, the
+// retention's look at finished events.
+func (r *processRun) startEngine(hooks hookConfig, mx *metrics) error {
+	if r.in.live != nil {
+		// Capture must never wait for hooks: events beyond the queue
+		// wait as many again in memory, then in the journal alone, in
+		// order.
+		hooks.engine.Spool = true
+	}
+	if r.opt.journal.enabled {
+		hooks.engine.Journal = r.link
+		r.cfg.Ledger = ledger{r.link}
+		hooks.engine.Journaled = func(e event.Event) { r.cfg.Ledger.End(processor.LedgerKey(e)) }
+	}
+	// --events-to: the publisher is the last hook of every event, so an
+	// event stays in the journal until the stream has acknowledged it.
+	var err error
+	if r.pub, err = openPublisher(r.opt.eventsTo, r.log); err != nil {
+		return err
+	}
+	if r.pub != nil {
+		r.defer1(r.pub.close)
+		hooks.set.Hooks = append(hooks.set.Hooks, r.pub.hooks()...)
+		if mx != nil {
+			mx.registry.MustRegister(natsMetrics{publisher: r.pub.Stats})
+		}
+	}
+	if r.opt.retention.enabled() {
+		hooks.engine.Done = func(e event.Event) { r.keep.done(e) }
+	}
+	r.engine, r.hooked = script.NewEngine(hooks.engine, hooks.set), len(hooks.set.Hooks) > 0
 	return nil
 }
 

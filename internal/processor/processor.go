@@ -87,12 +87,7 @@ func New(cfg Config) (*Processor, error) {
 		calls:  make(map[string]*call),
 		ended:  newEndedCalls(cfg.MaxCalls),
 		media:  make(mediaIndex),
-		stats: Stats{
-			Written:     make(map[event.FileKind]int64),
-			Notes:       make(map[string]int64),
-			Calls:       make(map[event.CallState]int64),
-			FilesClosed: make(map[event.FileKind]int64),
-		},
+		stats:  newStats(),
 	}
 	z, err := newCompressor(cfg.Compress, root)
 	if err != nil {

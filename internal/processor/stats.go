@@ -48,6 +48,16 @@ type Stats struct {
 	LastPacket time.Time
 }
 
+// newStats returns empty Stats, their maps made.
+func newStats() Stats {
+	return Stats{
+		Written:     make(map[event.FileKind]int64),
+		Notes:       make(map[string]int64),
+		Calls:       make(map[event.CallState]int64),
+		FilesClosed: make(map[event.FileKind]int64),
+	}
+}
+
 // clone returns a copy of s that shares no map with it.
 func (s Stats) clone() Stats {
 	s.Written = maps.Clone(s.Written)
