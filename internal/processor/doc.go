@@ -29,7 +29,13 @@
 // # Concurrency
 //
 // A Processor is used by one goroutine, which also runs Config.Emit for
-// every event, in order. Counters may be read from any goroutine.
+// every event, in order. Counters may be read from any goroutine. Two
+// goroutines of its own work beside it: Run reads the Source on one
+// (run.go), and the file cache's writer makes the write(2)s of full
+// buffers and the closes (and compression) of finished files on the other
+// (writer.go), in the order they were decided; a file's event waits until
+// the writer closed it. So reading, processing and writing use up to
+// three cores, and the output is what one loop would make.
 //
 // # Files
 //
