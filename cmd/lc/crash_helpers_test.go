@@ -466,12 +466,16 @@ func (tt *torture) checkReports(f *crashFacts, fig *crashFigures) {
 	}
 }
 
-// checkPcaps reads every pcap of the output directory with lc's reader,
-// and with tshark when the plan says.
+// checkPcaps reads every pcap of the output directory, compressed or
+// not, with lc's reader, and with tshark when the plan says.
 func (tt *torture) checkPcaps(fig *crashFigures) {
 	var paths []string
 	err := walkOutput(tt.out, func(path string, d fs.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() && strings.HasSuffix(path, ".pcap") {
+		switch {
+		case err != nil || !d.Type().IsRegular():
+		case strings.HasSuffix(path, ".tmp"):
+			tt.t.Errorf("a temporary copy is left: %s", path)
+		case strings.HasSuffix(path, ".pcap"), strings.HasSuffix(path, ".pcap.gz"), strings.HasSuffix(path, ".pcap.zst"):
 			paths = append(paths, path)
 		}
 		return err

@@ -39,13 +39,21 @@ const crashConcurrency = 4
 // chunks it is cut into and the kills it needs at least.
 type crashPlan struct {
 	calls, chunks, kills int
-	tshark               string // tshark's path, to read every pcap with it too; "" not
+	tshark               string   // tshark's path, to read every pcap with it too; "" not
+	args                 []string // more arguments of every run
 }
 
 // TestCrashTorture is the crash torture at a size for every test run:
 // 40 calls in 8 chunks, at least 6 kills.
 func TestCrashTorture(t *testing.T) {
 	runCrashTorture(t, crashPlan{calls: 40, chunks: 8, kills: 6})
+}
+
+// TestCrashTortureCompressed is the crash torture with --compress: kills
+// land while closed files are compressed too, and every file the events
+// name, compressed or not, reads cleanly; no temporary copy is left.
+func TestCrashTortureCompressed(t *testing.T) {
+	runCrashTorture(t, crashPlan{calls: 24, chunks: 6, kills: 4, args: []string{"--compress", "zstd"}})
 }
 
 // TestCrashTortureLong is the crash torture at scale, in the long suite:
@@ -293,10 +301,11 @@ func (tt *torture) args(r *crashRun, capture string) []string {
 	voip := fmt.Sprintf("echo %[1]s voip-command start %%event_id%% >> %[2]s; sleep 0.02; "+
 		"kill -0 $PPID 2>/dev/null || exit 0; echo %[1]s voip-command end %%event_id%% >> %[2]s", tag, rec)
 	pcap := fmt.Sprintf("sh %s %s pcap-command %%event_id%% %s", shellQuote(tt.hook), tag, rec)
-	return []string{"process", "-r", capture, "-o", tt.out, "--events", r.events, "--config", tt.config,
+	args := []string{"process", "-r", capture, "-o", tt.out, "--events", r.events, "--config", tt.config,
 		"--progress", "never", "--log-level", "warn", "--status-interval", "0", "--call-grace-period", "100ms",
 		"--command-concurrency", strconv.Itoa(crashConcurrency),
 		"--voip-command", voip, "--pcap-command", pcap, "--hook-script", script}
+	return append(args, tt.plan.args...)
 }
 
 // await waits for run r to exit, killing it as r says; recStart is the
