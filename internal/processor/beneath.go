@@ -113,14 +113,16 @@ func (d *outDir) mkdirUnique(abs string) (string, error) {
 }
 
 // uniquePath returns base+ext, or base_N+ext for the smallest N >= 1 that
-// names nothing yet beneath the output directory; base is absolute.
+// names nothing yet beneath the output directory, nor does with one of
+// the suffixes of compressed copies added (a file compressed and removed
+// still takes its name); base is absolute.
 func (d *outDir) uniquePath(base, ext string) (string, error) {
 	rel, err := d.rel(base + ext)
 	if err != nil {
 		return "", err
 	}
 	for n := 1; ; n++ {
-		taken, err := d.lstat(rel)
+		taken, err := d.takenRel(rel)
 		if err != nil {
 			return "", fmt.Errorf("look up %q: %w", d.abs(rel), err)
 		}
@@ -131,6 +133,16 @@ func (d *outDir) uniquePath(base, ext string) (string, error) {
 			return "", err
 		}
 	}
+}
+
+// takenRel reports whether rel, or its compressed copy, names anything.
+func (d *outDir) takenRel(rel string) (bool, error) {
+	for _, suffix := range []string{"", compressedExt[CompressGzip], compressedExt[CompressZstd]} {
+		if taken, err := d.lstat(rel + suffix); taken || err != nil {
+			return taken, err
+		}
+	}
+	return false, nil
 }
 
 // close releases the output directory; closing twice is not an error.

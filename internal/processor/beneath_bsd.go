@@ -11,3 +11,13 @@ func openat2(int, string, int, uint32) (int, error) { return -1, unix.ENOSYS }
 // through the symlinks of the system's own directories (/var, /tmp), and
 // nothing is opened by that path but the output directory itself.
 func canonicalDir(path string) (string, error) { return path, nil }
+
+// renameNoReplace renames from to to in the directory dirfd, failing with
+// EEXIST when to exists: a hard link, which never replaces, then the
+// removal of the old name.
+func renameNoReplace(dirfd int, from, to string) error {
+	if err := unix.Linkat(dirfd, from, dirfd, to, 0); err != nil {
+		return err
+	}
+	return unix.Unlinkat(dirfd, from, 0)
+}

@@ -24,3 +24,9 @@ func openat2(dirfd int, path string, flag int, perm uint32) (int, error) {
 func canonicalDir(path string) (string, error) {
 	return filepath.EvalSymlinks(path)
 }
+
+// renameNoReplace renames from to to in the directory dirfd, failing with
+// EEXIST when to exists.
+func renameNoReplace(dirfd int, from, to string) error {
+	return unix.Renameat2(dirfd, from, dirfd, to, unix.RENAME_NOREPLACE)
+}

@@ -122,7 +122,8 @@ func (d *outDir) remove(abs string) error {
 }
 
 // rename renames the file from to the name to in the same directory,
-// reached beneath the output directory without following a symlink.
+// reached beneath the output directory without following a symlink. It
+// fails when to names anything: nothing is ever replaced.
 func (d *outDir) rename(from, to string) error {
 	rel, err := d.rel(from)
 	if err != nil {
@@ -137,7 +138,7 @@ func (d *outDir) rename(from, to string) error {
 		return err
 	}
 	defer unix.Close(pfd)
-	if err := unix.Renameat(pfd, name, pfd, filepath.Base(to)); err != nil {
+	if err := renameNoReplace(pfd, name, filepath.Base(to)); err != nil {
 		return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
 	}
 	return nil

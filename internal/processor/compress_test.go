@@ -153,3 +153,30 @@ func TestRecoverCompressing(t *testing.T) {
 		})
 	}
 }
+
+// TestCompressedNameStaysTaken: an "other" file compressed and removed by
+// one run still takes its name: a later run with a first packet of the
+// same second writes beside it, never over its compressed copy.
+func TestCompressedNameStaysTaken(t *testing.T) {
+	out := t.TempDir()
+	o := testpcap.NewDialog(1)
+	tl := &testpcap.Timeline{Now: t0}
+	tl.Add(testpcap.UDP(o.Caller, o.Callee, o.Request("OPTIONS", 1, "", "")), 0)
+	var paths []string
+	for range 2 {
+		r := startRun(t, out, func(c *Config) { c.Compress = CompressGzip })
+		r.feed(tl.Pkts...)
+		r.close()
+		for path := range fileEvents(r) {
+			paths = append(paths, path)
+		}
+	}
+	if len(paths) != 2 || paths[0] == paths[1] {
+		t.Fatalf("the two runs' files: %q, want two names", paths)
+	}
+	for _, path := range paths {
+		if n := len(packetsOf(t, path)); n != 1 {
+			t.Errorf("%s holds %d packets, want 1", path, n)
+		}
+	}
+}
