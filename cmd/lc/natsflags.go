@@ -23,6 +23,7 @@ type natsOptions struct {
 	tlsCA   string
 	stream  string
 	node    string
+	files   string // --nats-object-store: the bucket of the pcap files; "" is none
 }
 
 // addFlags defines the flags on f, the URL's under the name urlFlag; the
@@ -34,6 +35,11 @@ func (o *natsOptions) addFlags(f *pflag.FlagSet, urlFlag, urlUsage string, publi
 	f.StringVar(&o.creds, "nats-creds", "", "NATS credentials file (.creds: JWT and NKey seed)")
 	f.StringVar(&o.tlsCA, "nats-tls-ca", "", "PEM file of the CAs that sign the NATS server's certificate")
 	f.StringVar(&o.stream, "nats-stream", natsbus.DefaultStream, "JetStream stream of lc's events (subjects lc.>), created when missing")
+	if publishing {
+		f.StringVar(&o.files, "nats-object-store", "", "put every closed pcap into this JetStream object store bucket (created when missing) before publishing its event")
+	} else {
+		f.StringVar(&o.files, "nats-object-store", "", "fetch the pcaps of each call or file from this JetStream object store bucket into a temporary directory for its hooks")
+	}
 	if publishing {
 		f.StringVar(&o.node, "nats-node", defaultNode(), "this lc's name in the subjects it publishes to: lc.NODE.call, lc.NODE.pcap")
 	}
@@ -55,12 +61,15 @@ func (o *natsOptions) enabled() bool { return o.url != "" }
 
 // config is the natsbus configuration of the flags.
 func (o *natsOptions) config() natsbus.Config {
-	return natsbus.Config{URL: o.url, Creds: o.creds, TLSCA: o.tlsCA, Stream: o.stream, Node: o.node}
+	return natsbus.Config{URL: o.url, Creds: o.creds, TLSCA: o.tlsCA, Stream: o.stream, Node: o.node, Files: o.files}
 }
 
 // validate reports bad values, as flagErrors; nothing when off.
 func (o *natsOptions) validate(publishing bool) []error {
 	if !o.enabled() {
+		if o.files != "" {
+			return []error{&flagError{Flag: "nats-object-store", Value: o.files, Reason: "needs --" + o.urlFlag}}
+		}
 		return nil
 	}
 	var errs []error
@@ -98,23 +107,27 @@ type publisher struct {
 
 // openPublisher connects to the server of opt (without waiting for it)
 // and returns the publisher, which hooks must include; nil when off.
-func openPublisher(opt natsOptions, log *slog.Logger) (*publisher, error) {
+// outDir is the output directory, the root of the files' object names.
+func openPublisher(opt natsOptions, outDir string, log *slog.Logger) (*publisher, error) {
 	if !opt.enabled() {
 		return nil, nil
 	}
-	nc, err := natsbus.Connect(opt.config(), "lc process")
+	cfg := opt.config()
+	cfg.Root = outDir
+	nc, err := natsbus.Connect(cfg, "lc process")
 	if err != nil {
 		return nil, err
 	}
-	p, err := natsbus.NewPublisher(nc, opt.config(), log)
+	p, err := natsbus.NewPublisher(nc, cfg, log)
 	if err != nil {
 		nc.Close()
 		return nil, err
 	}
-	log.Info("publishing events", "nats", opt.url, "stream", opt.stream, "node", opt.node)
+	log.Info("publishing events", "nats", opt.url, "stream", opt.stream, "node", opt.node, "object_store", opt.files)
 	return &publisher{Publisher: p, close: func() {
 		st := p.Stats()
-		log.Info("events published", "published", st.Published, "duplicates", st.Duplicates, "not_published", st.Backlog, "failed_attempts", st.Failures)
+		log.Info("events published", "published", st.Published, "duplicates", st.Duplicates, "not_published", st.Backlog, "failed_attempts", st.Failures,
+			"files_put", st.FilesPut, "files_missing", st.FilesGone)
 		nc.Close()
 	}}, nil
 }

@@ -167,7 +167,7 @@ func (r *processRun) startEngine(hooks hookConfig, mx *metrics) error {
 	// --events-to: the publisher is the last hook of every event, so an
 	// event stays in the journal until the stream has acknowledged it.
 	var err error
-	if r.pub, err = openPublisher(r.opt.eventsTo, r.log); err != nil {
+	if r.pub, err = openPublisher(r.opt.eventsTo, r.cfg.OutputDir, r.log); err != nil {
 		return err
 	}
 	if r.pub != nil {

@@ -135,11 +135,11 @@ func runWorker(cmd *cobra.Command, s streams, opt workerOptions) error {
 		}
 		defer stop()
 	}
-	log.Info("taking events", "nats", opt.nats.url, "stream", opt.nats.stream, "consumer", opt.consumer, "ack_wait", opt.ackWaitOrDefault())
+	log.Info("taking events", "nats", opt.nats.url, "stream", opt.nats.stream, "consumer", opt.consumer, "ack_wait", opt.ackWaitOrDefault(), "object_store", opt.nats.files)
 	drain := drainContext(cmd.Context(), s.abort, opt.hooks.shutdownTimeout)
 	runErr := w.Run(cmd.Context(), drain)
 	st := w.Stats()
 	log.Info("worker stopped", "received", st.Received, "acked", st.Acked, "retried", st.Retried, "dead", st.Dead,
-		"hook_runs", st.Hooks.Runs, "hook_failures", st.Hooks.Failed, "hooks_unrun", st.Hooks.Unrun)
+		"files_fetched", st.Fetched, "hook_runs", st.Hooks.Runs, "hook_failures", st.Hooks.Failed, "hooks_unrun", st.Hooks.Unrun)
 	return runErr
 }

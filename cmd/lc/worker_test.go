@@ -244,6 +244,8 @@ func TestNatsFlagErrors(t *testing.T) {
 		{"events-to not nats", []string{"process", "-r", capture, "-o", t.TempDir(), "--events-to", "http://x:80"}, "events-to"},
 		{"dotted node", []string{"process", "-r", capture, "-o", t.TempDir(), "--events-to", "nats://127.0.0.1:1", "--nats-node", "a.b"}, "subject token"},
 		{"missing creds", []string{"process", "-r", capture, "-o", t.TempDir(), "--events-to", "nats://127.0.0.1:1", "--nats-creds", "/nonexistent.creds"}, "nats-creds"},
+		{"object store without events-to", []string{"process", "-r", capture, "-o", t.TempDir(), "--nats-object-store", "pcaps"}, "needs --events-to"},
+		{"bad bucket name", []string{"process", "-r", capture, "-o", t.TempDir(), "--events-to", "nats://127.0.0.1:1", "--nats-object-store", "a.b"}, "object store bucket"},
 		{"worker without nats", []string{"hooks", "worker", "--voip-command", "true"}, "--nats"},
 		{"worker without hooks", []string{"hooks", "worker", "--nats", "nats://127.0.0.1:1"}, "no hooks"},
 		{"worker bad template", []string{"hooks", "worker", "--nats", "nats://127.0.0.1:1", "--voip-command", "x %nope%"}, "nope"},

@@ -38,6 +38,16 @@ type Config struct {
 	// message published again with the same event ID within it is stored
 	// once.
 	Duplicates time.Duration
+	// Files is the JetStream object store bucket the pcap files travel
+	// in, created when missing; "" is none: events carry the paths only.
+	// The Publisher puts the file a FileClosed event names into it before
+	// it publishes the event; a Worker fetches the files of what it runs
+	// into a temporary directory and has the hooks see them there.
+	Files string
+	// Root is the directory the files are under (lc process's output
+	// directory): a file's object name is <node>/<its path relative to
+	// Root>. Publisher only; required with Files.
+	Root string
 }
 
 // Validate reports every problem of c at once.
@@ -51,6 +61,9 @@ func (c Config) Validate() error {
 	}
 	if c.Stream != "" && !validToken(c.Stream) {
 		errs = append(errs, fmt.Errorf("stream name %q: must not contain '.', '*', '>' or white space", c.Stream))
+	}
+	if c.Files != "" && !validBucket(c.Files) {
+		errs = append(errs, fmt.Errorf("object store bucket %q: only letters, digits, '-' and '_'", c.Files))
 	}
 	if c.Duplicates < 0 {
 		errs = append(errs, fmt.Errorf("duplicate window %s: must not be negative", c.Duplicates))

@@ -18,6 +18,20 @@
 // stream stores an event that is published again within its duplicate
 // window once.
 //
+// # Files
+//
+// With Config.Files the pcap files travel in a JetStream object store
+// bucket, created when missing: the Publisher puts the file of each
+// FileClosed event as <node>/<path relative to Config.Root> before it
+// publishes the event, and sets HeaderRoot on every message; a Worker
+// fetches the files of a message into a temporary directory of its own,
+// runs the hooks on events whose paths point there, and removes the
+// directory when it settles the message.
+//
+// Servers before 2.10 take one filter subject per consumer: there the
+// Worker's consumer filters lc.*.* and the Worker acknowledges and skips
+// the dead letters it also gets.
+//
 // # Order and delivery
 //
 // The Publisher is a hook of lc's engine: it publishes a call's events in
@@ -36,7 +50,7 @@
 //
 //	goroutine             count                        does
 //	engine workers        as package script says       Publisher.Run (publish, wait for the ack, retry) / the hooks of a Worker
-//	Worker.Run            1 (the caller)               fetches, reads a call's files, submits to the engine, closes it
+//	Worker.Run            1 (the caller)               fetches, reads a call's file events and files, submits to the engine, closes it
 //	in-progress pings     1 per message a Worker holds msg.InProgress every AckWait/3
 //	nats.go               a few per connection         reading, reconnecting, pull requests
 //

@@ -2,8 +2,11 @@ package natsbus
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,7 +44,8 @@ type Publisher struct {
 	log *slog.Logger
 
 	streamMu sync.Mutex
-	streamOK bool // the stream exists
+	streamOK bool                  // the stream exists
+	files    jetstream.ObjectStore // Config.Files once found or made; nil before
 
 	expected   sync.Map // event ID → struct{}: counted in backlog
 	backlog    atomic.Int64
@@ -49,6 +53,8 @@ type Publisher struct {
 	duplicates atomic.Int64
 	failures   atomic.Int64
 	down       atomic.Bool // the last attempt failed
+	filesPut   atomic.Int64
+	filesGone  atomic.Int64
 }
 
 // PublisherStats are a Publisher's figures.
@@ -57,14 +63,27 @@ type PublisherStats struct {
 	Published  int64 // events the stream acknowledged
 	Duplicates int64 // of which it had already (the same event ID in its duplicate window)
 	Failures   int64 // attempts that failed (and were retried)
+	FilesPut   int64 // files put into the object store (Config.Files); a file it had already is not counted
+	FilesGone  int64 // files of events published without them: not found, or not under Config.Root
 }
 
 // NewPublisher returns a Publisher that publishes on nc as cfg says;
-// log, nil to discard, receives its warnings. The stream is looked up (and
-// created when missing) at the first publish.
+// log, nil to discard, receives its warnings. The stream, and the object
+// store of cfg.Files, are looked up (and created when missing) at the
+// first publish.
 func NewPublisher(nc *nats.Conn, cfg Config, log *slog.Logger) (*Publisher, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if cfg.Files != "" {
+		if cfg.Root == "" {
+			return nil, errors.New("an object store for files needs the directory they are under")
+		}
+		root, err := filepath.Abs(cfg.Root)
+		if err != nil {
+			return nil, fmt.Errorf("output directory %s: %w", cfg.Root, err)
+		}
+		cfg.Root = root
 	}
 	js, err := jetstream.New(nc)
 	if err != nil {
@@ -92,12 +111,25 @@ func (p *Publisher) Expect(ev event.Event) {
 }
 
 // Run implements script.Hook: it publishes ev and waits for the stream's
-// acknowledgement, trying again until it comes or ctx is done.
+// acknowledgement, trying again until it comes or ctx is done. With
+// Config.Files, the file a FileClosed event names is put into the object
+// store first, as <node>/<path relative to Config.Root>.
 func (p *Publisher) Run(ctx context.Context, ev event.Event) error {
 	msg := &nats.Msg{Subject: subjectOf(p.cfg.Node, ev), Data: event.AppendJSON(nil, ev), Header: nats.Header{}}
 	msg.Header.Set(jetstream.MsgIDHeader, ev.EventID())
+	fileDone := p.cfg.Files == ""
+	if !fileDone {
+		msg.Header.Set(HeaderRoot, p.cfg.Root)
+	}
 	for attempt := 0; ; attempt++ {
-		err := p.publish(ctx, msg)
+		var err error
+		if !fileDone {
+			err = p.putFile(ctx, ev)
+			fileDone = err == nil
+		}
+		if err == nil {
+			err = p.publish(ctx, msg)
+		}
 		if err == nil {
 			p.forget(ev)
 			if p.down.Swap(false) {
@@ -146,6 +178,57 @@ func (p *Publisher) publish(ctx context.Context, msg *nats.Msg) error {
 	return nil
 }
 
+// putFile puts the file ev names, if it is a FileClosed event, into the
+// object store. A file that is gone, or not under Config.Root, is left
+// out with a warning: the event is published without it.
+func (p *Publisher) putFile(ctx context.Context, ev event.Event) error {
+	fc, ok := ev.(event.FileClosed)
+	if !ok {
+		return nil
+	}
+	name, ok := objectName(p.cfg.Node, p.cfg.Root, fc.Path)
+	if !ok {
+		p.filesGone.Add(1)
+		p.log.Warn("file not under the output directory: published without it", "file", fc.Path, "root", p.cfg.Root)
+		return nil
+	}
+	if !p.nc.IsConnected() {
+		return fmt.Errorf("not connected to %s", p.cfg.URL)
+	}
+	ctx, cancel := context.WithTimeout(ctx, fileTimeout)
+	defer cancel()
+	obs, err := p.bucket(ctx)
+	if err != nil {
+		return err
+	}
+	put, err := putFile(ctx, obs, name, fc.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		p.filesGone.Add(1)
+		p.log.Warn("file gone: its event is published without it", "file", fc.Path)
+		return nil
+	}
+	if put {
+		p.filesPut.Add(1)
+	}
+	return err
+}
+
+// bucket returns the object store, looking it up (or making it) the
+// first time.
+func (p *Publisher) bucket(ctx context.Context) (jetstream.ObjectStore, error) {
+	p.streamMu.Lock()
+	defer p.streamMu.Unlock()
+	if p.files != nil {
+		return p.files, nil
+	}
+	obs, err := ensureBucket(ctx, p.js, p.cfg.Files)
+	if err != nil {
+		return nil, err
+	}
+	p.files = obs
+	return obs, nil
+}
+
 func (p *Publisher) ensureStream(ctx context.Context) error {
 	p.streamMu.Lock()
 	defer p.streamMu.Unlock()
@@ -166,5 +249,7 @@ func (p *Publisher) Stats() PublisherStats {
 		Published:  p.published.Load(),
 		Duplicates: p.duplicates.Load(),
 		Failures:   p.failures.Load(),
+		FilesPut:   p.filesPut.Load(),
+		FilesGone:  p.filesGone.Load(),
 	}
 }

@@ -83,6 +83,7 @@ type WorkerStats struct {
 	Retried  int64 // given back to be delivered again: a hook failed, or the worker stopped
 	Dead     int64 // put on the dead-letter subject after the last delivery
 	Held     int64 // held now: queued or running
+	Fetched  int64 // files fetched from the object store (Config.Files)
 	Hooks    script.EngineStats
 }
 
@@ -110,8 +111,9 @@ type Worker struct {
 	set    script.Set
 	engine *script.Engine
 	stream jetstream.Stream
+	files  jetstream.ObjectStore // Bus.Files; nil without
 
-	received, acked, retried, dead atomic.Int64
+	received, acked, retried, dead, fetched atomic.Int64
 
 	// Guarded by mu.
 	mu      sync.Mutex
@@ -123,9 +125,18 @@ type Worker struct {
 // ticket is a message the Worker holds: the events submitted for it,
 // the last of which completes it.
 type ticket struct {
-	msg  jetstream.Msg
-	ids  []string
-	stop func() // stops the in-progress pings
+	msg     jetstream.Msg
+	ids     []string
+	stop    func() // stops the in-progress pings
+	cleanup func() // removes the files fetched for it; nil when none were
+}
+
+// end stops t's pings and removes its files.
+func (t *ticket) end() {
+	t.stop()
+	if t.cleanup != nil {
+		t.cleanup()
+	}
 }
 
 // NewWorker returns a Worker that consumes on nc and runs set's hooks.
@@ -206,14 +217,26 @@ func (w *Worker) trySubscribe(ctx context.Context) (jetstream.MessagesContext, e
 		return nil, err
 	}
 	w.stream = s
-	cons, err := s.CreateOrUpdateConsumer(ctx, jetstream.ConsumerConfig{
-		Durable:        w.cfg.Consumer,
-		Description:    "lc hooks worker",
-		FilterSubjects: []string{subjectRoot + ".*." + callToken, subjectRoot + ".*." + pcapToken},
-		AckPolicy:      jetstream.AckExplicitPolicy,
-		AckWait:        w.cfg.AckWait,
-		MaxDeliver:     w.cfg.MaxDeliver,
-	})
+	if w.cfg.Bus.Files != "" {
+		if w.files, err = ensureBucket(ctx, w.js, w.cfg.Bus.Files); err != nil {
+			return nil, err
+		}
+	}
+	cc := jetstream.ConsumerConfig{
+		Durable:     w.cfg.Consumer,
+		Description: "lc hooks worker",
+		AckPolicy:   jetstream.AckExplicitPolicy,
+		AckWait:     w.cfg.AckWait,
+		MaxDeliver:  w.cfg.MaxDeliver,
+	}
+	if multipleFilters(w.nc.ConnectedServerVersion()) {
+		cc.FilterSubjects = []string{subjectRoot + ".*." + callToken, subjectRoot + ".*." + pcapToken}
+	} else {
+		// Before 2.10 a consumer has one filter: lc.*.* takes the dead
+		// letters too, which take skips.
+		cc.FilterSubject = subjectRoot + ".*.*"
+	}
+	cons, err := s.CreateOrUpdateConsumer(ctx, cc)
 	if err != nil {
 		return nil, fmt.Errorf("consumer %s: %w", w.cfg.Consumer, err)
 	}
@@ -246,8 +269,29 @@ func (w *Worker) fetch(ctx context.Context, it jetstream.MessagesContext) {
 	}
 }
 
+// multipleFilters reports whether a server of version v takes a consumer
+// with several filter subjects: 2.10 and later.
+func multipleFilters(v string) bool {
+	var major, minor int
+	if _, err := fmt.Sscanf(v, "%d.%d", &major, &minor); err != nil {
+		return true // not a version we know: assume a new server
+	}
+	return major > 2 || major == 2 && minor >= 10
+}
+
+// isWork reports whether subject is one a worker runs the hooks of:
+// lc.<node>.call or lc.<node>.pcap.
+func isWork(subject string) bool {
+	parts := strings.Split(subject, ".")
+	return len(parts) == 3 && parts[0] == subjectRoot && (parts[2] == callToken || parts[2] == pcapToken)
+}
+
 // take submits the events of msg to the engine.
 func (w *Worker) take(ctx context.Context, msg jetstream.Msg) {
+	if !isWork(msg.Subject()) {
+		msg.Ack() // a dead letter, through the one filter of an old server
+		return
+	}
 	w.received.Add(1)
 	t := &ticket{msg: msg, stop: w.ping(msg)}
 	w.mu.Lock()
@@ -277,6 +321,18 @@ func (w *Worker) take(ctx context.Context, msg jetstream.Msg) {
 	if len(wanted) == 0 {
 		w.settle(t, done, "")
 		return
+	}
+	if root := msg.Headers().Get(HeaderRoot); w.files != nil && root != "" {
+		local, cleanup, err := w.fetchFiles(ctx, w.files, nodeOf(msg.Subject()), root, wanted)
+		if err != nil {
+			result := failed // a file that cannot be fetched ends as a dead letter
+			if ctx.Err() != nil {
+				result = giveBack
+			}
+			w.settle(t, result, err.Error())
+			return
+		}
+		wanted, t.cleanup = local, cleanup
 	}
 	last := t.ids[len(t.ids)-1]
 	w.mu.Lock()
@@ -407,7 +463,7 @@ func (w *Worker) settle(t *ticket, result outcome, reason string) {
 	if !held {
 		return
 	}
-	t.stop()
+	t.end()
 	if result == done {
 		w.acked.Add(1)
 		if err := t.msg.Ack(); err != nil {
@@ -437,7 +493,7 @@ func (w *Worker) bury(t *ticket, reason string) {
 	w.mu.Lock()
 	delete(w.held, t)
 	w.mu.Unlock()
-	t.stop()
+	t.end()
 	n := uint64(1)
 	if md, err := t.msg.Metadata(); err == nil {
 		n = md.NumDelivered
@@ -474,7 +530,7 @@ func (w *Worker) Stats() WorkerStats {
 	w.mu.Unlock()
 	return WorkerStats{
 		Received: w.received.Load(), Acked: w.acked.Load(), Retried: w.retried.Load(), Dead: w.dead.Load(),
-		Held: held, Hooks: w.engine.Stats(),
+		Held: held, Fetched: w.fetched.Load(), Hooks: w.engine.Stats(),
 	}
 }
 

@@ -1,0 +1,107 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lc-voip/lc/internal/testenv"
+	"github.com/lc-voip/lc/internal/testpcap"
+)
+
+// startNatsServer runs the nats-server program with JetStream on a free
+// port of 127.0.0.1 and a store in a temporary directory, until the test
+// ends, and returns its URL.
+func startNatsServer(t *testing.T) string {
+	t.Helper()
+	bin := testenv.Command(t, "nats-server")
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	_, port, _ := net.SplitHostPort(addr)
+	var out bytes.Buffer
+	cmd := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", port, "-sd", t.TempDir())
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			c.Close()
+			return "nats://" + addr
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("nats-server does not listen on %s: %v\n%s", addr, err, out.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestNatsServerBinary: lc process and lc hooks worker, as programs of
+// their own, with the nats-server program between them: every call runs
+// its voip hook once, its files travel in an object store, and the
+// worker ends on SIGTERM with exit status 0.
+func TestNatsServerBinary(t *testing.T) {
+	url := startNatsServer(t)
+	lc := buildLC(t)
+	dir := t.TempDir()
+	const calls = 50
+	capture, outDir, log := filepath.Join(dir, "calls.pcap"), filepath.Join(dir, "out"), filepath.Join(dir, "hooks.txt")
+	testpcap.WriteFile(t, capture, testpcap.Calls(calls, 2, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), 20*time.Millisecond))
+
+	process := exec.Command(lc, "process", "-r", capture, "-o", outDir, "--auto-rotate-pcap=false",
+		"--events-to", url, "--nats-node", "pbx1", "--nats-object-store", "pcaps")
+	if out, err := process.CombinedOutput(); err != nil {
+		t.Fatalf("lc process: %v\n%s", err, out)
+	}
+
+	var stderr bytes.Buffer
+	worker := exec.Command(lc, "hooks", "worker", "--nats", url, "--nats-object-store", "pcaps",
+		"--pcap-command", "test -s %pcap%", // fails, and runs the call again, when the file did not come
+		"--voip-command", "echo %callid% >> "+log)
+	worker.Stderr = &stderr
+	worker.Env = append(worker.Environ(), "TMPDIR="+t.TempDir())
+	if err := worker.Start(); err != nil {
+		t.Fatal(err)
+	}
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			worker.Process.Kill()
+			worker.Wait()
+		}
+	})
+	lines := hookLines(t, log, calls)
+	worker.Process.Signal(syscall.SIGTERM)
+	err := worker.Wait()
+	stopped = true
+	if err != nil {
+		t.Errorf("lc hooks worker after SIGTERM: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), fmt.Sprintf("worker stopped\" received=%d acked=%d retried=0 dead=0 files_fetched=%d", calls, calls, 2*calls)) &&
+		!strings.Contains(stderr.String(), fmt.Sprintf("worker stopped received=%d acked=%d retried=0 dead=0 files_fetched=%d", calls, calls, 2*calls)) {
+		t.Errorf("worker figures:\n%s", stderr.String())
+	}
+	seen := map[string]bool{}
+	for _, l := range lines {
+		if seen[l] {
+			t.Errorf("call %s ran twice", l)
+		}
+		seen[l] = true
+	}
+}
