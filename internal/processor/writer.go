@@ -2,8 +2,8 @@ package processor
 
 import "encoding/binary"
 
-// maxInflight is how many buffers of records may wait for, or be in, a
-// write by the writer: with writeBufferSize, 512 KiB ahead of the disk.
+// maxInflight is how many operations may wait for the writer or be under
+// way: at most 16 buffers of writeBufferSize, 512 KiB ahead of the disk.
 const maxInflight = 16
 
 // writer makes the write(2)s of full buffers and of files being closed,
@@ -42,12 +42,14 @@ type writeOp struct {
 	err        error  // the write's error
 	truncErr   error  // cutting the file back after err failed
 	skipped    bool   // an earlier write to the file failed: nothing was tried
-	closeErr   error  //
+	closeErr   error  // closing the file failed
 	compressed string // the compressed file that replaced the closed one
 	size       int64  // its size
 	zErr       error  // compressing it failed: the file stays as written
 }
 
+// newWriter starts a writer that compresses the files it closes with z,
+// when not nil.
 func newWriter(z *compressor) *writer {
 	w := &writer{ops: make(chan *writeOp, maxInflight), done: make(chan *writeOp, maxInflight), z: z}
 	go w.run()
