@@ -141,7 +141,7 @@ func TestStatusLine(t *testing.T) {
 	s.lastAt = t0
 	s.line(t0.Add(10 * time.Second))
 	line := buf.String()
-	for _, want := range []string{"msg=status", "calls_open=0", "packets=119", "packets_per_s=11", "hook_backlog=0", "hooks_failed=0",
+	for _, want := range []string{"msg=status", "calls_open=0", "packets=119", "packets_per_s=11", "hook_backlog=0", "hook_runs=", "hooks_failed=0",
 		"kernel_drops=7", "interface_drops=2", "hook_spool=30", "hook_spool_on_disk=20"} {
 		if !strings.Contains(line, want) {
 			t.Errorf("status line lacks %s: %s", want, line)

@@ -157,6 +157,7 @@ var (
 	descWrkRetry   = prometheus.NewDesc("lc_worker_retried_messages_total", "Messages given back to be delivered again: a hook failed, or the worker stopped.", nil, nil)
 	descWrkDead    = prometheus.NewDesc("lc_worker_dead_letters_total", "Messages put on the dead-letter subject after their last delivery.", nil, nil)
 	descWrkHeld    = prometheus.NewDesc("lc_worker_held_messages", "Messages this worker holds now, queued or running.", nil, nil)
+	descWrkFetched = prometheus.NewDesc("lc_worker_fetched_files_total", "Files fetched from the object store (--nats-object-store).", nil, nil)
 )
 
 // Describe implements prometheus.Collector.
@@ -167,7 +168,7 @@ func (m natsMetrics) Describe(ch chan<- *prometheus.Desc) {
 		}
 	}
 	if m.worker != nil {
-		for _, d := range []*prometheus.Desc{descWrkRecv, descWrkAcked, descWrkRetry, descWrkDead, descWrkHeld} {
+		for _, d := range []*prometheus.Desc{descWrkRecv, descWrkAcked, descWrkRetry, descWrkDead, descWrkHeld, descWrkFetched} {
 			ch <- d
 		}
 	}
@@ -189,6 +190,7 @@ func (m natsMetrics) Collect(ch chan<- prometheus.Metric) {
 		constCounter(ch, descWrkRetry, st.Retried)
 		constCounter(ch, descWrkDead, st.Dead)
 		constGauge(ch, descWrkHeld, float64(st.Held))
+		constCounter(ch, descWrkFetched, st.Fetched)
 	}
 }
 

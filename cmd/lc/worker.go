@@ -22,6 +22,7 @@ type workerOptions struct {
 	logLevel   string
 	logFormat  string
 	metrics    string
+	status     time.Duration
 }
 
 func newHooksWorkerCmd(s streams) *cobra.Command {
@@ -55,6 +56,7 @@ func addWorkerFlags(f *pflag.FlagSet, opt *workerOptions) {
 	f.StringVar(&opt.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&opt.logFormat, "log-format", "text", "text or json")
 	f.StringVar(&opt.metrics, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (host:port; off when empty)")
+	f.DurationVar(&opt.status, "status-interval", defaultStatusInterval, "log a status line this often (0 = never)")
 }
 
 // validate reports the problems of the worker's own flags.
@@ -66,6 +68,9 @@ func (opt workerOptions) validate() []error {
 	errs = append(errs, opt.nats.validate(false)...)
 	if opt.ackWait < 0 {
 		errs = append(errs, &flagError{Flag: "nats-ack-wait", Value: opt.ackWait.String(), Reason: "must not be negative"})
+	}
+	if opt.status < 0 {
+		errs = append(errs, &flagError{Flag: "status-interval", Value: opt.status.String(), Reason: "must not be negative"})
 	}
 	if opt.maxDeliver < 1 {
 		errs = append(errs, &flagError{Flag: "nats-max-deliver", Value: fmt.Sprint(opt.maxDeliver), Reason: "must be at least 1"})
@@ -126,8 +131,9 @@ func runWorker(cmd *cobra.Command, s streams, opt workerOptions) error {
 	if err != nil {
 		return err
 	}
+	hookStats := func() *script.EngineStats { st := w.Stats().Hooks; return &st }
 	if mx != nil {
-		mx.sources = metricSources{hooks: func() *script.EngineStats { st := w.Stats().Hooks; return &st }}
+		mx.sources = metricSources{hooks: hookStats}
 		mx.registry.MustRegister(natsMetrics{worker: w.Stats})
 		stop, err := mx.serve(opt.metrics, log)
 		if err != nil {
@@ -136,8 +142,11 @@ func runWorker(cmd *cobra.Command, s streams, opt workerOptions) error {
 		defer stop()
 	}
 	log.Info("taking events", "nats", opt.nats.url, "stream", opt.nats.stream, "consumer", opt.consumer, "ack_wait", opt.ackWaitOrDefault(), "object_store", opt.nats.files)
+	status := &statusLine{log: log, hooks: hookStats, worker: w.Stats}
+	stopStatus := status.start(opt.status)
 	drain := drainContext(cmd.Context(), s.abort, opt.hooks.shutdownTimeout)
 	runErr := w.Run(cmd.Context(), drain)
+	stopStatus()
 	st := w.Stats()
 	log.Info("worker stopped", "received", st.Received, "acked", st.Acked, "retried", st.Retried, "dead", st.Dead,
 		"files_fetched", st.Fetched, "hook_runs", st.Hooks.Runs, "hook_failures", st.Hooks.Failed, "hooks_unrun", st.Hooks.Unrun)

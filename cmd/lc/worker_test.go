@@ -215,6 +215,43 @@ func TestWorkerStopGivesBack(t *testing.T) {
 	w.wait(t)
 }
 
+// TestWorkerStatusLine: a worker with --status-interval logs status lines
+// with its message figures and its hook runs, and the hook runs since the
+// last line.
+func TestWorkerStatusLine(t *testing.T) {
+	srv := natstest.Start(t)
+	capture := filepath.Join(t.TempDir(), "calls.pcap")
+	const calls = 3
+	testpcap.WriteFile(t, capture, testpcap.Calls(calls, 2, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), 20*time.Millisecond))
+	if code, _, stderr := run(t, nil, "process", "-r", capture, "-o", t.TempDir(), "--events-to", srv.URL(), "--auto-rotate-pcap=false"); code != exitOK {
+		t.Fatalf("exit status %d:\n%s", code, stderr)
+	}
+	out := filepath.Join(t.TempDir(), "hooks.txt")
+	w := startLCWorker(t, workerArgs(srv.URL(), out, "--status-interval", "100ms")...)
+	checkCallOrder(t, hookLines(t, out, 3*calls), calls)
+	want := regexp.MustCompile(`msg=status received=3 acked=3 retried=0 dead=0 held=0 files_fetched=0 hook_backlog=0 hook_runs=9 hooks_failed=0\n`)
+	deadline := time.Now().Add(10 * time.Second)
+	for !want.MatchString(w.stderr.String()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no status line matching %s:\n%s", want, w.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if code := w.wait(t); code != exitOK {
+		t.Errorf("exit status %d:\n%s", code, w.stderr.String())
+	}
+	if !strings.Contains(w.stderr.String(), `msg="hook runs since the last status line"`) {
+		t.Errorf("no hook runs line:\n%s", w.stderr.String())
+	}
+}
+
+func TestWorkerStatusIntervalFlag(t *testing.T) {
+	code, _, stderr := run(t, nil, "hooks", "worker", "--nats", "nats://127.0.0.1:1", "--voip-command", "true", "--status-interval", "-1s")
+	if code != exitUsage || !strings.Contains(stderr, "status_interval") {
+		t.Fatalf("exit %d:\n%s", code, stderr)
+	}
+}
+
 // scrapeWorker returns the metrics of w, started with --metrics-addr.
 func scrapeWorker(tb testing.TB, w *bgWorker) string {
 	tb.Helper()
@@ -272,8 +309,8 @@ func TestNatsMetricsLint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(mfs) != 9 {
-		t.Errorf("%d metric families, want 9", len(mfs))
+	if len(mfs) != 10 {
+		t.Errorf("%d metric families, want 10", len(mfs))
 	}
 	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
 	if err != nil {
