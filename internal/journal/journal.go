@@ -91,7 +91,7 @@ func open(dir string, opt Options, e env) (*Journal, Recovery, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, Recovery{}, fmt.Errorf("create journal directory: %w", err)
 	}
-	lock, err := lockDir(dir)
+	lock, err := lockDir(dir, opt.LockWait)
 	if err != nil {
 		return nil, Recovery{}, err
 	}

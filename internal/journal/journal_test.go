@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestRoundTrip(t *testing.T) {
@@ -146,7 +147,7 @@ func TestReuseID(t *testing.T) {
 func TestOpenErrors(t *testing.T) {
 	dir := t.TempDir()
 	openT(t, dir, Options{})
-	if _, _, err := Open(dir, Options{}); !errors.Is(err, ErrLocked) {
+	if _, _, err := Open(dir, Options{LockWait: -1}); !errors.Is(err, ErrLocked) {
 		t.Errorf("second Open: %v, want ErrLocked", err)
 	}
 	file := filepath.Join(t.TempDir(), "file")
@@ -210,4 +211,25 @@ func TestOptions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestOpenWaitsForLock: a lock that its holder lets go of within the
+// wait (a process still exiting after a kill) is taken; one held for good
+// fails with ErrLocked once the wait is over.
+func TestOpenWaitsForLock(t *testing.T) {
+	dir := t.TempDir()
+	held, _, err := Open(dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(100*time.Millisecond, func() { held.Close() })
+	j, _, err := Open(dir, Options{LockWait: 5 * time.Second})
+	if err != nil {
+		t.Fatalf("Open while the lock is let go of: %v", err)
+	}
+	start := time.Now()
+	if _, _, err := Open(dir, Options{LockWait: 50 * time.Millisecond}); !errors.Is(err, ErrLocked) || time.Since(start) < 50*time.Millisecond {
+		t.Errorf("Open of a journal held for good: %v after %s, want ErrLocked after the wait", err, time.Since(start))
+	}
+	j.Close()
 }

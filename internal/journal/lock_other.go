@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // lockName is the file in the journal directory that Open locks.
@@ -13,7 +14,7 @@ const lockName = "lock"
 
 // lockDir opens the lock file; this system has no flock, so two Journals
 // on one directory are not kept apart.
-func lockDir(dir string) (*os.File, error) {
+func lockDir(dir string, _ time.Duration) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open journal lock: %w", err)

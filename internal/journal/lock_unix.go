@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -13,19 +14,32 @@ import (
 // lockName is the file in the journal directory that Open locks.
 const lockName = "lock"
 
-// lockDir takes the lock on dir that makes this Journal its only writer.
-// The lock goes with the file when it is closed, or when the process dies.
-func lockDir(dir string) (*os.File, error) {
+// lockDir takes the lock on dir that makes this Journal its only writer,
+// waiting up to wait (none when not positive) while another process holds
+// it. The lock goes with the file when it is closed, or when the process
+// dies.
+func lockDir(dir string, wait time.Duration) (*os.File, error) {
 	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open journal lock: %w", err)
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	deadline := time.Now().Add(wait)
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		switch {
+		case err == nil:
+			return f, nil
+		case err == unix.EWOULDBLOCK && time.Now().Before(deadline):
+			time.Sleep(lockRetry)
+			continue
+		}
 		f.Close()
 		if err == unix.EWOULDBLOCK {
 			return nil, fmt.Errorf("lock journal %q: %w", dir, ErrLocked)
 		}
 		return nil, fmt.Errorf("lock journal %q: %w", dir, err)
 	}
-	return f, nil
 }
+
+// lockRetry is how often lockDir tries again for a lock held elsewhere.
+const lockRetry = 20 * time.Millisecond

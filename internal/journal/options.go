@@ -61,6 +61,13 @@ const (
 	DefaultSegmentSize = 8 << 20
 )
 
+// DefaultLockWait is how long Open waits by default for the lock of a
+// journal that another process holds: a process that is still exiting
+// after a kill, or one it was starting then (between fork and exec a child
+// holds its parent's descriptors), lets go of it within moments; a live lc
+// holds it for good.
+const DefaultLockWait = 2 * time.Second
+
 // Options configures a Journal. The zero value is valid: SyncBatch, the
 // default delay and segment size, no logging.
 type Options struct {
@@ -72,6 +79,10 @@ type Options struct {
 	// SegmentSize is the size past which the next record starts a new
 	// segment file. Zero means DefaultSegmentSize.
 	SegmentSize int64
+	// LockWait is how long Open waits for the lock of a journal that
+	// another process holds before it fails with ErrLocked. Zero means
+	// DefaultLockWait; negative, not at all.
+	LockWait time.Duration
 	// Logger receives the failures no call returns: those of the
 	// background syncs, and of removing and closing segment files. Nil
 	// discards them; Stats counts the sync failures either way.
@@ -100,6 +111,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.SegmentSize == 0 {
 		o.SegmentSize = DefaultSegmentSize
+	}
+	if o.LockWait == 0 {
+		o.LockWait = DefaultLockWait
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)

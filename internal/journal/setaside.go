@@ -39,7 +39,7 @@ func setAside(dir string, lock *os.File, now time.Time, sync func(dir string) er
 			return "", nil, err
 		}
 	}
-	lock, err = lockDir(dir)
+	lock, err = lockDir(dir, 0) // a directory of its own, just made
 	if err != nil {
 		return "", nil, err
 	}
