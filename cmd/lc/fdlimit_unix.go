@@ -31,8 +31,14 @@ func autoOpenFiles(inputs, concurrency int) int {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return processor.DefaultMaxOpenFiles
 	}
-	spare := int64(min(lim.Cur, 1<<30)) - int64(inputs+fdReserve+fdsPerHook*concurrency)
+	spare := int64(min(lim.Cur, 1<<30)) - int64(fdsBesideFiles(inputs, concurrency))
 	return int(min(max(spare, 2), maxAutoOpenFiles))
+}
+
+// fdsBesideFiles is how many descriptors lc needs besides its output
+// files: its inputs, its running hooks and its own.
+func fdsBesideFiles(inputs, concurrency int) int {
+	return inputs + fdReserve + fdsPerHook*concurrency
 }
 
 // checkFileLimit reports a configuration that needs more file descriptors
@@ -44,7 +50,7 @@ func checkFileLimit(maxOpenFiles, inputs, concurrency int) error {
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
 		return nil // nothing to compare with
 	}
-	need := uint64(maxOpenFiles + inputs + fdReserve + fdsPerHook*concurrency)
+	need := uint64(maxOpenFiles + fdsBesideFiles(inputs, concurrency))
 	if lim.Cur >= need {
 		return nil
 	}

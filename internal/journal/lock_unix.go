@@ -5,23 +5,19 @@ package journal
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
-
-// lockName is the file in the journal directory that Open locks.
-const lockName = "lock"
 
 // lockDir takes the lock on dir that makes this Journal its only writer,
 // waiting up to wait (none when not positive) while another process holds
 // it. The lock goes with the file when it is closed, or when the process
 // dies.
 func lockDir(dir string, wait time.Duration) (*os.File, error) {
-	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := openLock(dir)
 	if err != nil {
-		return nil, fmt.Errorf("open journal lock: %w", err)
+		return nil, err
 	}
 	deadline := time.Now().Add(wait)
 	for {

@@ -23,13 +23,14 @@ import (
 // the caller; when a failed write loses it, the cache moves it from
 // Written to Failed, and counts the file in FileErrors.
 //
-// Full buffers, and files closed for good, go to the writer (see
+// Buffers of records, and files closed for good, go to the writer (see
 // writer.go), which writes and closes them on another goroutine; what
 // must follow a close (the file's event, the call's) is queued behind it
 // and runs here once it is settled, so events come in the order of the
 // closes, with the files' final extents and errors. A file closed to make
-// room, and a record too large for a buffer, are written here once the
-// writer holds none of the file's buffers. A write the writer saw fail
+// room waits for its last buffer, and is closed here; a record too large
+// for a buffer is written here once the writer holds none of the file's
+// buffers. A write the writer saw fail
 // reaches the file when the cache settles it: the file takes no more
 // records, and its error is also kept for the processor (takeErr), which
 // stops the run on it as on any write error, a few buffers later than a
@@ -282,33 +283,19 @@ func (c *fileCache) writeLarge(pf *pcapFile, p *capture.Packet) error {
 	return nil
 }
 
-// flush writes pf's buffered records here, once the writer holds none of
-// pf's. When the write fails, the records that reached the file whole
+// flush writes pf's buffered records through the writer and waits for
+// them. When the write fails, the records that reached the file whole
 // stay, the file is cut back after the last of them and fails, and the
-// others are counted as failed, not written; so are records buffered
-// after a failure the writer saw.
+// others are counted as failed, not written (see settle); so are records
+// buffered after a failure the writer saw.
 func (c *fileCache) flush(pf *pcapFile) error {
 	c.await(pf)
 	if len(pf.buf) == 0 {
 		return nil
 	}
-	pending := pf.buffered
-	pf.buffered = 0
-	if pf.err != nil {
-		pf.buf = pf.buf[:0]
-		c.lose(pf, pending)
-		return pf.err
-	}
-	n, err := pf.f.Write(pf.buf)
-	if err == nil {
-		pf.buf = pf.buf[:0]
-		pf.disk = pf.extent
-		return nil
-	}
-	records, cut := pf.written(pf.buf, n)
-	pf.buf = pf.buf[:0]
-	c.lose(pf, pending-records)
-	return c.fail(pf, pf.cutBack(cut, err))
+	c.submit(pf)
+	c.await(pf)
+	return pf.err
 }
 
 // fail records err as pf's error unless pf failed before, and returns err.
