@@ -100,9 +100,17 @@ type WorkerStats struct {
 // long as no worker holds a message past AckWait without saying it is
 // still working.
 //
-// Goroutines: Run's fetch loop (the engine's one submitting goroutine),
-// the engine's workers, and one goroutine per held message that tells
-// the stream it is still in progress.
+// Flow: a Worker holds at most twice the engine's Concurrency messages,
+// and asks the consumer for messages only when it has room for them, so
+// that every message it is given is at once held and said to be in
+// progress: none waits in a client buffer while its AckWait runs out. The
+// messages it holds are prepared (the call's file events read, its files
+// fetched) in parallel and submitted to the engine in the order they were
+// delivered.
+//
+// Goroutines: Run's fetch loop; per held message, one that prepares it
+// and one that tells the stream it is still in progress; the submitting
+// goroutine (the engine's one); the engine's workers.
 type Worker struct {
 	cfg    WorkerConfig
 	nc     *nats.Conn
@@ -112,6 +120,9 @@ type Worker struct {
 	engine *script.Engine
 	stream jetstream.Stream
 	files  jetstream.ObjectStore // Bus.Files; nil without
+
+	slots chan struct{} // one taken per message held: the fetch loop waits for room
+	order chan *ticket  // the held messages in delivery order, to the submitting goroutine
 
 	received, acked, retried, dead, fetched atomic.Int64
 
@@ -126,9 +137,11 @@ type Worker struct {
 // the last of which completes it.
 type ticket struct {
 	msg     jetstream.Msg
-	ids     []string
-	stop    func() // stops the in-progress pings
-	cleanup func() // removes the files fetched for it; nil when none were
+	ready   chan struct{} // closed when prepared: evs and cleanup are set
+	evs     []event.Event // to submit; none when the message was settled while prepared
+	ids     []string      // of evs
+	stop    func()        // stops the in-progress pings
+	cleanup func()        // removes the files fetched for it; nil when none were
 }
 
 // end stops t's pings and removes its files.
@@ -153,7 +166,9 @@ func NewWorker(nc *nats.Conn, cfg WorkerConfig, set script.Set) (*Worker, error)
 	w := &Worker{
 		cfg: cfg, nc: nc, js: js, log: log.With("component", "worker"),
 		tickets: make(map[string][]*ticket), failed: make(map[string]bool), held: make(map[*ticket]struct{}),
+		slots: make(chan struct{}, 2*cfg.Engine.Concurrency),
 	}
+	w.order = make(chan *ticket, cap(w.slots))
 	w.set = script.Set{Release: set.Release}
 	for _, h := range set.Hooks {
 		w.set.Hooks = append(w.set.Hooks, trackedHook{Hook: h, w: w})
@@ -167,11 +182,19 @@ func NewWorker(nc *nats.Conn, cfg WorkerConfig, set script.Set) (*Worker, error)
 // Run takes messages until ctx is done, then lets the hooks of what it
 // holds run until drain is done, gives back (Nak) what it could not
 // finish, and returns. It returns an error only when ctx was not done: the
-// consumer could not be made or read.
+// consumer could not be made.
 func (w *Worker) Run(ctx, drain context.Context) error {
-	it, err := w.subscribe(ctx)
+	w.engine.LimitWaits(drain)
+	cons, err := w.subscribe(ctx)
 	if err == nil {
-		w.fetch(ctx, it)
+		submitted := make(chan struct{})
+		go func() {
+			defer close(submitted)
+			w.submit()
+		}()
+		w.fetch(ctx, cons)
+		close(w.order)
+		<-submitted
 	}
 	w.engine.Close(drain)
 	w.mu.Lock()
@@ -194,11 +217,11 @@ func (w *Worker) Run(ctx, drain context.Context) error {
 
 // subscribe makes the stream and the consumer, waiting for the broker
 // until ctx is done.
-func (w *Worker) subscribe(ctx context.Context) (jetstream.MessagesContext, error) {
+func (w *Worker) subscribe(ctx context.Context) (jetstream.Consumer, error) {
 	for attempt := 0; ; attempt++ {
-		it, err := w.trySubscribe(ctx)
+		cons, err := w.trySubscribe(ctx)
 		if err == nil {
-			return it, nil
+			return cons, nil
 		}
 		if attempt == 0 {
 			w.log.Warn("cannot reach the stream; trying again", "stream", w.cfg.Bus.Stream, "error", err)
@@ -209,7 +232,7 @@ func (w *Worker) subscribe(ctx context.Context) (jetstream.MessagesContext, erro
 	}
 }
 
-func (w *Worker) trySubscribe(ctx context.Context) (jetstream.MessagesContext, error) {
+func (w *Worker) trySubscribe(ctx context.Context) (jetstream.Consumer, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	s, err := ensureStream(ctx, w.js, w.cfg.Bus)
@@ -240,32 +263,74 @@ func (w *Worker) trySubscribe(ctx context.Context) (jetstream.MessagesContext, e
 	if err != nil {
 		return nil, fmt.Errorf("consumer %s: %w", w.cfg.Consumer, err)
 	}
-	return cons.Messages(jetstream.PullMaxMessages(w.cfg.Engine.Concurrency))
+	return cons, nil
 }
 
-// fetch takes messages until ctx is done, then gives back those fetched
-// and not yet taken.
-func (w *Worker) fetch(ctx context.Context, it jetstream.MessagesContext) {
+// fetchWait is how long one pull request waits for messages. A Worker
+// told to stop ends its last pull within it, and gives back what that
+// pull brings.
+const fetchWait = 500 * time.Millisecond
+
+// fetch asks for as many messages as there is room for, and takes them,
+// until ctx is done. A pull request lost with the connection ends on
+// the client's side after fetchWait and a second, so a restarted server
+// costs no more than that.
+func (w *Worker) fetch(ctx context.Context, cons jetstream.Consumer) {
 	for {
-		msg, err := it.Next(jetstream.NextContext(ctx))
+		room := w.room(ctx)
+		if room == 0 {
+			return
+		}
+		batch, err := cons.Fetch(room, jetstream.FetchMaxWait(fetchWait))
 		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) || w.nc.IsClosed() {
-				break
+			w.free(room)
+			if w.nc.IsClosed() {
+				return
 			}
 			w.log.Debug("fetch", "error", err)
 			sleep(ctx, 100*time.Millisecond)
 			continue
 		}
-		w.take(ctx, msg)
-	}
-	it.Drain()
-	for {
-		msg, err := it.Next(jetstream.NextMaxWait(time.Second))
-		if err != nil {
-			return
+		for msg := range batch.Messages() {
+			room--
+			w.take(ctx, msg)
 		}
-		w.retried.Add(1)
-		msg.Nak()
+		w.free(room)
+		if err := batch.Error(); err != nil && ctx.Err() == nil {
+			w.log.Debug("fetch", "error", err)
+			sleep(ctx, 100*time.Millisecond)
+		}
+	}
+}
+
+// room waits until the Worker may hold one more message, and returns how
+// many more it may hold, their slots taken; 0 when ctx is done first.
+func (w *Worker) room(ctx context.Context) int {
+	select {
+	case w.slots <- struct{}{}:
+	case <-ctx.Done():
+		return 0
+	}
+	if ctx.Err() != nil {
+		w.free(1)
+		return 0
+	}
+	n := 1
+	for n < cap(w.slots) {
+		select {
+		case w.slots <- struct{}{}:
+			n++
+		default:
+			return n
+		}
+	}
+	return n
+}
+
+// free gives back n slots.
+func (w *Worker) free(n int) {
+	for range n {
+		<-w.slots
 	}
 }
 
@@ -286,17 +351,36 @@ func isWork(subject string) bool {
 	return len(parts) == 3 && parts[0] == subjectRoot && (parts[2] == callToken || parts[2] == pcapToken)
 }
 
-// take submits the events of msg to the engine.
+// take holds msg, in its slot, and has it prepared; a message that is
+// not work (a dead letter, through the one filter of an old server) is
+// acknowledged and its slot freed.
 func (w *Worker) take(ctx context.Context, msg jetstream.Msg) {
 	if !isWork(msg.Subject()) {
-		msg.Ack() // a dead letter, through the one filter of an old server
+		msg.Ack()
+		w.free(1)
 		return
 	}
 	w.received.Add(1)
-	t := &ticket{msg: msg, stop: w.ping(msg)}
+	t := &ticket{msg: msg, ready: make(chan struct{}), stop: w.ping(msg)}
 	w.mu.Lock()
 	w.held[t] = struct{}{}
 	w.mu.Unlock()
+	w.order <- t
+	go func() {
+		defer close(t.ready)
+		w.prepare(ctx, t)
+	}()
+}
+
+// prepare decodes t's message, reads the file events of a call, and
+// fetches the files of the events the hooks want; it sets t.evs, or
+// settles t when there is nothing to run or it cannot be prepared.
+func (w *Worker) prepare(ctx context.Context, t *ticket) {
+	if ctx.Err() != nil {
+		w.settle(t, giveBack, "the worker stopped")
+		return
+	}
+	msg := t.msg
 	ev, err := event.Decode(msg.Data())
 	if err != nil {
 		w.bury(t, fmt.Sprintf("not an lc event: %v", err))
@@ -312,10 +396,11 @@ func (w *Worker) take(ctx context.Context, msg jetstream.Msg) {
 		evs = append(files, ev)
 	}
 	var wanted []event.Event
+	var ids []string
 	for _, e := range evs {
 		if wants(w.set.Hooks, e.Type()) {
 			wanted = append(wanted, e)
-			t.ids = append(t.ids, e.EventID())
+			ids = append(ids, e.EventID())
 		}
 	}
 	if len(wanted) == 0 {
@@ -334,12 +419,25 @@ func (w *Worker) take(ctx context.Context, msg jetstream.Msg) {
 		}
 		wanted, t.cleanup = local, cleanup
 	}
-	last := t.ids[len(t.ids)-1]
-	w.mu.Lock()
-	w.tickets[last] = append(w.tickets[last], t)
-	w.mu.Unlock()
-	for _, e := range wanted {
-		w.engine.Submit(e)
+	t.evs, t.ids = wanted, ids
+}
+
+// submit submits the events of the held messages to the engine, in the
+// order the messages were delivered, each once it is prepared, until
+// the fetch loop closes w.order.
+func (w *Worker) submit() {
+	for t := range w.order {
+		<-t.ready
+		if len(t.evs) == 0 {
+			continue
+		}
+		last := t.ids[len(t.ids)-1]
+		w.mu.Lock()
+		w.tickets[last] = append(w.tickets[last], t)
+		w.mu.Unlock()
+		for _, e := range t.evs {
+			w.engine.Submit(e)
+		}
 	}
 }
 
@@ -373,7 +471,7 @@ func (w *Worker) callFiles(ctx context.Context, msg jetstream.Msg, call event.Ca
 	seen := make(map[string]bool)
 	var files []event.Event
 	for seq := uint64(1); seq < md.Sequence.Stream; {
-		raw, err := w.stream.GetMsg(ctx, seq, jetstream.WithGetMsgSubject(subject))
+		raw, err := w.getMsg(ctx, seq, subject)
 		if errors.Is(err, jetstream.ErrMsgNotFound) {
 			break
 		}
@@ -398,6 +496,29 @@ func (w *Worker) callFiles(ctx context.Context, msg jetstream.Msg, call event.Ca
 	}
 	return files, nil
 }
+
+// getMsg tries up to three times, each within getTimeout, to read the
+// first message on subject from seq on: a request lost with the
+// connection is not waited for longer than that.
+func (w *Worker) getMsg(ctx context.Context, seq uint64, subject string) (*jetstream.RawStreamMsg, error) {
+	var err error
+	for attempt := range 3 {
+		if attempt > 0 && !sleep(ctx, backoff(attempt, time.Second)) {
+			break
+		}
+		actx, cancel := context.WithTimeout(ctx, getTimeout)
+		var raw *jetstream.RawStreamMsg
+		raw, err = w.stream.GetMsg(actx, seq, jetstream.WithGetMsgSubject(subject))
+		cancel()
+		if err == nil || errors.Is(err, jetstream.ErrMsgNotFound) || ctx.Err() != nil {
+			return raw, err
+		}
+	}
+	return nil, err
+}
+
+// getTimeout bounds one attempt of getMsg.
+const getTimeout = 2 * time.Second
 
 // ping tells the stream every AckWait/3 that msg is still being worked
 // on, until the returned function is called.
@@ -456,14 +577,9 @@ const (
 // settle ends t's message as result says; reason says why it is not
 // done.
 func (w *Worker) settle(t *ticket, result outcome, reason string) {
-	w.mu.Lock()
-	_, held := w.held[t]
-	delete(w.held, t)
-	w.mu.Unlock()
-	if !held {
+	if !w.release(t) {
 		return
 	}
-	t.end()
 	if result == done {
 		w.acked.Add(1)
 		if err := t.msg.Ack(); err != nil {
@@ -488,12 +604,26 @@ func (w *Worker) settle(t *ticket, result outcome, reason string) {
 	t.msg.NakWithDelay(delay)
 }
 
-// bury puts t's message on the dead-letter subject at once.
-func (w *Worker) bury(t *ticket, reason string) {
+// release ends t and frees its slot, and reports whether it was held:
+// false when it was settled already.
+func (w *Worker) release(t *ticket) bool {
 	w.mu.Lock()
+	_, held := w.held[t]
 	delete(w.held, t)
 	w.mu.Unlock()
+	if !held {
+		return false
+	}
 	t.end()
+	w.free(1)
+	return true
+}
+
+// bury puts t's message on the dead-letter subject at once.
+func (w *Worker) bury(t *ticket, reason string) {
+	if !w.release(t) {
+		return
+	}
 	n := uint64(1)
 	if md, err := t.msg.Metadata(); err == nil {
 		n = md.NumDelivered
