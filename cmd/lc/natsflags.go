@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/lc-voip/lc/internal/natsbus"
 	"github.com/lc-voip/lc/internal/script"
@@ -24,6 +25,7 @@ type natsOptions struct {
 	stream  string
 	node    string
 	files   string // --nats-object-store: the bucket of the pcap files; "" is none
+	maxAge  time.Duration
 }
 
 // addFlags defines the flags on f, the URL's under the name urlFlag; the
@@ -35,6 +37,7 @@ func (o *natsOptions) addFlags(f *pflag.FlagSet, urlFlag, urlUsage string, publi
 	f.StringVar(&o.creds, "nats-creds", "", "NATS credentials file (.creds: JWT and NKey seed)")
 	f.StringVar(&o.tlsCA, "nats-tls-ca", "", "PEM file of the CAs that sign the NATS server's certificate")
 	f.StringVar(&o.stream, "nats-stream", natsbus.DefaultStream, "JetStream stream of lc's events (subjects lc.>), created when missing")
+	f.DurationVar(&o.maxAge, "nats-max-age", natsbus.DefaultMaxAge, "how long the stream keeps events, and the object store files, when lc creates them (0: for ever)")
 	if publishing {
 		f.StringVar(&o.files, "nats-object-store", "", "put every closed pcap into this JetStream object store bucket (created when missing) before publishing its event")
 	} else {
@@ -61,7 +64,7 @@ func (o *natsOptions) enabled() bool { return o.url != "" }
 
 // config is the natsbus configuration of the flags.
 func (o *natsOptions) config() natsbus.Config {
-	return natsbus.Config{URL: o.url, Creds: o.creds, TLSCA: o.tlsCA, Stream: o.stream, Node: o.node, Files: o.files}
+	return natsbus.Config{URL: o.url, Creds: o.creds, TLSCA: o.tlsCA, Stream: o.stream, Node: o.node, Files: o.files, MaxAge: o.maxAge}
 }
 
 // validate reports bad values, as flagErrors; nothing when off.
@@ -88,7 +91,11 @@ func (o *natsOptions) validate(publishing bool) []error {
 			errs = append(errs, &flagError{Flag: f.flag, Value: f.path, Reason: err.Error()})
 		}
 	}
+	if err := natsbus.CheckMaxAge(o.maxAge, natsbus.DefaultDuplicates); err != nil {
+		errs = append(errs, &flagError{Flag: "nats-max-age", Value: o.maxAge.String(), Reason: err.Error()})
+	}
 	cfg := o.config()
+	cfg.MaxAge = 0 // reported above
 	if !publishing {
 		cfg.Node = "worker" // not used
 	}
@@ -152,6 +159,8 @@ var (
 	descPublished  = prometheus.NewDesc("lc_nats_published_events_total", "Events the stream acknowledged, duplicates included.", nil, nil)
 	descPubDups    = prometheus.NewDesc("lc_nats_publish_duplicates_total", "Events the stream already had (the same event ID within its duplicate window).", nil, nil)
 	descPubFails   = prometheus.NewDesc("lc_nats_publish_failures_total", "Publish attempts that failed and were retried.", nil, nil)
+	descPubFiles   = prometheus.NewDesc("lc_nats_files_put_total", "Files put into the object store (--nats-object-store); a file it had already is not counted.", nil, nil)
+	descPubGone    = prometheus.NewDesc("lc_nats_files_missing_total", "Files of events published without them: gone, or not under the output directory.", nil, nil)
 	descWrkRecv    = prometheus.NewDesc("lc_worker_received_messages_total", "Messages delivered to this worker.", nil, nil)
 	descWrkAcked   = prometheus.NewDesc("lc_worker_acked_messages_total", "Messages done: their hooks ran and none failed.", nil, nil)
 	descWrkRetry   = prometheus.NewDesc("lc_worker_retried_messages_total", "Messages given back to be delivered again: a hook failed, or the worker stopped.", nil, nil)
@@ -163,7 +172,7 @@ var (
 // Describe implements prometheus.Collector.
 func (m natsMetrics) Describe(ch chan<- *prometheus.Desc) {
 	if m.publisher != nil {
-		for _, d := range []*prometheus.Desc{descPubBacklog, descPublished, descPubDups, descPubFails} {
+		for _, d := range []*prometheus.Desc{descPubBacklog, descPublished, descPubDups, descPubFails, descPubFiles, descPubGone} {
 			ch <- d
 		}
 	}
@@ -182,6 +191,8 @@ func (m natsMetrics) Collect(ch chan<- prometheus.Metric) {
 		constCounter(ch, descPublished, st.Published)
 		constCounter(ch, descPubDups, st.Duplicates)
 		constCounter(ch, descPubFails, st.Failures)
+		constCounter(ch, descPubFiles, st.FilesPut)
+		constCounter(ch, descPubGone, st.FilesGone)
 	}
 	if m.worker != nil {
 		st := m.worker()

@@ -13,6 +13,8 @@ import (
 
 	"github.com/lc-voip/lc/internal/testenv"
 	"github.com/lc-voip/lc/internal/testpcap"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // startNatsServer runs the nats-server program with JetStream on a free
@@ -53,14 +55,17 @@ func startNatsServer(t *testing.T) string {
 }
 
 // TestNatsServerBinary: lc process and lc hooks worker, as programs of
-// their own, with the nats-server program between them: every call runs
-// its voip hook once, its files travel in an object store, and the
-// worker ends on SIGTERM with exit status 0.
+// their own, with the nats-server program between them (Debian's is 2.9,
+// whose consumers take one filter subject): every call runs its voip hook
+// once, its files travel in an object store, the one call whose hook
+// fails on each of its two deliveries ends on lc.pbx1.dead (and the
+// worker skips it there), and the worker ends on SIGTERM with exit status
+// 0.
 func TestNatsServerBinary(t *testing.T) {
 	url := startNatsServer(t)
 	lc := buildLC(t)
 	dir := t.TempDir()
-	const calls = 50
+	const calls, failing = 50, "call-7@lc.test"
 	capture, outDir, log := filepath.Join(dir, "calls.pcap"), filepath.Join(dir, "out"), filepath.Join(dir, "hooks.txt")
 	testpcap.WriteFile(t, capture, testpcap.Calls(calls, 2, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), 20*time.Millisecond))
 
@@ -71,9 +76,9 @@ func TestNatsServerBinary(t *testing.T) {
 	}
 
 	var stderr bytes.Buffer
-	worker := exec.Command(lc, "hooks", "worker", "--nats", url, "--nats-object-store", "pcaps",
+	worker := exec.Command(lc, "hooks", "worker", "--nats", url, "--nats-object-store", "pcaps", "--nats-max-deliver", "2",
 		"--pcap-command", "test -s %pcap%", // fails, and runs the call again, when the file did not come
-		"--voip-command", "echo %callid% >> "+log)
+		"--voip-command", "test %callid% != "+failing+" && echo %callid% >> "+log)
 	worker.Stderr = &stderr
 	worker.Env = append(worker.Environ(), "TMPDIR="+t.TempDir())
 	if err := worker.Start(); err != nil {
@@ -86,22 +91,55 @@ func TestNatsServerBinary(t *testing.T) {
 			worker.Wait()
 		}
 	})
-	lines := hookLines(t, log, calls)
+	lines := hookLines(t, log, calls-1)
+	dead := deadLetter(t, url, "lc.pbx1.dead")
 	worker.Process.Signal(syscall.SIGTERM)
 	err := worker.Wait()
 	stopped = true
 	if err != nil {
 		t.Errorf("lc hooks worker after SIGTERM: %v\n%s", err, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), fmt.Sprintf("worker stopped\" received=%d acked=%d retried=0 dead=0 files_fetched=%d", calls, calls, 2*calls)) &&
-		!strings.Contains(stderr.String(), fmt.Sprintf("worker stopped received=%d acked=%d retried=0 dead=0 files_fetched=%d", calls, calls, 2*calls)) {
-		t.Errorf("worker figures:\n%s", stderr.String())
+	figures := fmt.Sprintf("received=%d acked=%d retried=1 dead=1 files_fetched=%d", calls+1, calls-1, 2*(calls+1))
+	if !strings.Contains(stderr.String(), figures) {
+		t.Errorf("worker figures, want %s:\n%s", figures, stderr.String())
+	}
+	if got := dead.Header.Get("Lc-Deliveries"); got != "2" || dead.Header.Get("Lc-Subject") != "lc.pbx1.call" || !strings.Contains(string(dead.Data), failing) {
+		t.Errorf("dead letter: deliveries %q, subject %q, data %s", got, dead.Header.Get("Lc-Subject"), dead.Data)
 	}
 	seen := map[string]bool{}
 	for _, l := range lines {
-		if seen[l] {
-			t.Errorf("call %s ran twice", l)
+		if seen[l] || l == failing {
+			t.Errorf("call %s ran twice, or despite its failing hook", l)
 		}
 		seen[l] = true
+	}
+}
+
+// deadLetter waits until the stream LC has a message on subject, and
+// returns it.
+func deadLetter(t *testing.T, url, subject string) *jetstream.RawStreamMsg {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		s, err := js.Stream(t.Context(), "LC")
+		if err == nil {
+			msg, err := s.GetLastMsgForSubject(t.Context(), subject)
+			if err == nil {
+				return msg
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no message on %s after 60s: %v", subject, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

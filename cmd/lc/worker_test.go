@@ -283,6 +283,8 @@ func TestNatsFlagErrors(t *testing.T) {
 		{"missing creds", []string{"process", "-r", capture, "-o", t.TempDir(), "--events-to", "nats://127.0.0.1:1", "--nats-creds", "/nonexistent.creds"}, "nats-creds"},
 		{"object store without events-to", []string{"process", "-r", capture, "-o", t.TempDir(), "--nats-object-store", "pcaps"}, "needs --events-to"},
 		{"bad bucket name", []string{"process", "-r", capture, "-o", t.TempDir(), "--events-to", "nats://127.0.0.1:1", "--nats-object-store", "a.b"}, "object store bucket"},
+		{"negative max age", []string{"process", "-r", capture, "-o", t.TempDir(), "--events-to", "nats://127.0.0.1:1", "--nats-max-age", "-1h"}, "--nats-max-age"},
+		{"max age within the duplicate window", []string{"hooks", "worker", "--nats", "nats://127.0.0.1:1", "--voip-command", "true", "--nats-max-age", "1m"}, "duplicate window"},
 		{"worker without nats", []string{"hooks", "worker", "--voip-command", "true"}, "--nats"},
 		{"worker without hooks", []string{"hooks", "worker", "--nats", "nats://127.0.0.1:1"}, "no hooks"},
 		{"worker bad template", []string{"hooks", "worker", "--nats", "nats://127.0.0.1:1", "--voip-command", "x %nope%"}, "nope"},
@@ -309,8 +311,8 @@ func TestNatsMetricsLint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(mfs) != 10 {
-		t.Errorf("%d metric families, want 10", len(mfs))
+	if len(mfs) != 12 {
+		t.Errorf("%d metric families, want 12", len(mfs))
 	}
 	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 const (
 	DefaultStream     = "LC"
 	DefaultDuplicates = 2 * time.Minute
+	DefaultMaxAge     = 7 * 24 * time.Hour
 	DefaultConsumer   = "lc-workers"
 	DefaultMaxDeliver = 5
 )
@@ -38,6 +39,11 @@ type Config struct {
 	// message published again with the same event ID within it is stored
 	// once.
 	Duplicates time.Duration
+	// MaxAge is how long the stream keeps a message, and the object store
+	// a file, when lc creates them; 0 is for ever. A worker must take a
+	// call before its file events and files are that old. A stream or
+	// bucket that exists is left as its operator configured it.
+	MaxAge time.Duration
 	// Files is the JetStream object store bucket the pcap files travel
 	// in, created when missing; "" is none: events carry the paths only.
 	// The Publisher puts the file a FileClosed event names into it before
@@ -68,7 +74,22 @@ func (c Config) Validate() error {
 	if c.Duplicates < 0 {
 		errs = append(errs, fmt.Errorf("duplicate window %s: must not be negative", c.Duplicates))
 	}
+	if err := CheckMaxAge(c.MaxAge, c.withDefaults().Duplicates); err != nil {
+		errs = append(errs, fmt.Errorf("maximum age %s: %w", c.MaxAge, err))
+	}
 	return errors.Join(errs...)
+}
+
+// CheckMaxAge reports whether d is a valid Config.MaxAge with the
+// duplicate window dup: not negative, and 0 or at least dup.
+func CheckMaxAge(d, dup time.Duration) error {
+	switch {
+	case d < 0:
+		return errors.New("must not be negative")
+	case d > 0 && d < dup:
+		return fmt.Errorf("must be 0 (for ever) or at least the duplicate window, %s", dup)
+	}
+	return nil
 }
 
 func validToken(s string) bool {
@@ -160,7 +181,7 @@ func nodeOf(subject string) string {
 }
 
 // ensureStream returns the stream c.Stream, creating it (subjects lc.>,
-// file storage, c.Duplicates) when missing. A stream that exists is left
+// file storage, c.Duplicates, c.MaxAge) when missing. A stream that exists is left
 // as its operator configured it.
 func ensureStream(ctx context.Context, js jetstream.JetStream, c Config) (jetstream.Stream, error) {
 	s, err := js.Stream(ctx, c.Stream)
@@ -175,6 +196,7 @@ func ensureStream(ctx context.Context, js jetstream.JetStream, c Config) (jetstr
 		Subjects:   []string{streamSubject},
 		Storage:    jetstream.FileStorage,
 		Duplicates: c.Duplicates,
+		MaxAge:     c.MaxAge,
 	})
 	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		return js.Stream(ctx, c.Stream) // another lc made it first

@@ -52,8 +52,9 @@ func relative(root, p string) (string, bool) {
 }
 
 // ensureBucket returns the object store bucket, creating it (file
-// storage) when missing. A bucket that exists is used as it is.
-func ensureBucket(ctx context.Context, js jetstream.JetStream, bucket string) (jetstream.ObjectStore, error) {
+// storage, objects kept for ttl, 0 for ever) when missing. A bucket that
+// exists is used as it is.
+func ensureBucket(ctx context.Context, js jetstream.JetStream, bucket string, ttl time.Duration) (jetstream.ObjectStore, error) {
 	obs, err := js.ObjectStore(ctx, bucket)
 	if err == nil {
 		return obs, nil
@@ -65,6 +66,7 @@ func ensureBucket(ctx context.Context, js jetstream.JetStream, bucket string) (j
 		Bucket:      bucket,
 		Description: "pcap files of lc",
 		Storage:     jetstream.FileStorage,
+		TTL:         ttl,
 	})
 	if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		return js.ObjectStore(ctx, bucket) // another lc made it first

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -285,5 +286,54 @@ func TestMultipleFilters(t *testing.T) {
 		if got := multipleFilters(v); got != want {
 			t.Errorf("multipleFilters(%q) = %v", v, got)
 		}
+	}
+}
+
+// TestMaxAge: the stream and the object store that lc creates keep
+// events and files for Config.MaxAge, and then they are gone.
+func TestMaxAge(t *testing.T) {
+	srv := natstest.Start(t)
+	root := t.TempDir()
+	evs, _ := fileCall(t, root, 1, 1000)
+	cfg := Config{URL: srv.URL(), Node: "n1", Files: "pcaps", Root: root, MaxAge: time.Second, Duplicates: time.Second}
+	if st := publishWith(t, cfg, evs); st.FilesPut != 2 {
+		t.Fatalf("publisher %+v, want 2 files put", st)
+	}
+	js, err := jetstream.New(connect(t, srv.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := js.Stream(t.Context(), DefaultStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, err := js.ObjectStore(t.Context(), "pcaps")
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, err := obs.Status(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := stream.CachedInfo().Config.MaxAge; got != time.Second || status.TTL() != time.Second {
+		t.Errorf("stream max age %s, object store TTL %s; want 1s", got, status.TTL())
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		info, err := stream.Info(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		objects, err := obs.List(t.Context())
+		if err != nil && !errors.Is(err, jetstream.ErrNoObjectsFound) {
+			t.Fatal(err)
+		}
+		if info.State.Msgs == 0 && len(objects) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 20s the stream still has %d messages, the object store %d files", info.State.Msgs, len(objects))
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }

@@ -382,6 +382,9 @@ func TestConfigValidate(t *testing.T) {
 		{"no url", Config{Node: "pbx1"}, false},
 		{"dotted node", Config{URL: "nats://x", Node: "pbx.1"}, false},
 		{"wildcard stream", Config{URL: "nats://x", Node: "a", Stream: "L*"}, false},
+		{"max age", Config{URL: "nats://x", Node: "a", MaxAge: time.Hour}, true},
+		{"negative max age", Config{URL: "nats://x", Node: "a", MaxAge: -time.Hour}, false},
+		{"max age within the duplicate window", Config{URL: "nats://x", Node: "a", MaxAge: time.Minute}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

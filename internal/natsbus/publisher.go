@@ -221,7 +221,7 @@ func (p *Publisher) bucket(ctx context.Context) (jetstream.ObjectStore, error) {
 	if p.files != nil {
 		return p.files, nil
 	}
-	obs, err := ensureBucket(ctx, p.js, p.cfg.Files)
+	obs, err := ensureBucket(ctx, p.js, p.cfg.Files, p.cfg.MaxAge)
 	if err != nil {
 		return nil, err
 	}

@@ -241,7 +241,7 @@ func (w *Worker) trySubscribe(ctx context.Context) (jetstream.Consumer, error) {
 	}
 	w.stream = s
 	if w.cfg.Bus.Files != "" {
-		if w.files, err = ensureBucket(ctx, w.js, w.cfg.Bus.Files); err != nil {
+		if w.files, err = ensureBucket(ctx, w.js, w.cfg.Bus.Files, w.cfg.Bus.MaxAge); err != nil {
 			return nil, err
 		}
 	}
