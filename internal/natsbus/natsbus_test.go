@@ -218,13 +218,13 @@ func flatten(calls [][]event.Event) []event.Event {
 	return all
 }
 
-// TestWorkersOrderOnce: the events of many calls and other files,
+// TestWorkersOrderOnce: the events of 1,000 calls and 100 other files,
 // published through the engine, run exactly once on three workers, a
 // call's events in order and never at once.
 func TestWorkersOrderOnce(t *testing.T) {
 	srv := natstest.Start(t)
 	var calls [][]event.Event
-	for i := range 200 {
+	for i := range 1000 {
 		calls = append(calls, testCall(i))
 		if i%10 == 0 {
 			calls = append(calls, []event.Event{otherFile(i)})
