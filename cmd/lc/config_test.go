@@ -6,16 +6,22 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
+
+// precedenceCase is a flag, its default and the values the config file,
+// the environment and the command line give it.
+type precedenceCase struct {
+	flag                  string
+	def, file, env, given string // given is the flag value on the command line
+	fileYAML              string // how the file writes it
+}
 
 // TestConfigPrecedence checks flag > environment > file > default for every
 // kind of value lc process takes.
 func TestConfigPrecedence(t *testing.T) {
-	kinds := []struct {
-		flag                  string
-		def, file, env, given string // given is the flag value on the command line
-		fileYAML              string // how the file writes it
-	}{
+	checkPrecedence(t, processorSection, func() *cobra.Command { return newProcessCmd(streams{}) }, []precedenceCase{
 		{flag: "output-dir", def: "./lc-out", file: "/from/file", env: "/from/env", given: "/from/flag", fileYAML: "/from/file"},
 		{flag: "log-level", def: "info", file: "warn", env: "error", given: "debug", fileYAML: "warn"},
 		{flag: "per-call-pcap", def: "true", file: "false", env: "true", given: "false", fileYAML: "false"},
@@ -25,9 +31,16 @@ func TestConfigPrecedence(t *testing.T) {
 		{flag: "read-file", def: "[]", file: "[a.pcap,b.pcap]", env: "[e.pcap]", given: "[f.pcap]", fileYAML: "[a.pcap, b.pcap]"},
 		{flag: "pcap-command", def: "", file: "gzip %pcap%", env: "xz %pcap%", given: "true", fileYAML: `"gzip %pcap%"`},
 		{flag: "command-concurrency", def: "10", file: "3", env: "4", given: "5", fileYAML: "3"},
-	}
-	for _, k := range kinds {
-		yaml := "processor:\n  " + strings.ReplaceAll(k.flag, "-", "_") + ": " + k.fileYAML + "\n"
+	})
+}
+
+// checkPrecedence checks, for each case, that a flag of the command that
+// newCmd makes takes its default, the value of sec's section of the file,
+// the environment's over the file's and the command line's over both,
+// and that each is said to come from where it did.
+func checkPrecedence(t *testing.T, sec configSection, newCmd func() *cobra.Command, cases []precedenceCase) {
+	for _, k := range cases {
+		yaml := sec.name() + ":\n  " + strings.ReplaceAll(k.flag, "-", "_") + ": " + k.fileYAML + "\n"
 		path := filepath.Join(t.TempDir(), "config.yaml")
 		if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 			t.Fatal(err)
@@ -42,11 +55,11 @@ func TestConfigPrecedence(t *testing.T) {
 		}{
 			{name: "default", want: k.def, wantSrc: "default"},
 			{name: "file", config: path, want: k.file, wantSrc: "config file " + path},
-			{name: "env over file", config: path, env: true, want: k.env, wantSrc: "environment " + envName(k.flag)},
+			{name: "env over file", config: path, env: true, want: k.env, wantSrc: "environment " + sec.envName(k.flag)},
 			{name: "flag over env", config: path, env: true, flag: true, want: k.given, wantSrc: "flag --" + k.flag},
 		} {
 			t.Run(k.flag+"/"+tt.name, func(t *testing.T) {
-				cmd := newProcessCmd(streams{})
+				cmd := newCmd()
 				var args []string
 				if tt.flag {
 					args = append(args, "--"+k.flag+"="+strings.Trim(k.given, "[]"))
@@ -56,9 +69,9 @@ func TestConfigPrecedence(t *testing.T) {
 				}
 				env := map[string]string{}
 				if tt.env {
-					env[envName(k.flag)] = strings.Trim(k.env, "[]")
+					env[sec.envName(k.flag)] = strings.Trim(k.env, "[]")
 				}
-				set, err := loadSettings(cmd.Flags(), tt.config, func(name string) (string, bool) {
+				set, err := loadSettings(cmd.Flags(), sec, tt.config, func(name string) (string, bool) {
 					v, ok := env[name]
 					return v, ok
 				}, nil)
@@ -84,7 +97,7 @@ func TestConfigErrors(t *testing.T) {
 	if err := os.WriteFile(path, []byte(yaml), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	env := map[string]string{envName("auth-wait"): "soon"}
+	env := map[string]string{processorSection.envName("auth-wait"): "soon"}
 	code, _, stderr := runEnv(t, env, nil, "process", "-r", "x.pcap", "--config", path, "--per-call-max-size", "1K")
 	if code != exitUsage {
 		t.Fatalf("exit %d, want %d:\n%s", code, exitUsage, stderr)

@@ -157,7 +157,7 @@ func newTorture(t *testing.T, plan crashPlan) *torture {
 	tt.writeFile(tt.config, "# no settings: the flags say everything\n")
 	tt.writeFile(tt.rec, "")
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, envPrefix) && !strings.HasPrefix(kv, killAfterEnv+"=") {
+		if !strings.HasPrefix(kv, processorSection.envPrefix()) && !strings.HasPrefix(kv, killAfterEnv+"=") {
 			tt.env = append(tt.env, kv)
 		}
 	}

@@ -103,7 +103,7 @@ func TestDryRunExecutesNothing(t *testing.T) {
 // TestHooksFromEnvironment checks that a setting from the environment
 // reaches the run: dry-run switched on by LC_PROCESSOR_DRY_RUN.
 func TestHooksFromEnvironment(t *testing.T) {
-	lines, _, _ := hookLog(t, map[string]string{envName("dry-run"): "true"})
+	lines, _, _ := hookLog(t, map[string]string{processorSection.envName("dry-run"): "true"})
 	if len(lines) != 0 {
 		t.Fatalf("LC_PROCESSOR_DRY_RUN=true was ignored:\n%s", strings.Join(lines, "\n"))
 	}

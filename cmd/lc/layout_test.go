@@ -90,7 +90,7 @@ func TestCallsLayoutRefused(t *testing.T) {
 			`processor.calls_layout = "%Y/%m/%d" (from flag --calls-layout): level 1 "%Y": "%Y" is not a date or time element`},
 		{"spaces", nil, []string{"--calls-layout", "2006_1_2"},
 			`(from flag --calls-layout): level 1 "2006_1_2": "_2" and "__2" pad with spaces`},
-		{"environment", map[string]string{envName("calls-layout"): "2006/01/02/15h"}, nil,
+		{"environment", map[string]string{processorSection.envName("calls-layout"): "2006/01/02/15h"}, nil,
 			`processor.calls_layout = "2006/01/02/15h" (from environment LC_PROCESSOR_CALLS_LAYOUT): level 4 "15h": "h" is not`},
 		{"config file", nil, []string{"--config", config},
 			`processor.calls_layout = "2006/../etc" (from config file ` + config + `): must not contain ".."`},
@@ -128,8 +128,8 @@ func TestLocalTimeSettings(t *testing.T) {
 	}{
 		{name: "default"},
 		{name: "flag", args: []string{"--local-time"}, local: true},
-		{name: "flag false", args: []string{"--local-time=false"}, env: map[string]string{envName("local-time"): "true"}},
-		{name: "environment", env: map[string]string{envName("local-time"): "1"}, local: true},
+		{name: "flag false", args: []string{"--local-time=false"}, env: map[string]string{processorSection.envName("local-time"): "true"}},
+		{name: "environment", env: map[string]string{processorSection.envName("local-time"): "1"}, local: true},
 		{name: "file", yaml: "processor:\n  local_time: true\n", local: true},
 	}
 	for _, tt := range tests {
@@ -148,7 +148,7 @@ func TestLocalTimeSettings(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			_, err := loadSettings(f, config, func(name string) (string, bool) {
+			_, err := loadSettings(f, processorSection, config, func(name string) (string, bool) {
 				v, ok := tt.env[name]
 				return v, ok
 			}, nil)
@@ -176,7 +176,7 @@ func TestCallsLayoutLocalTime(t *testing.T) {
 	}
 	env := []string{"TZ=" + zone}
 	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, envPrefix) && !strings.HasPrefix(kv, "TZ=") && !strings.HasPrefix(kv, "ZONEINFO=") {
+		if !strings.HasPrefix(kv, processorSection.envPrefix()) && !strings.HasPrefix(kv, "TZ=") && !strings.HasPrefix(kv, "ZONEINFO=") {
 			env = append(env, kv)
 		}
 	}

@@ -22,6 +22,8 @@ type natsOptions struct {
 	url     string // "" is off (lc process)
 	creds   string
 	tlsCA   string
+	tlsCert string
+	tlsKey  string
 	stream  string
 	node    string
 	files   string // --nats-object-store: the bucket of the pcap files; "" is none
@@ -36,6 +38,8 @@ func (o *natsOptions) addFlags(f *pflag.FlagSet, urlFlag, urlUsage string, publi
 	f.StringVar(&o.url, urlFlag, "", urlUsage)
 	f.StringVar(&o.creds, "nats-creds", "", "NATS credentials file (.creds: JWT and NKey seed)")
 	f.StringVar(&o.tlsCA, "nats-tls-ca", "", "PEM file of the CAs that sign the NATS server's certificate")
+	f.StringVar(&o.tlsCert, "nats-tls-cert", "", "PEM file of the client certificate, for a NATS server that verifies its clients (with --nats-tls-key)")
+	f.StringVar(&o.tlsKey, "nats-tls-key", "", "PEM file of the client certificate's private key")
 	f.StringVar(&o.stream, "nats-stream", natsbus.DefaultStream, "JetStream stream of lc's events (subjects lc.>), created when missing")
 	f.DurationVar(&o.maxAge, "nats-max-age", natsbus.DefaultMaxAge, "how long the stream keeps events, and the object store files, when lc creates them (0: for ever)")
 	if publishing {
@@ -64,7 +68,7 @@ func (o *natsOptions) enabled() bool { return o.url != "" }
 
 // config is the natsbus configuration of the flags.
 func (o *natsOptions) config() natsbus.Config {
-	return natsbus.Config{URL: o.url, Creds: o.creds, TLSCA: o.tlsCA, Stream: o.stream, Node: o.node, Files: o.files, MaxAge: o.maxAge}
+	return natsbus.Config{URL: o.url, Creds: o.creds, TLSCA: o.tlsCA, TLSCert: o.tlsCert, TLSKey: o.tlsKey, Stream: o.stream, Node: o.node, Files: o.files, MaxAge: o.maxAge}
 }
 
 // validate reports bad values, as flagErrors; nothing when off.
@@ -83,7 +87,7 @@ func (o *natsOptions) validate(publishing bool) []error {
 			break
 		}
 	}
-	for _, f := range []struct{ flag, path string }{{"nats-creds", o.creds}, {"nats-tls-ca", o.tlsCA}} {
+	for _, f := range []struct{ flag, path string }{{"nats-creds", o.creds}, {"nats-tls-ca", o.tlsCA}, {"nats-tls-cert", o.tlsCert}, {"nats-tls-key", o.tlsKey}} {
 		if f.path == "" {
 			continue
 		}
@@ -94,8 +98,14 @@ func (o *natsOptions) validate(publishing bool) []error {
 	if err := natsbus.CheckMaxAge(o.maxAge, natsbus.DefaultDuplicates); err != nil {
 		errs = append(errs, &flagError{Flag: "nats-max-age", Value: o.maxAge.String(), Reason: err.Error()})
 	}
+	if o.tlsCert != "" && o.tlsKey == "" {
+		errs = append(errs, &flagError{Flag: "nats-tls-cert", Value: o.tlsCert, Reason: "needs --nats-tls-key"})
+	}
+	if o.tlsKey != "" && o.tlsCert == "" {
+		errs = append(errs, &flagError{Flag: "nats-tls-key", Value: o.tlsKey, Reason: "needs --nats-tls-cert"})
+	}
 	cfg := o.config()
-	cfg.MaxAge = 0 // reported above
+	cfg.MaxAge, cfg.TLSCert, cfg.TLSKey = 0, "", "" // checked above, each under its flag
 	if !publishing {
 		cfg.Node = "worker" // not used
 	}
@@ -121,7 +131,7 @@ func openPublisher(opt natsOptions, outDir string, log *slog.Logger) (*publisher
 	}
 	cfg := opt.config()
 	cfg.Root = outDir
-	nc, err := natsbus.Connect(cfg, "lc process")
+	nc, err := natsbus.Connect(cfg, "lc process", log)
 	if err != nil {
 		return nil, err
 	}

@@ -55,7 +55,7 @@ in live capture a wall-clock tick moves time on when no packet arrives.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			// Before cfg and opt are copied: this sets the flags' variables.
 			// Its problems are reported with those of validation.
-			set, err := loadSettings(cmd.Flags(), opt.config, s.lookupEnv, s.envNames())
+			set, err := loadSettings(cmd.Flags(), processorSection, opt.config, s.lookupEnv, s.envNames())
 			return runProcess(cmd, s, cfg, opt, set, err)
 		},
 	}
@@ -237,7 +237,7 @@ func (opt processOptions) validate(cfg processor.Config, set settings) []error {
 }
 
 // withSources splits a joined validation error and names where each bad
-// value came from.
+// value came from, by its key in the section of set.
 func withSources(err error, set settings) []error {
 	if err == nil {
 		return nil
@@ -252,7 +252,7 @@ func withSources(err error, set settings) []error {
 			if set.invalid[fe.Flag] {
 				continue // its value did not parse: said already
 			}
-			e = fmt.Errorf("%s = %q (from %s): %s", configKey(fe.Flag), fe.Value, set.source(fe.Flag), fe.Reason)
+			e = fmt.Errorf("%s = %q (from %s): %s", set.section.configKey(fe.Flag), fe.Value, set.source(fe.Flag), fe.Reason)
 		}
 		out = append(out, e)
 	}

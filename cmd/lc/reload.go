@@ -26,7 +26,7 @@ func reloadHooks(given *pflag.FlagSet, s streams, configPath string, engine *scr
 		}
 	})
 	if err == nil {
-		_, err = loadSettings(fresh, configPath, s.lookupEnv, s.envNames())
+		_, err = loadSettings(fresh, processorSection, configPath, s.lookupEnv, s.envNames())
 	}
 	var hc hookConfig
 	if err == nil {

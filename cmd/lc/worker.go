@@ -23,6 +23,7 @@ type workerOptions struct {
 	logFormat  string
 	metrics    string
 	status     time.Duration
+	config     string
 }
 
 func newHooksWorkerCmd(s streams) *cobra.Command {
@@ -38,14 +39,22 @@ pcap hooks, then its voip hook, in order, on one worker. A message is
 acknowledged when its hooks have run; one whose hooks failed is delivered
 again, --nats-max-deliver times in all, then put on lc.NODE.dead. On
 SIGINT or SIGTERM the worker takes no more messages, lets the running
-hooks finish for up to --shutdown-timeout and gives back what it holds.`,
+hooks finish for up to --shutdown-timeout and gives back what it holds.
+Every flag can also be set in the worker: section of the config file or
+in LC_WORKER_<FLAG>, read once at start: SIGHUP reloads nothing.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runWorker(cmd, s, opt) },
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			// Before opt is copied: this sets the flags' variables. Its
+			// problems are reported with those of validation.
+			set, err := loadSettings(cmd.Flags(), workerSection, opt.config, s.lookupEnv, s.envNames())
+			return runWorker(cmd, s, opt, set, err)
+		},
 	}
 	addWorkerFlags(cmd.Flags(), &opt)
 	return cmd
 }
 
+// addWorkerFlags defines the flags of lc hooks worker on f, bound to opt.
 func addWorkerFlags(f *pflag.FlagSet, opt *workerOptions) {
 	f.SortFlags = false
 	opt.nats.addFlags(f, "nats", "NATS server to take events from: nats://HOST:PORT (several separated by commas)", false)
@@ -57,13 +66,14 @@ func addWorkerFlags(f *pflag.FlagSet, opt *workerOptions) {
 	f.StringVar(&opt.logFormat, "log-format", "text", "text or json")
 	f.StringVar(&opt.metrics, "metrics-addr", "", "serve Prometheus metrics at http://ADDR/metrics (host:port; off when empty)")
 	f.DurationVar(&opt.status, "status-interval", defaultStatusInterval, "log a status line this often (0 = never)")
+	f.StringVar(&opt.config, "config", "", "YAML config file, read for its worker: section (default: $XDG_CONFIG_HOME/lc/config.yaml, then /etc/lc/config.yaml)")
 }
 
 // validate reports the problems of the worker's own flags.
 func (opt workerOptions) validate() []error {
 	var errs []error
 	if !opt.nats.enabled() {
-		errs = append(errs, errNoNATS)
+		errs = append(errs, fmt.Errorf("%w (or %s in the config file, or %s)", errNoNATS, workerSection.configKey("nats"), workerSection.envName("nats")))
 	}
 	errs = append(errs, opt.nats.validate(false)...)
 	if opt.ackWait < 0 {
@@ -86,35 +96,37 @@ func (opt workerOptions) ackWaitOrDefault() time.Duration {
 	return max(opt.hooks.commandTimeout, opt.hooks.lua.timeout) + 30*time.Second
 }
 
-// prepare builds the logger and the hooks, reporting every problem of
-// the configuration at once as a usage error.
-func (opt workerOptions) prepare(s streams) (*slog.Logger, hookConfig, error) {
+// prepare builds the logger and the hooks, and reports every problem of
+// the configuration at once, settingsErr's (from loadSettings) first, each
+// naming where its value came from, as a usage error.
+func (opt workerOptions) prepare(s streams, set settings, settingsErr error) (*slog.Logger, hookConfig, error) {
 	log, err := newLogger(s.err, opt.logLevel, opt.logFormat)
-	var problems []error
+	problems := withSources(settingsErr, set)
 	if err != nil {
 		problems = append(problems, err)
 		log = slog.New(slog.DiscardHandler)
 	}
-	problems = append(problems, opt.validate()...)
+	problems = append(problems, withSources(errors.Join(opt.validate()...), set)...)
 	hooks, err := opt.hooks.build(log)
 	if err != nil {
-		problems = append(problems, err)
+		problems = append(problems, withSources(err, set)...)
 	} else if len(hooks.set.Hooks) == 0 {
 		problems = append(problems, errors.New("no hooks: give --voip-command, --pcap-command or --hook-script"))
 	}
-	if err := errors.Join(withSources(errors.Join(problems...), settings{})...); err != nil {
+	if err := errors.Join(problems...); err != nil {
 		return nil, hookConfig{}, usageError{err}
 	}
 	return log, hooks, nil
 }
 
-// runWorker runs lc hooks worker until it is stopped.
-func runWorker(cmd *cobra.Command, s streams, opt workerOptions) error {
-	log, hooks, err := opt.prepare(s)
+// runWorker runs lc hooks worker until it is stopped; settingsErr holds
+// the problems loadSettings found, reported with those of validation.
+func runWorker(cmd *cobra.Command, s streams, opt workerOptions, set settings, settingsErr error) error {
+	log, hooks, err := opt.prepare(s, set, settingsErr)
 	if err != nil {
 		return err
 	}
-	nc, err := natsbus.Connect(opt.nats.config(), "lc hooks worker")
+	nc, err := natsbus.Connect(opt.nats.config(), "lc hooks worker", log)
 	if err != nil {
 		return err
 	}

@@ -283,6 +283,8 @@ func TestNatsFlagErrors(t *testing.T) {
 		{"missing creds", []string{"process", "-r", capture, "-o", t.TempDir(), "--events-to", "nats://127.0.0.1:1", "--nats-creds", "/nonexistent.creds"}, "nats-creds"},
 		{"object store without events-to", []string{"process", "-r", capture, "-o", t.TempDir(), "--nats-object-store", "pcaps"}, "needs --events-to"},
 		{"bad bucket name", []string{"process", "-r", capture, "-o", t.TempDir(), "--events-to", "nats://127.0.0.1:1", "--nats-object-store", "a.b"}, "object store bucket"},
+		{"client certificate without key", []string{"process", "-r", capture, "-o", t.TempDir(), "--events-to", "nats://127.0.0.1:1", "--nats-tls-cert", capture}, "needs --nats-tls-key"},
+		{"missing client key", []string{"hooks", "worker", "--nats", "nats://127.0.0.1:1", "--voip-command", "true", "--nats-tls-cert", capture, "--nats-tls-key", "/nonexistent.pem"}, "nats-tls-key"},
 		{"negative max age", []string{"process", "-r", capture, "-o", t.TempDir(), "--events-to", "nats://127.0.0.1:1", "--nats-max-age", "-1h"}, "--nats-max-age"},
 		{"max age within the duplicate window", []string{"hooks", "worker", "--nats", "nats://127.0.0.1:1", "--voip-command", "true", "--nats-max-age", "1m"}, "duplicate window"},
 		{"worker without nats", []string{"hooks", "worker", "--voip-command", "true"}, "--nats"},

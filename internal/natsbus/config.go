@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/lc-voip/lc/internal/event"
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -29,6 +28,9 @@ type Config struct {
 	URL   string // nats://host:port, several separated by commas
 	Creds string // a .creds file (JWT and NKey seed); "" is none
 	TLSCA string // a PEM file of CAs to verify the server with; "" is the system's
+	// TLSCert and TLSKey are the PEM files of the client certificate and
+	// its key, for a server that verifies its clients; both or neither.
+	TLSCert, TLSKey string
 	// Stream is the JetStream stream of lc's events (subjects lc.>),
 	// created when missing.
 	Stream string
@@ -71,6 +73,9 @@ func (c Config) Validate() error {
 	if c.Files != "" && !validBucket(c.Files) {
 		errs = append(errs, fmt.Errorf("object store bucket %q: only letters, digits, '-' and '_'", c.Files))
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("a client certificate needs its key, and a key its certificate"))
+	}
 	if c.Duplicates < 0 {
 		errs = append(errs, fmt.Errorf("duplicate window %s: must not be negative", c.Duplicates))
 	}
@@ -104,29 +109,6 @@ func (c Config) withDefaults() Config {
 		c.Duplicates = DefaultDuplicates
 	}
 	return c
-}
-
-// Connect connects to c.URL as name. It returns at once even when no
-// server answers: the connection keeps trying, for ever, and the
-// publisher and workers wait for it.
-func Connect(c Config, name string) (*nats.Conn, error) {
-	opts := []nats.Option{
-		nats.Name(name),
-		nats.MaxReconnects(-1),
-		nats.RetryOnFailedConnect(true),
-		nats.ReconnectWait(time.Second),
-	}
-	if c.Creds != "" {
-		opts = append(opts, nats.UserCredentials(c.Creds))
-	}
-	if c.TLSCA != "" {
-		opts = append(opts, nats.RootCAs(c.TLSCA))
-	}
-	nc, err := nats.Connect(c.URL, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("connect to %s: %w", c.URL, err)
-	}
-	return nc, nil
 }
 
 // Subjects. An lc publishes under lc.<node>.

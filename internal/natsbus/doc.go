@@ -6,8 +6,8 @@
 // # Subjects
 //
 // Everything is in one stream (Config.Stream, default LC, subjects lc.>,
-// file storage, a duplicate window of DefaultDuplicates), created by
-// whichever side finds it missing:
+// file storage, a duplicate window of DefaultDuplicates, messages kept
+// for Config.MaxAge), created by whichever side finds it missing:
 //
 //	lc.<node>.call           CallCompleted events, as their JSON
 //	lc.<node>.pcap           FileClosed events of files of no call ("other" files)
@@ -21,7 +21,7 @@
 // # Files
 //
 // With Config.Files the pcap files travel in a JetStream object store
-// bucket, created when missing: the Publisher puts the file of each
+// bucket, created when missing with Config.MaxAge as its TTL: the Publisher puts the file of each
 // FileClosed event as <node>/<path relative to Config.Root> before it
 // publishes the event, and sets HeaderRoot on every message; a Worker
 // fetches the files of a message into a temporary directory of its own,
@@ -58,8 +58,11 @@
 //
 // # Errors
 //
-// A broker that cannot be reached is never fatal: the Publisher retries
-// each event until its context is done (lc's drain deadline), the Worker
-// waits for the stream and its consumer. Both log the first failure at
-// Warn and count the rest.
+// A broker that cannot be reached is never fatal: the connection keeps
+// trying, the Publisher retries each event until its context is done
+// (lc's drain deadline), the Worker waits for the stream and its
+// consumer. Connect logs the connection made, lost and made again, and
+// why attempts fail (a refused certificate or password) at Warn once a
+// minute at most; the Publisher and the Worker log their first failure
+// at Warn and count the rest.
 package natsbus

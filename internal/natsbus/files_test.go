@@ -220,7 +220,7 @@ func TestFilesMissing(t *testing.T) {
 // publishAll does.
 func publishWith(tb testing.TB, cfg Config, evs []event.Event) PublisherStats {
 	tb.Helper()
-	pub, err := NewPublisher(connect(tb, cfg.URL), cfg, nil)
+	pub, err := NewPublisher(connectWith(tb, cfg), cfg, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

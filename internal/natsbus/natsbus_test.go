@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -36,7 +37,13 @@ func otherFile(i int) event.Event {
 
 func connect(tb testing.TB, url string) *nats.Conn {
 	tb.Helper()
-	nc, err := Connect(Config{URL: url}, tb.Name())
+	return connectWith(tb, Config{URL: url})
+}
+
+// connectWith connects as cfg says: its URL, credentials and TLS files.
+func connectWith(tb testing.TB, cfg Config) *nats.Conn {
+	tb.Helper()
+	nc, err := Connect(cfg, tb.Name(), nil)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -178,7 +185,9 @@ type runningWorker struct {
 // startWorker starts a worker with hook h on a connection of its own.
 func startWorker(tb testing.TB, url string, h script.Hook, cfg WorkerConfig) *runningWorker {
 	tb.Helper()
-	nc := connect(tb, url)
+	bus := cfg.Bus
+	bus.URL = url
+	nc := connectWith(tb, bus)
 	if cfg.AckWait == 0 {
 		cfg.AckWait = 2 * time.Second
 	}
@@ -404,5 +413,33 @@ func TestSubjects(t *testing.T) {
 	}
 	if got := subjectOf("n", otherFile(1)); got != "lc.n.pcap" {
 		t.Errorf("other file subject %q", got)
+	}
+}
+
+// TestWorkerConsumerDeleted: a worker whose consumer is deleted stops
+// with an error that says so, rather than make it again (which would
+// deliver every message of the stream again) or try for ever.
+func TestWorkerConsumerDeleted(t *testing.T) {
+	srv := natstest.Start(t)
+	call := testCall(1)
+	publishAll(t, srv.URL(), call)
+	rec := newRecorder()
+	w := startWorker(t, srv.URL(), rec, WorkerConfig{})
+	rec.waitRuns(t, len(call))
+	js, err := jetstream.New(connect(t, srv.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := js.DeleteConsumer(t.Context(), DefaultStream, DefaultConsumer); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-w.done:
+		w.done <- nil
+		if err == nil || !strings.Contains(err.Error(), "deleted") {
+			t.Errorf("Run returned %v, want an error that says the consumer was deleted", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the worker goes on without its consumer")
 	}
 }

@@ -182,7 +182,8 @@ func NewWorker(nc *nats.Conn, cfg WorkerConfig, set script.Set) (*Worker, error)
 // Run takes messages until ctx is done, then lets the hooks of what it
 // holds run until drain is done, gives back (Nak) what it could not
 // finish, and returns. It returns an error only when ctx was not done: the
-// consumer could not be made.
+// consumer could not be made, or it was deleted (then the hooks of what it
+// holds run to their end).
 func (w *Worker) Run(ctx, drain context.Context) error {
 	w.engine.LimitWaits(drain)
 	cons, err := w.subscribe(ctx)
@@ -192,7 +193,7 @@ func (w *Worker) Run(ctx, drain context.Context) error {
 			defer close(submitted)
 			w.submit()
 		}()
-		w.fetch(ctx, cons)
+		err = w.fetch(ctx, cons)
 		close(w.order)
 		<-submitted
 	}
@@ -272,35 +273,55 @@ func (w *Worker) trySubscribe(ctx context.Context) (jetstream.Consumer, error) {
 const fetchWait = 500 * time.Millisecond
 
 // fetch asks for as many messages as there is room for, and takes them,
-// until ctx is done. A pull request lost with the connection ends on
-// the client's side after fetchWait and a second, so a restarted server
-// costs no more than that.
-func (w *Worker) fetch(ctx context.Context, cons jetstream.Consumer) {
+// until ctx is done; it returns an error when the consumer is gone. A
+// pull request lost with the connection ends on the client's side after
+// fetchWait and a second, so a restarted server costs no more than that.
+func (w *Worker) fetch(ctx context.Context, cons jetstream.Consumer) error {
+	failures := 0 // in a row
 	for {
 		room := w.room(ctx)
 		if room == 0 {
-			return
+			return nil
 		}
 		batch, err := cons.Fetch(room, jetstream.FetchMaxWait(fetchWait))
-		if err != nil {
-			w.free(room)
-			if w.nc.IsClosed() {
-				return
+		if err == nil {
+			for msg := range batch.Messages() {
+				room--
+				w.take(ctx, msg)
 			}
-			w.log.Debug("fetch", "error", err)
-			sleep(ctx, 100*time.Millisecond)
-			continue
-		}
-		for msg := range batch.Messages() {
-			room--
-			w.take(ctx, msg)
+			err = batch.Error()
 		}
 		w.free(room)
-		if err := batch.Error(); err != nil && ctx.Err() == nil {
-			w.log.Debug("fetch", "error", err)
-			sleep(ctx, 100*time.Millisecond)
+		if err == nil || ctx.Err() != nil || w.nc.IsClosed() {
+			failures = 0
+			continue
 		}
+		if w.gone(ctx, cons, err) {
+			return fmt.Errorf("consumer %s of stream %s was deleted; the worker stops rather than make it again, which would deliver every message the stream holds again", w.cfg.Consumer, w.cfg.Bus.Stream)
+		}
+		failures++
+		level := slog.LevelDebug
+		if failures == 1 {
+			level = slog.LevelWarn
+		}
+		w.log.Log(ctx, level, "cannot take messages; trying again", "error", err, "failures_in_a_row", failures)
+		sleep(ctx, 100*time.Millisecond)
 	}
+}
+
+// gone reports whether the pull that failed with err failed because the
+// consumer, or its stream, no longer exists.
+func (w *Worker) gone(ctx context.Context, cons jetstream.Consumer, err error) bool {
+	if errors.Is(err, jetstream.ErrConsumerDeleted) {
+		return true
+	}
+	if !errors.Is(err, nats.ErrNoResponders) {
+		return false
+	}
+	ctx, cancel := context.WithTimeout(ctx, getTimeout)
+	defer cancel()
+	_, err = cons.Info(ctx)
+	return errors.Is(err, jetstream.ErrConsumerNotFound) || errors.Is(err, jetstream.ErrStreamNotFound)
 }
 
 // room waits until the Worker may hold one more message, and returns how

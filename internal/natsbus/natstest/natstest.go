@@ -13,16 +13,22 @@ import (
 // Server is an embedded NATS server with JetStream and file storage in a
 // test's temporary directory. It is shut down when the test ends.
 type Server struct {
-	tb   testing.TB
-	dir  string
-	port int
-	srv  *server.Server
+	tb    testing.TB
+	dir   string
+	port  int
+	srv   *server.Server
+	setup func(*server.Options) // nil, or what StartTLS or StartCreds add
 }
 
 // Start starts a server on a free port of 127.0.0.1.
 func Start(tb testing.TB) *Server {
 	tb.Helper()
-	s := &Server{tb: tb, dir: tb.TempDir(), port: -1}
+	return start(tb, nil)
+}
+
+func start(tb testing.TB, setup func(*server.Options)) *Server {
+	tb.Helper()
+	s := &Server{tb: tb, dir: tb.TempDir(), port: -1, setup: setup}
 	s.start()
 	tb.Cleanup(s.Shutdown)
 	return s
@@ -30,14 +36,18 @@ func Start(tb testing.TB) *Server {
 
 func (s *Server) start() {
 	s.tb.Helper()
-	srv, err := server.NewServer(&server.Options{
+	opts := &server.Options{
 		Host:      "127.0.0.1",
 		Port:      s.port,
 		JetStream: true,
 		StoreDir:  s.dir,
 		NoLog:     true,
 		NoSigs:    true,
-	})
+	}
+	if s.setup != nil {
+		s.setup(opts)
+	}
+	srv, err := server.NewServer(opts)
 	if err != nil {
 		s.tb.Fatal(err)
 	}
