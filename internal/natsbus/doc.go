@@ -42,9 +42,11 @@
 // file events read from lc.<node>.pcap.<hash> (stored before it), run in
 // order by one worker, acknowledged when the hooks of all of them have
 // run. A message whose hooks failed is delivered again (MaxDeliver in all,
-// RetryDelay doubling), then goes to lc.<node>.dead. Delivery is at least
-// once: a worker that dies, or stops past its drain deadline, leaves its
-// messages to be delivered again, and all their hooks run again.
+// RetryDelay doubling), then goes to lc.<node>.dead; so does one whose
+// last delivery was never acknowledged (the workers read the server's
+// max-deliveries advisory). Delivery is at least once: a worker that
+// dies, or stops past its drain deadline, leaves its messages to be
+// delivered again, and all their hooks run again.
 //
 // # Goroutines
 //
@@ -54,7 +56,7 @@
 //	Worker.submit         1                            submits the prepared messages' events to the engine, in delivery order
 //	Worker.prepare        1 per message being prepared reads a call's file events, fetches the files
 //	in-progress pings     1 per message a Worker holds msg.InProgress every AckWait/3
-//	nats.go               a few per connection         reading, reconnecting, pull requests
+//	nats.go               a few per connection         reading, reconnecting, pull requests, a Worker's max-deliveries advisories
 //
 // # Errors
 //

@@ -443,3 +443,60 @@ func TestWorkerConsumerDeleted(t *testing.T) {
 		t.Fatal("the worker goes on without its consumer")
 	}
 }
+
+// TestWorkerDiesOnLastDelivery: a message whose worker dies while it
+// holds its last delivery is put on the dead-letter subject by another
+// worker, from the server's max-deliveries advisory, and only once.
+func TestWorkerDiesOnLastDelivery(t *testing.T) {
+	srv := natstest.Start(t)
+	ev := otherFile(1)
+	publishAll(t, srv.URL(), []event.Event{ev})
+	stuck := newRecorder()
+	stuck.block, stuck.started = make(chan struct{}), make(chan string, 10)
+	cfg := WorkerConfig{AckWait: time.Second, MaxDeliver: 1}
+	w1 := startWorker(t, srv.URL(), stuck, cfg)
+	select {
+	case <-stuck.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the hook did not start")
+	}
+	var others []*runningWorker
+	for range 2 {
+		others = append(others, startWorker(t, srv.URL(), newRecorder(), cfg))
+	}
+	w1.nc.Close() // dies on the message's only delivery
+	w1.abort()
+	w1.stop(t)
+
+	js, err := jetstream.New(connect(t, srv.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := js.Stream(t.Context(), DefaultStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	var m *jetstream.RawStreamMsg
+	for m == nil {
+		if m, err = s.GetLastMsgForSubject(t.Context(), DeadSubject("n1")); err != nil && time.Now().After(deadline) {
+			t.Fatalf("no dead letter: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if string(m.Data) != string(event.AppendJSON(nil, ev)) || m.Header.Get(HeaderDeliveries) != "1" || !strings.Contains(m.Header.Get(HeaderReason), "not acknowledged") {
+		t.Errorf("dead letter %q %v", m.Data, m.Header)
+	}
+	var dead int64
+	for _, w := range others {
+		w.stop(t)
+		dead += w.w.Stats().Dead
+	}
+	info, err := s.Info(t.Context(), jetstream.WithSubjectFilter(DeadSubject("n1")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stored := info.State.Subjects[DeadSubject("n1")]; dead != 1 || stored != 1 {
+		t.Errorf("%d dead letters counted, %d stored; want 1", dead, stored)
+	}
+}

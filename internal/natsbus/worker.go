@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -22,13 +21,6 @@ const (
 	DefaultAckWait    = time.Minute
 	DefaultRetryDelay = time.Second
 	maxRetryDelay     = 5 * time.Minute
-)
-
-// Headers of a dead letter.
-const (
-	HeaderSubject    = "Lc-Subject"    // the subject the message was published to
-	HeaderDeliveries = "Lc-Deliveries" // how often it was delivered
-	HeaderReason     = "Lc-Reason"     // why it failed the last time
 )
 
 // WorkerConfig configures a Worker. Zero fields take the defaults.
@@ -188,6 +180,11 @@ func (w *Worker) Run(ctx, drain context.Context) error {
 	w.engine.LimitWaits(drain)
 	cons, err := w.subscribe(ctx)
 	if err == nil {
+		if stop, werr := w.watchMaxDeliveries(); werr != nil {
+			w.log.Warn("messages that run out of deliveries unacknowledged will not be put on the dead-letter subject", "error", werr)
+		} else {
+			defer stop()
+		}
 		submitted := make(chan struct{})
 		go func() {
 			defer close(submitted)
@@ -638,40 +635,6 @@ func (w *Worker) release(t *ticket) bool {
 	t.end()
 	w.free(1)
 	return true
-}
-
-// bury puts t's message on the dead-letter subject at once.
-func (w *Worker) bury(t *ticket, reason string) {
-	if !w.release(t) {
-		return
-	}
-	n := uint64(1)
-	if md, err := t.msg.Metadata(); err == nil {
-		n = md.NumDelivered
-	}
-	w.putDead(t, n, reason)
-}
-
-// putDead publishes t's message to lc.<node>.dead and terminates its
-// delivery.
-func (w *Worker) putDead(t *ticket, deliveries uint64, reason string) {
-	w.dead.Add(1)
-	m := &nats.Msg{Subject: DeadSubject(nodeOf(t.msg.Subject())), Data: t.msg.Data(), Header: nats.Header{}}
-	m.Header.Set(HeaderSubject, t.msg.Subject())
-	m.Header.Set(HeaderDeliveries, strconv.FormatUint(deliveries, 10))
-	m.Header.Set(HeaderReason, reason)
-	if id := t.msg.Headers().Get(jetstream.MsgIDHeader); id != "" {
-		m.Header.Set(jetstream.MsgIDHeader, "dead:"+id)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), publishTimeout)
-	defer cancel()
-	if _, err := w.js.PublishMsg(ctx, m); err != nil {
-		w.log.Error("dead letter not published; the message is given back", "subject", t.msg.Subject(), "error", err)
-		t.msg.NakWithDelay(w.cfg.RetryDelay)
-		return
-	}
-	w.log.Error("message failed on every delivery: put on the dead-letter subject", "subject", t.msg.Subject(), "dead_subject", m.Subject, "deliveries", deliveries, "reason", reason)
-	t.msg.Term()
 }
 
 // Stats returns the figures so far. Safe from any goroutine.
