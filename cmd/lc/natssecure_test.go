@@ -15,22 +15,18 @@ import (
 // and --nats-tls-key, and one in operator mode with --nats-creds; each
 // call's hooks run once, and each side logs that it connected.
 func TestNatsFlagsSecure(t *testing.T) {
-	tlsSrv, files := natstest.StartTLS(t)
-	credsSrv, creds := natstest.StartCreds(t)
-	tests := []struct {
-		name string
-		url  string
-		args []string
-	}{
-		{"client certificate", tlsSrv.URL(), []string{"--nats-tls-ca", files.CA, "--nats-tls-cert", files.Cert, "--nats-tls-key", files.Key}},
-		{"credentials", credsSrv.URL(), []string{"--nats-creds", creds}},
-	}
 	const calls = 5
 	capture := filepath.Join(t.TempDir(), "calls.pcap")
 	testpcap.WriteFile(t, capture, testpcap.Calls(calls, 2, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), 20*time.Millisecond))
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			args := append([]string{"process", "-r", capture, "-o", t.TempDir(), "--auto-rotate-pcap=false", "--events-to", tt.url}, tt.args...)
+	for _, srv := range natstest.StartSecured(t) {
+		t.Run(srv.Name, func(t *testing.T) {
+			var secure []string
+			if srv.Creds != "" {
+				secure = []string{"--nats-creds", srv.Creds}
+			} else {
+				secure = []string{"--nats-tls-ca", srv.TLS.CA, "--nats-tls-cert", srv.TLS.Cert, "--nats-tls-key", srv.TLS.Key}
+			}
+			args := append([]string{"process", "-r", capture, "-o", t.TempDir(), "--auto-rotate-pcap=false", "--events-to", srv.URL}, secure...)
 			code, _, stderr := run(t, nil, args...)
 			if code != exitOK || !strings.Contains(stderr, "connected to NATS") {
 				t.Fatalf("lc process: exit status %d:\n%s", code, stderr)
@@ -39,7 +35,7 @@ func TestNatsFlagsSecure(t *testing.T) {
 				t.Errorf("%s, want 15 events published", line)
 			}
 			out := filepath.Join(t.TempDir(), "hooks.txt")
-			w := startLCWorker(t, workerArgs(tt.url, out, tt.args...)...)
+			w := startLCWorker(t, workerArgs(srv.URL, out, secure...)...)
 			checkCallOrder(t, hookLines(t, out, 3*calls), calls)
 			if code := w.wait(t); code != exitOK || !strings.Contains(w.stderr.String(), "connected to NATS") {
 				t.Errorf("worker exit status %d:\n%s", code, w.stderr.String())

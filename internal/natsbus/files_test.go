@@ -238,11 +238,7 @@ func publishWith(tb testing.TB, cfg Config, evs []event.Event) PublisherStats {
 // checkObject checks that bucket holds the file at path as name.
 func checkObject(tb testing.TB, url, bucket, name, path string) {
 	tb.Helper()
-	js, err := jetstream.New(connect(tb, url))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	obs, err := js.ObjectStore(tb.Context(), bucket)
+	obs, err := jsFor(tb, url).ObjectStore(tb.Context(), bucket)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -299,15 +295,8 @@ func TestMaxAge(t *testing.T) {
 	if st := publishWith(t, cfg, evs); st.FilesPut != 2 {
 		t.Fatalf("publisher %+v, want 2 files put", st)
 	}
-	js, err := jetstream.New(connect(t, srv.URL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	stream, err := js.Stream(t.Context(), DefaultStream)
-	if err != nil {
-		t.Fatal(err)
-	}
-	obs, err := js.ObjectStore(t.Context(), "pcaps")
+	stream := lcStream(t, srv.URL())
+	obs, err := jsFor(t, srv.URL()).ObjectStore(t.Context(), "pcaps")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,26 @@ func connect(tb testing.TB, url string) *nats.Conn {
 	return connectWith(tb, Config{URL: url})
 }
 
+// jsFor is a JetStream context on a connection of its own to url.
+func jsFor(tb testing.TB, url string) jetstream.JetStream {
+	tb.Helper()
+	js, err := jetstream.New(connect(tb, url))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return js
+}
+
+// lcStream is the stream lc made on the server at url.
+func lcStream(tb testing.TB, url string) jetstream.Stream {
+	tb.Helper()
+	s, err := jsFor(tb, url).Stream(tb.Context(), DefaultStream)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return s
+}
+
 // connectWith connects as cfg says: its URL, credentials and TLS files.
 func connectWith(tb testing.TB, cfg Config) *nats.Conn {
 	tb.Helper()
@@ -334,14 +354,7 @@ func TestWorkerDeadLetter(t *testing.T) {
 	if st.Dead != 1 || st.Retried != 2 || st.Received != 3 {
 		t.Errorf("stats %+v, want 3 received, 2 retried, 1 dead", st)
 	}
-	js, err := jetstream.New(connect(t, srv.URL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := js.Stream(t.Context(), DefaultStream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := lcStream(t, srv.URL())
 	m, err := s.GetLastMsgForSubject(t.Context(), DeadSubject("n1"))
 	if err != nil {
 		t.Fatal(err)
@@ -426,11 +439,7 @@ func TestWorkerConsumerDeleted(t *testing.T) {
 	rec := newRecorder()
 	w := startWorker(t, srv.URL(), rec, WorkerConfig{})
 	rec.waitRuns(t, len(call))
-	js, err := jetstream.New(connect(t, srv.URL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := js.DeleteConsumer(t.Context(), DefaultStream, DefaultConsumer); err != nil {
+	if err := jsFor(t, srv.URL()).DeleteConsumer(t.Context(), DefaultStream, DefaultConsumer); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -468,17 +477,11 @@ func TestWorkerDiesOnLastDelivery(t *testing.T) {
 	w1.abort()
 	w1.stop(t)
 
-	js, err := jetstream.New(connect(t, srv.URL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := js.Stream(t.Context(), DefaultStream)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := lcStream(t, srv.URL())
 	deadline := time.Now().Add(20 * time.Second)
 	var m *jetstream.RawStreamMsg
 	for m == nil {
+		var err error
 		if m, err = s.GetLastMsgForSubject(t.Context(), DeadSubject("n1")); err != nil && time.Now().After(deadline) {
 			t.Fatalf("no dead letter: %v", err)
 		}

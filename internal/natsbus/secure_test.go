@@ -16,26 +16,17 @@ import (
 // through a server that wants a client certificate, and through one that
 // wants a user's credentials.
 func TestSecureConnections(t *testing.T) {
-	tlsSrv, files := natstest.StartTLS(t)
-	credsSrv, creds := natstest.StartCreds(t)
-	tests := []struct {
-		name string
-		url  string
-		bus  Config
-	}{
-		{"client certificate", tlsSrv.URL(), Config{TLSCA: files.CA, TLSCert: files.Cert, TLSKey: files.Key}},
-		{"credentials", credsSrv.URL(), Config{Creds: creds}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, srv := range natstest.StartSecured(t) {
+		t.Run(srv.Name, func(t *testing.T) {
 			call := testCall(1)
-			cfg := tt.bus
-			cfg.URL, cfg.Node = tt.url, "n1"
+			bus := Config{Creds: srv.Creds, TLSCA: srv.TLS.CA, TLSCert: srv.TLS.Cert, TLSKey: srv.TLS.Key}
+			cfg := bus
+			cfg.URL, cfg.Node = srv.URL, "n1"
 			if st := publishWith(t, cfg, call); st.Published != int64(len(call)) {
 				t.Fatalf("published %+v, want %d events", st, len(call))
 			}
 			rec := newRecorder()
-			w := startWorker(t, tt.url, rec, WorkerConfig{Bus: tt.bus})
+			w := startWorker(t, srv.URL, rec, WorkerConfig{Bus: bus})
 			rec.waitRuns(t, len(call))
 			w.stop(t)
 			rec.check(t, [][]event.Event{call})
@@ -47,21 +38,13 @@ func TestSecureConnections(t *testing.T) {
 // certificate, no credentials) keeps trying, and says why once, not at
 // every attempt (again after a minute).
 func TestConnectRefusedLogged(t *testing.T) {
-	tlsSrv, files := natstest.StartTLS(t)
-	credsSrv, _ := natstest.StartCreds(t)
-	tests := []struct {
-		name string
-		cfg  Config
-		want string
-	}{
-		{"no client certificate", Config{URL: tlsSrv.URL(), TLSCA: files.CA}, "tls"},
-		{"no credentials", Config{URL: credsSrv.URL()}, "authorization violation"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	refusal := map[string]string{"client certificate": "tls", "credentials": "authorization violation"}
+	for _, srv := range natstest.StartSecured(t) {
+		t.Run(srv.Name, func(t *testing.T) {
 			t.Parallel()
 			var out syncBuffer
-			nc, err := Connect(tt.cfg, "refused", slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug})))
+			cfg := Config{URL: srv.URL, TLSCA: srv.TLS.CA} // trusts the server, and says nothing of itself
+			nc, err := Connect(cfg, "refused", slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug})))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -70,10 +53,10 @@ func TestConnectRefusedLogged(t *testing.T) {
 			if nc.IsConnected() {
 				t.Fatal("connected")
 			}
-			logged := out.String()
+			logged, want := out.String(), refusal[srv.Name]
 			warned, quiet := strings.Count(logged, "level=WARN"), strings.Count(logged, "level=DEBUG")
-			if warned != 1 || quiet == 0 || !strings.Contains(strings.ToLower(logged), tt.want) {
-				t.Errorf("logged\n%s\nwant one warning that says %q, then the next attempts at debug level", logged, tt.want)
+			if warned != 1 || quiet == 0 || !strings.Contains(strings.ToLower(logged), want) {
+				t.Errorf("logged\n%s\nwant one warning that says %q, then the next attempts at debug level", logged, want)
 			}
 		})
 	}

@@ -167,3 +167,24 @@ func newKeys(tb testing.TB, create func() (nkeys.KeyPair, error)) (nkeys.KeyPair
 	}
 	return kp, pub
 }
+
+// Secured is a server that wants its clients to say who they are, and
+// what a client needs to: a certificate (TLS.Cert and TLS.Key, with
+// TLS.CA to trust the server) or credentials (Creds).
+type Secured struct {
+	Name  string
+	URL   string
+	TLS   TLSFiles // of the server started by StartTLS; zero otherwise
+	Creds string   // of the server started by StartCreds; "" otherwise
+}
+
+// StartSecured starts a StartTLS and a StartCreds server.
+func StartSecured(tb testing.TB) []Secured {
+	tb.Helper()
+	tlsSrv, files := StartTLS(tb)
+	credsSrv, creds := StartCreds(tb)
+	return []Secured{
+		{Name: "client certificate", URL: tlsSrv.URL(), TLS: files},
+		{Name: "credentials", URL: credsSrv.URL(), Creds: creds},
+	}
+}
