@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lc-voip/lc/internal/testpcap"
+)
+
+// TestNatsWorkerKilled: lc hooks worker, killed with SIGKILL while a
+// hook of one call runs, takes that hook with it (no process is left
+// behind), and a second worker runs the call, whose message comes back
+// after --nats-ack-wait. Every call's hook completes; the killed hook's
+// call completes once.
+func TestNatsWorkerKilled(t *testing.T) {
+	url := startNatsServer(t)
+	lc := buildLC(t)
+	dir := t.TempDir()
+	const calls, slow = 10, "call-3@lc.test"
+	capture, log, started := filepath.Join(dir, "calls.pcap"), filepath.Join(dir, "hooks.txt"), filepath.Join(dir, "started")
+	testpcap.WriteFile(t, capture, testpcap.Calls(calls, 2, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), 20*time.Millisecond))
+	if out, err := exec.Command(lc, "process", "-r", capture, "-o", filepath.Join(dir, "out"), "--auto-rotate-pcap=false",
+		"--events-to", url, "--nats-node", "pbx1").CombinedOutput(); err != nil {
+		t.Fatalf("lc process: %v\n%s", err, out)
+	}
+
+	first := start(t, exec.Command(lc, "hooks", "worker", "--nats", url, "--nats-ack-wait", "2s",
+		"--voip-command", "if [ %callid% = "+slow+" ]; then echo $$ > "+started+"; exec sleep 60; fi; echo %callid% >> "+log), "taking events")
+	var hookPID int
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		data, _ := os.ReadFile(started)
+		if _, err := fmt.Sscan(string(data), &hookPID); err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the slow hook did not start:\n%s", first.output())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	first.cmd.Process.Kill()
+	<-first.done
+	for alive(hookPID) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the hook (pid %d) outlived its worker", hookPID)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
+	second := start(t, exec.Command(lc, "hooks", "worker", "--nats", url, "--nats-ack-wait", "2s", "--voip-command", "echo %callid% >> "+log), "taking events")
+	var lines []string
+	for seen := map[string]int{}; len(seen) < calls; {
+		if time.Now().After(deadline) {
+			t.Fatalf("hooks ran for %d of %d calls: %v\n%s", len(seen), calls, lines, second.output())
+		}
+		time.Sleep(20 * time.Millisecond)
+		data, _ := os.ReadFile(log)
+		lines = strings.Fields(string(data))
+		clear(seen)
+		for _, l := range lines {
+			seen[l]++
+		}
+		if seen[slow] > 1 {
+			t.Errorf("%s ran %d times", slow, seen[slow])
+		}
+	}
+	second.stop(t)
+	// The first worker's acks of the calls it finished just before it
+	// was killed may not have left it: those calls run again.
+	t.Logf("%d hook runs for %d calls", len(lines), calls)
+}
+
+// alive reports whether process pid runs: it exists and is not a zombie
+// (whose parent died and which nothing reaped yet).
+func alive(pid int) bool {
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	return stat[bytes.LastIndexByte(stat, ')')+2] != 'Z' // the state follows the name
+}
