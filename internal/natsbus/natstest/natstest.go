@@ -1,4 +1,3 @@
-// Package natstest runs an embedded NATS server with JetStream for tests.
 package natstest
 
 import (
