@@ -53,7 +53,7 @@
 //	goroutine             count                        does
 //	engine workers        as package script says       Publisher.Run (publish, wait for the ack, retry) / the hooks of a Worker
 //	Worker.Run            1 (the caller)               pulls as many messages as the Worker has room for, closes the engine
-//	Worker.submit         1                            submits the prepared messages' events to the engine, in delivery order
+//	Worker.submit         1                            submits each prepared message's events to the engine
 //	Worker.prepare        1 per message being prepared reads a call's file events, fetches the files
 //	in-progress pings     1 per message a Worker holds msg.InProgress every AckWait/3
 //	nats.go               a few per connection         reading, reconnecting, pull requests, a Worker's max-deliveries advisories

@@ -97,8 +97,8 @@ type WorkerStats struct {
 // that every message it is given is at once held and said to be in
 // progress: none waits in a client buffer while its AckWait runs out. The
 // messages it holds are prepared (the call's file events read, its files
-// fetched) in parallel and submitted to the engine in the order they were
-// delivered.
+// fetched) in parallel and submitted to the engine as each is ready, so
+// that a slow fetch holds up its own message only.
 //
 // Goroutines: Run's fetch loop; per held message, one that prepares it
 // and one that tells the stream it is still in progress; the submitting
@@ -113,8 +113,9 @@ type Worker struct {
 	stream jetstream.Stream
 	files  jetstream.ObjectStore // Bus.Files; nil without
 
-	slots chan struct{} // one taken per message held: the fetch loop waits for room
-	order chan *ticket  // the held messages in delivery order, to the submitting goroutine
+	slots    chan struct{}  // one taken per message held: the fetch loop waits for room
+	ready    chan *ticket   // prepared messages with events to submit, to the submitting goroutine
+	prepares sync.WaitGroup // the goroutines preparing messages
 
 	received, acked, retried, dead, fetched atomic.Int64
 
@@ -129,8 +130,7 @@ type Worker struct {
 // the last of which completes it.
 type ticket struct {
 	msg     jetstream.Msg
-	ready   chan struct{} // closed when prepared: evs and cleanup are set
-	evs     []event.Event // to submit; none when the message was settled while prepared
+	evs     []event.Event // to submit, once prepared
 	ids     []string      // of evs
 	stop    func()        // stops the in-progress pings
 	cleanup func()        // removes the files fetched for it; nil when none were
@@ -160,7 +160,7 @@ func NewWorker(nc *nats.Conn, cfg WorkerConfig, set script.Set) (*Worker, error)
 		tickets: make(map[string][]*ticket), failed: make(map[string]bool), held: make(map[*ticket]struct{}),
 		slots: make(chan struct{}, 2*cfg.Engine.Concurrency),
 	}
-	w.order = make(chan *ticket, cap(w.slots))
+	w.ready = make(chan *ticket, cap(w.slots))
 	w.set = script.Set{Release: set.Release}
 	for _, h := range set.Hooks {
 		w.set.Hooks = append(w.set.Hooks, trackedHook{Hook: h, w: w})
@@ -191,7 +191,8 @@ func (w *Worker) Run(ctx, drain context.Context) error {
 			w.submit()
 		}()
 		err = w.fetch(ctx, cons)
-		close(w.order)
+		w.prepares.Wait()
+		close(w.ready)
 		<-submitted
 	}
 	w.engine.Close(drain)
@@ -379,37 +380,40 @@ func (w *Worker) take(ctx context.Context, msg jetstream.Msg) {
 		return
 	}
 	w.received.Add(1)
-	t := &ticket{msg: msg, ready: make(chan struct{}), stop: w.ping(msg)}
+	t := &ticket{msg: msg, stop: w.ping(msg)}
 	w.mu.Lock()
 	w.held[t] = struct{}{}
 	w.mu.Unlock()
-	w.order <- t
+	w.prepares.Add(1)
 	go func() {
-		defer close(t.ready)
-		w.prepare(ctx, t)
+		defer w.prepares.Done()
+		if w.prepare(ctx, t) {
+			w.ready <- t // never waits: ready has room for every message held
+		}
 	}()
 }
 
 // prepare decodes t's message, reads the file events of a call, and
-// fetches the files of the events the hooks want; it sets t.evs, or
-// settles t when there is nothing to run or it cannot be prepared.
-func (w *Worker) prepare(ctx context.Context, t *ticket) {
+// fetches the files of the events the hooks want. It sets t.evs and
+// reports true, or settles t when there is nothing to run or it cannot be
+// prepared.
+func (w *Worker) prepare(ctx context.Context, t *ticket) bool {
 	if ctx.Err() != nil {
 		w.settle(t, giveBack, "the worker stopped")
-		return
+		return false
 	}
 	msg := t.msg
 	ev, err := event.Decode(msg.Data())
 	if err != nil {
 		w.bury(t, fmt.Sprintf("not an lc event: %v", err))
-		return
+		return false
 	}
 	evs := []event.Event{ev}
 	if call, ok := ev.(event.CallCompleted); ok {
 		files, err := w.callFiles(ctx, msg, call)
 		if err != nil {
 			w.settle(t, giveBack, fmt.Sprintf("read the call's files: %v", err))
-			return
+			return false
 		}
 		evs = append(files, ev)
 	}
@@ -423,7 +427,7 @@ func (w *Worker) prepare(ctx context.Context, t *ticket) {
 	}
 	if len(wanted) == 0 {
 		w.settle(t, done, "")
-		return
+		return false
 	}
 	if root := msg.Headers().Get(HeaderRoot); w.files != nil && root != "" {
 		local, cleanup, err := w.fetchFiles(ctx, w.files, nodeOf(msg.Subject()), root, wanted)
@@ -433,22 +437,18 @@ func (w *Worker) prepare(ctx context.Context, t *ticket) {
 				result = giveBack
 			}
 			w.settle(t, result, err.Error())
-			return
+			return false
 		}
 		wanted, t.cleanup = local, cleanup
 	}
 	t.evs, t.ids = wanted, ids
+	return true
 }
 
-// submit submits the events of the held messages to the engine, in the
-// order the messages were delivered, each once it is prepared, until
-// the fetch loop closes w.order.
+// submit submits the events of each prepared message to the engine,
+// until Run closes w.ready.
 func (w *Worker) submit() {
-	for t := range w.order {
-		<-t.ready
-		if len(t.evs) == 0 {
-			continue
-		}
+	for t := range w.ready {
 		last := t.ids[len(t.ids)-1]
 		w.mu.Lock()
 		w.tickets[last] = append(w.tickets[last], t)
