@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/lc-voip/lc/internal/testpcap"
 )
 
 // TestNatsWorkerKilled: lc hooks worker, killed with SIGKILL while a
@@ -23,12 +21,8 @@ func TestNatsWorkerKilled(t *testing.T) {
 	lc := buildLC(t)
 	dir := t.TempDir()
 	const calls, slow = 10, "call-3@lc.test"
-	capture, log, started := filepath.Join(dir, "calls.pcap"), filepath.Join(dir, "hooks.txt"), filepath.Join(dir, "started")
-	testpcap.WriteFile(t, capture, testpcap.Calls(calls, 2, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), 20*time.Millisecond))
-	if out, err := exec.Command(lc, "process", "-r", capture, "-o", filepath.Join(dir, "out"), "--auto-rotate-pcap=false",
-		"--events-to", url, "--nats-node", "pbx1").CombinedOutput(); err != nil {
-		t.Fatalf("lc process: %v\n%s", err, out)
-	}
+	log, started := filepath.Join(dir, "hooks.txt"), filepath.Join(dir, "started")
+	publishCalls(t, lc, url, calls)
 
 	first := start(t, exec.Command(lc, "hooks", "worker", "--nats", url, "--nats-ack-wait", "2s",
 		"--voip-command", "if [ %callid% = "+slow+" ]; then echo $$ > "+started+"; exec sleep 60; fi; echo %callid% >> "+log), "taking events")

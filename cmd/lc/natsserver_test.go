@@ -66,14 +66,8 @@ func TestNatsServerBinary(t *testing.T) {
 	lc := buildLC(t)
 	dir := t.TempDir()
 	const calls, failing = 50, "call-7@lc.test"
-	capture, outDir, log := filepath.Join(dir, "calls.pcap"), filepath.Join(dir, "out"), filepath.Join(dir, "hooks.txt")
-	testpcap.WriteFile(t, capture, testpcap.Calls(calls, 2, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), 20*time.Millisecond))
-
-	process := exec.Command(lc, "process", "-r", capture, "-o", outDir, "--auto-rotate-pcap=false",
-		"--events-to", url, "--nats-node", "pbx1", "--nats-object-store", "pcaps")
-	if out, err := process.CombinedOutput(); err != nil {
-		t.Fatalf("lc process: %v\n%s", err, out)
-	}
+	log := filepath.Join(dir, "hooks.txt")
+	publishCalls(t, lc, url, calls, "--nats-object-store", "pcaps")
 
 	var stderr bytes.Buffer
 	worker := exec.Command(lc, "hooks", "worker", "--nats", url, "--nats-object-store", "pcaps", "--nats-max-deliver", "2",
@@ -141,5 +135,20 @@ func deadLetter(t *testing.T, url, subject string) *jetstream.RawStreamMsg {
 			t.Fatalf("no message on %s after 60s: %v", subject, err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// publishCalls has the lc program at lc process a capture of n calls and
+// publish their events to the server at url as the node pbx1; extra are
+// more flags of lc process.
+func publishCalls(t *testing.T, lc, url string, n int, extra ...string) {
+	t.Helper()
+	dir := t.TempDir()
+	capture := filepath.Join(dir, "calls.pcap")
+	testpcap.WriteFile(t, capture, testpcap.Calls(n, 2, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), 20*time.Millisecond))
+	args := append([]string{"process", "-r", capture, "-o", filepath.Join(dir, "out"), "--auto-rotate-pcap=false",
+		"--events-to", url, "--nats-node", "pbx1"}, extra...)
+	if out, err := exec.Command(lc, args...).CombinedOutput(); err != nil {
+		t.Fatalf("lc process: %v\n%s", err, out)
 	}
 }
