@@ -8,11 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/lc-voip/lc/internal/script"
+	"github.com/lc-voip/lc/internal/testenv"
 	"github.com/lc-voip/lc/internal/testpcap"
 )
 
@@ -46,41 +46,6 @@ func (r *pausingReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// syncBuffer is a log sink a test can wait on.
-type syncBuffer struct {
-	mu   sync.Mutex
-	cond *sync.Cond
-	buf  bytes.Buffer
-}
-
-func newSyncBuffer() *syncBuffer {
-	b := &syncBuffer{}
-	b.cond = sync.NewCond(&b.mu)
-	return b
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	defer b.cond.Broadcast()
-	return b.buf.Write(p)
-}
-
-// waitFor blocks until s has been written.
-func (b *syncBuffer) waitFor(s string) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for !strings.Contains(b.buf.String(), s) {
-		b.cond.Wait()
-	}
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // TestReload changes the voip command in the config file between two
 // calls and reloads: the first call's hook ran with the old command, the
 // second's with the new one.
@@ -106,7 +71,7 @@ func TestReload(t *testing.T) {
 	data := testpcap.Bytes(tl.Pkts)
 
 	in := &pausingReader{data: data, pauseAt: len(first), paused: make(chan struct{}), resume: make(chan struct{})}
-	stderr := newSyncBuffer()
+	stderr := new(testenv.Buffer)
 	reload := make(chan struct{})
 	var code int
 	done := make(chan struct{})
@@ -116,10 +81,10 @@ func TestReload(t *testing.T) {
 			streams{in: in, out: &bytes.Buffer{}, err: stderr, lookupEnv: noEnv, abort: context.Background(), reload: reload})
 	}()
 	<-in.paused
-	stderr.waitFor("msg=exec component=hooks hook=voip-command event=call_completed callid=call-1@lc.test") // the first call's hook ran (logged at debug)
+	stderr.WaitFor("msg=exec component=hooks hook=voip-command event=call_completed callid=call-1@lc.test") // the first call's hook ran (logged at debug)
 	writeConfig("new")
 	reload <- struct{}{}
-	stderr.waitFor("hooks reloaded")
+	stderr.WaitFor("hooks reloaded")
 	close(in.resume)
 	<-done
 	if code != exitOK {

@@ -25,7 +25,7 @@ import (
 type bgWorker struct {
 	stop, abort context.CancelFunc
 	code        chan int
-	stderr      *syncBuffer
+	stderr      *testenv.Buffer
 }
 
 // startLCWorker runs lc hooks worker with args until stopped.
@@ -33,8 +33,8 @@ func startLCWorker(tb testing.TB, args ...string) *bgWorker {
 	tb.Helper()
 	ctx, stop := context.WithCancel(context.Background())
 	abortCtx, abort := context.WithCancel(context.Background())
-	w := &bgWorker{stop: stop, abort: abort, code: make(chan int, 1), stderr: newSyncBuffer()}
-	s := streams{in: strings.NewReader(""), out: newSyncBuffer(), err: w.stderr, lookupEnv: func(string) (string, bool) { return "", false }, abort: abortCtx}
+	w := &bgWorker{stop: stop, abort: abort, code: make(chan int, 1), stderr: new(testenv.Buffer)}
+	s := streams{in: strings.NewReader(""), out: new(testenv.Buffer), err: w.stderr, lookupEnv: func(string) (string, bool) { return "", false }, abort: abortCtx}
 	go func() { w.code <- execute(ctx, append([]string{"hooks", "worker"}, args...), s) }()
 	tb.Cleanup(func() { w.wait(tb) })
 	return w
@@ -339,13 +339,13 @@ func TestNatsBrokerDownJournal(t *testing.T) {
 	outDir := filepath.Join(dir, "out")
 
 	ctx, stop := context.WithCancel(t.Context())
-	stderr := newSyncBuffer()
-	s := streams{in: strings.NewReader(""), out: newSyncBuffer(), err: stderr, lookupEnv: func(string) (string, bool) { return "", false }, abort: context.Background()}
+	stderr := new(testenv.Buffer)
+	s := streams{in: strings.NewReader(""), out: new(testenv.Buffer), err: stderr, lookupEnv: func(string) (string, bool) { return "", false }, abort: context.Background()}
 	code := make(chan int, 1)
 	go func() {
 		code <- execute(ctx, []string{"process", "-r", capture, "-o", outDir, "--events-to", srv.URL(), "--auto-rotate-pcap=false", "--shutdown-timeout", "0s"}, s)
 	}()
-	stderr.waitFor("cannot publish events")
+	stderr.WaitFor("cannot publish events")
 	stop() // as SIGINT while the broker is down
 	if c := <-code; c != exitUnrun {
 		t.Fatalf("exit status %d, want %d (hooks left):\n%s", c, exitUnrun, stderr.String())

@@ -1,15 +1,14 @@
 package natsbus
 
 import (
-	"bytes"
 	"log/slog"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/lc-voip/lc/internal/event"
 	"github.com/lc-voip/lc/internal/natsbus/natstest"
+	"github.com/lc-voip/lc/internal/testenv"
 )
 
 // TestSecureConnections: a call goes from a publisher to a worker
@@ -42,7 +41,7 @@ func TestConnectRefusedLogged(t *testing.T) {
 	for _, srv := range natstest.StartSecured(t) {
 		t.Run(srv.Name, func(t *testing.T) {
 			t.Parallel()
-			var out syncBuffer
+			var out testenv.Buffer
 			cfg := Config{URL: srv.URL, TLSCA: srv.TLS.CA} // trusts the server, and says nothing of itself
 			nc, err := Connect(cfg, "refused", slog.New(slog.NewTextHandler(&out, &slog.HandlerOptions{Level: slog.LevelDebug})))
 			if err != nil {
@@ -60,22 +59,4 @@ func TestConnectRefusedLogged(t *testing.T) {
 			}
 		})
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent use.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
