@@ -131,7 +131,6 @@ type Worker struct {
 type ticket struct {
 	msg     jetstream.Msg
 	evs     []event.Event // to submit, once prepared
-	ids     []string      // of evs
 	stop    func()        // stops the in-progress pings
 	cleanup func()        // removes the files fetched for it; nil when none were
 }
@@ -418,11 +417,9 @@ func (w *Worker) prepare(ctx context.Context, t *ticket) bool {
 		evs = append(files, ev)
 	}
 	var wanted []event.Event
-	var ids []string
 	for _, e := range evs {
 		if wants(w.set.Hooks, e.Type()) {
 			wanted = append(wanted, e)
-			ids = append(ids, e.EventID())
 		}
 	}
 	if len(wanted) == 0 {
@@ -441,7 +438,7 @@ func (w *Worker) prepare(ctx context.Context, t *ticket) bool {
 		}
 		wanted, t.cleanup = local, cleanup
 	}
-	t.evs, t.ids = wanted, ids
+	t.evs = wanted
 	return true
 }
 
@@ -449,7 +446,7 @@ func (w *Worker) prepare(ctx context.Context, t *ticket) bool {
 // until Run closes w.ready.
 func (w *Worker) submit() {
 	for t := range w.ready {
-		last := t.ids[len(t.ids)-1]
+		last := t.evs[len(t.evs)-1].EventID()
 		w.mu.Lock()
 		w.tickets[last] = append(w.tickets[last], t)
 		w.mu.Unlock()
@@ -573,10 +570,10 @@ func (w *Worker) finish(id string) {
 		w.tickets[id] = ts[1:]
 	}
 	result := done
-	for _, e := range t.ids {
-		if w.failed[e] {
+	for _, e := range t.evs {
+		if w.failed[e.EventID()] {
 			result = failed
-			delete(w.failed, e)
+			delete(w.failed, e.EventID())
 		}
 	}
 	w.mu.Unlock()
