@@ -342,7 +342,12 @@ func TestMetricsLabels(t *testing.T) {
 
 // TestMetricsLint runs Prometheus' linter over everything lc exports.
 func TestMetricsLint(t *testing.T) {
-	mfs := gatherSample(t)
+	lintMetrics(t, gatherSample(t))
+}
+
+// lintMetrics reports every problem Prometheus' linter finds in mfs.
+func lintMetrics(t *testing.T, mfs []*dto.MetricFamily) {
+	t.Helper()
 	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
 	if err != nil {
 		t.Fatal(err)

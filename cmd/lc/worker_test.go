@@ -18,7 +18,6 @@ import (
 	"github.com/lc-voip/lc/internal/testenv"
 	"github.com/lc-voip/lc/internal/testpcap"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil/promlint"
 )
 
 // bgWorker is lc hooks worker running in the test's process.
@@ -316,13 +315,7 @@ func TestNatsMetricsLint(t *testing.T) {
 	if len(mfs) != 12 {
 		t.Errorf("%d metric families, want 12", len(mfs))
 	}
-	problems, err := promlint.NewWithMetricFamilies(mfs).Lint()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range problems {
-		t.Errorf("%s: %s", p.Metric, p.Text)
-	}
+	lintMetrics(t, mfs)
 }
 
 // TestNatsBrokerDownJournal: events lc could not publish because the
