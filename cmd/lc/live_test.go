@@ -599,14 +599,23 @@ func waitFor(t *testing.T, b *background, want string) {
 	}
 }
 
+// procStat returns the fields of /proc/PID/stat after the process's name,
+// from its state on: the state is f[0].
+func procStat(pid int) ([]string, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil, err
+	}
+	return strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:])), nil
+}
+
 // cpuTime is the user and system time a process has used so far.
 func cpuTime(t *testing.T, pid int) time.Duration {
 	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	f, err := procStat(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
 	var user, sys int64
 	fmt.Sscan(f[11], &user) // utime and stime, fields 14 and 15, in clock ticks
 	fmt.Sscan(f[12], &sys)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -73,9 +72,6 @@ func TestNatsWorkerKilled(t *testing.T) {
 // alive reports whether process pid runs: it exists and is not a zombie
 // (whose parent died and which nothing reaped yet).
 func alive(pid int) bool {
-	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	return stat[bytes.LastIndexByte(stat, ')')+2] != 'Z' // the state follows the name
+	f, err := procStat(pid)
+	return err == nil && f[0] != "Z"
 }
