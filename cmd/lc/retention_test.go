@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -132,18 +133,25 @@ func callDirs(tb testing.TB, out string) []string {
 }
 
 // treeBytes sums the sizes of the regular files under dir; files that
-// vanish while it looks are left out.
+// vanish while it looks are left out. It looks at the newest first (the
+// names of days, hours and units sort by time), so that while lc writes
+// new units and removes the oldest it never counts both a unit removed
+// during the walk and one written after it: every unit it counts existed
+// when it began.
 func treeBytes(tb testing.TB, dir string) int64 {
 	tb.Helper()
+	entries, _ := os.ReadDir(dir) // sorted by name; a directory gone is empty
 	var n int64
-	filepath.WalkDir(dir, func(_ string, d os.DirEntry, err error) error {
-		if err == nil && d.Type().IsRegular() {
-			if fi, err := d.Info(); err == nil {
+	for _, e := range slices.Backward(entries) {
+		switch {
+		case e.IsDir():
+			n += treeBytes(tb, filepath.Join(dir, e.Name()))
+		case e.Type().IsRegular():
+			if fi, err := e.Info(); err == nil {
 				n += fi.Size()
 			}
 		}
-		return nil
-	})
+	}
 	return n
 }
 
